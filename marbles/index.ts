@@ -1,0 +1,6 @@
+import { boundedQueueSuite } from './boundedQueue.js';
+import type { MarbleSuite } from './types.js';
+
+/** Every operator's marble suite: run by test/marbles.spec.ts, drawn by the docs. */
+// biome-ignore lint/suspicious/noExplicitAny: suites differ in their option types.
+export const marbleSuites: MarbleSuite<any>[] = [boundedQueueSuite];

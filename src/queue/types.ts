@@ -1,0 +1,175 @@
+/**
+ * The vocabulary shared by every queue in the library. Nothing here imports RxJS: the queue is a
+ * plain data structure, reused by every operator, the bus and the pull bridge.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * How much a value matters when a queue is full.
+ *
+ * - `'terminal'`: ends something (a run finished, a run failed). Never dropped by any policy.
+ * - `'progress'`: high-rate and individually unimportant (token deltas, usage ticks). Dropped or
+ *   merged first.
+ * - `'normal'`: everything else.
+ */
+export type EventClass = 'terminal' | 'progress' | 'normal';
+
+/**
+ * Tells the class of a value. Without a classifier every value is `'normal'`.
+ *
+ * A classifier that throws, or returns anything but the three classes, errors the stream.
+ */
+export type Classifier<T> = (value: T) => EventClass;
+
+/** The name of an overflow policy, as reported in {@link OverflowNotice.policy}. */
+export type OverflowPolicyName =
+  | 'drop-oldest'
+  | 'drop-incoming'
+  | 'drop-progress'
+  | 'error'
+  | 'coalesce';
+
+/**
+ * The `coalesce` policy: built by {@link coalesce}, never by hand.
+ */
+export interface CoalescePolicy<T> {
+  /** Discriminates this policy from the named ones. */
+  readonly kind: 'coalesce';
+  /** Folds a progress newcomer (`next`) into the newest queued progress value of its key (`acc`). */
+  readonly merge: (acc: T, next: T) => T;
+  /** Only values with the same key are merged. Omitted: one key for all values. */
+  readonly key?: ((value: T) => unknown) | undefined;
+}
+
+/**
+ * What a queue does with a non-terminal newcomer when its class has no room.
+ *
+ * | policy            | on overflow                                                             |
+ * | ----------------- | ----------------------------------------------------------------------- |
+ * | `'drop-oldest'`   | evict the oldest non-terminal value, admit the newcomer                  |
+ * | `'drop-incoming'` | reject the newcomer (the value arriving now, never a queued one)        |
+ * | `'drop-progress'` | evict the oldest progress value and admit the newcomer; if none, reject |
+ * | `'error'`         | error with {@link QueueOverflowError} after delivering what is queued    |
+ * | `coalesce(m, k)`  | merge a progress newcomer into the newest queued value of its key when  |
+ * |                   | that value is progress; otherwise behave as `'drop-progress'`           |
+ *
+ * Terminal values are always admitted, whatever the policy.
+ */
+export type OverflowPolicy<T> =
+  | 'drop-oldest'
+  | 'drop-incoming'
+  | 'drop-progress'
+  | 'error'
+  | CoalescePolicy<T>;
+
+/**
+ * One gap: every value dropped or merged since the previous delivered value. Reported just
+ * before the next value delivered after the gap, so a consumer learns of a gap before it sees
+ * anything that came after it.
+ */
+export interface OverflowNotice<T> {
+  /** The policy that made the gap. */
+  policy: OverflowPolicyName;
+  /** Values lost in this gap. */
+  dropped: number;
+  /** Values folded into others by `coalesce`: not lost, but no longer separate. */
+  merged: number;
+  /** The first value lost in this gap (absent when nothing was lost, only merged). */
+  first?: T;
+  /** The last value lost in this gap. */
+  last?: T;
+  /** On the bus: the seq of the first frame lost (repair from `fromSeq - 1`). */
+  fromSeq?: number;
+  /** On the bus: the seq of the last frame lost. */
+  toSeq?: number;
+  /** Always `true`: terminal values are never dropped. */
+  terminalPreserved: boolean;
+}
+
+/**
+ * The error a stream ends with under the `'error'` policy, after the values queued before the
+ * overflow were delivered. `notice.first` is the value that did not fit.
+ */
+export class QueueOverflowError extends Error {
+  /** The overflow that ended the stream: `first` and `last` are the value that did not fit. */
+  readonly notice: OverflowNotice<unknown>;
+
+  constructor(notice: OverflowNotice<unknown>, capacity?: number) {
+    super(
+      capacity === undefined
+        ? 'Queue overflow: a value did not fit'
+        : `Queue overflow: a value did not fit in a queue of capacity ${capacity}`,
+    );
+    this.name = 'QueueOverflowError';
+    this.notice = notice;
+  }
+}
+
+/**
+ * The options every bounded queue in the library takes: `boundedQueue`, `drainWith`,
+ * `toAsyncIterable`, `mergeLanes` lanes and bus subscribers.
+ */
+export interface QueueConfig<T> {
+  /** Total slots: a positive integer, else a `RangeError` at creation. No default. */
+  capacity: number;
+  /** What happens when a non-terminal value has no room. Required: there is no silent default. */
+  overflow: OverflowPolicy<T>;
+  /** Tells terminal, progress and normal values apart. Default: every value is `'normal'`. */
+  classify?: Classifier<T> | undefined;
+  /**
+   * Slots only terminal values may use, `0 <= terminalReserve < capacity`. Default: 1 when a
+   * classifier is given (and capacity > 1), else 0.
+   */
+  terminalReserve?: number | undefined;
+  /**
+   * Receives each gap's notice just before the next delivered value. A throw errors the stream
+   * with what was thrown. Default: none (the gap is still counted in the stats).
+   */
+  onOverflow?: ((notice: OverflowNotice<T>) => void) | undefined;
+}
+
+/**
+ * Builds the `coalesce` policy: on overflow, a progress newcomer is merged into the newest queued
+ * value of its key when that value is progress; otherwise the queue behaves as `'drop-progress'`.
+ *
+ * @param merge - folds `next` into `acc` and returns the merged value; a throw errors the stream.
+ * @param key - only values with equal keys (SameValueZero) are merged. Default: one key for all.
+ *
+ * @example
+ * ```ts
+ * boundedQueue({
+ *   capacity: 64,
+ *   overflow: coalesce((a, b) => ({ ...b, text: a.text + b.text }), (e) => e.runId),
+ *   classify: (e) => (e.kind === 'delta' ? 'progress' : 'normal'),
+ * })
+ * ```
+ */
+export function coalesce<T>(
+  merge: (acc: T, next: T) => T,
+  key?: (value: T) => unknown,
+): CoalescePolicy<T> {
+  if (typeof merge !== 'function') {
+    throw new TypeError(`coalesce: merge must be a function, got ${describe(merge)}`);
+  }
+  if (key !== undefined && typeof key !== 'function') {
+    throw new TypeError(`coalesce: key must be a function when given, got ${describe(key)}`);
+  }
+  return Object.freeze({ kind: 'coalesce' as const, merge, key });
+}
+
+/** Renders an option's value for an error message: short, and never throws. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  } catch {
+    return 'an object';
+  }
+}
