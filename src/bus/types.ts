@@ -1,0 +1,186 @@
+/**
+ * The vocabulary of the event bus: events, frames, filters, subscriber queues, metrics and the
+ * archive interface.
+ *
+ * @packageDocumentation
+ */
+import type { ObservableInput, SchedulerLike } from 'rxjs';
+import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
+import type { Classifier, OverflowNotice, OverflowPolicy } from '../queue/types.js';
+
+/**
+ * Who may see an event. A subscriber at level `V` sees events of levels `<= V`, with
+ * `'public' < 'internal' < 'private'`. An event without visibility is `'public'`; a filter
+ * without visibility sees `'public'` events only.
+ */
+export type Visibility = 'public' | 'internal' | 'private';
+
+/** What a producer publishes. Everything but `kind` is optional. */
+export interface AgentEvent<P = unknown> {
+  /** What happened, e.g. `'model.delta'`, `'tool.call'`, `'run.finished'`. Non-empty. */
+  kind: string;
+  /** The run the event belongs to. */
+  runId?: string;
+  /** The agent that produced the event. */
+  agentId?: string;
+  /** The lane (parallel sub-agent) within the run. Frames carry `'main'` when absent. */
+  laneId?: string;
+  /** Who may see the event. Default: `'public'`. */
+  visibility?: Visibility;
+  /** The event's data. The bus freezes the frame, not the payload: do not mutate it. */
+  payload?: P;
+}
+
+/**
+ * A published event, stamped by the bus. Frozen: the bus never changes a frame once published;
+ * what differs per subscriber (the `overflow` notice) is put on a frozen copy.
+ */
+export interface EventFrame<P = unknown> extends AgentEvent<P> {
+  /** Global, dense from 1 across the bus: the cursor to resume from. */
+  seq: number;
+  /** Dense from 1 per lane (a lane is a `runId` + `laneId` pair). */
+  laneSeq: number;
+  /** `scheduler.now()` at publish. */
+  ts: number;
+  /**
+   * The gap this subscriber had just before this frame: frames it will never receive. Repair by
+   * replaying from `overflow.fromSeq - 1` while history holds it.
+   */
+  overflow?: OverflowNotice<EventFrame<P>>;
+}
+
+/**
+ * Which frames a subscriber wants. Every given field must match. `runId`, `agentId` and
+ * `laneId` are indexed: a publish only costs the subscribers whose ids can match.
+ */
+export interface EventFilter {
+  /** Only frames of this run. Default: any run. */
+  runId?: string;
+  /** Only frames of this agent. Default: any agent. */
+  agentId?: string;
+  /** Only frames of this lane (`'main'` for events published without `laneId`). Default: any. */
+  laneId?: string;
+  /** Only frames of these kinds. Default: any kind. */
+  kinds?: Iterable<string>;
+  /** The highest visibility seen. Default: `'public'` (only public frames). */
+  visibility?: Visibility;
+  /**
+   * A last test, run only on frames that passed the other fields. A throw errors that
+   * subscriber's stream (never the bus). Default: none.
+   */
+  where?: (frame: EventFrame) => boolean;
+}
+
+/**
+ * A subscriber's queue: `boundedQueue`'s options over frames (drain triggers included), plus the
+ * `'backpressure'` policy only the bus offers: `publish` throws `BackpressureError` while this
+ * subscriber has no room for a frame it matches, and `send` waits for room.
+ *
+ * `classify` defaults to the bus's classifier (so `terminalReserve` defaults to 1). The
+ * `onOverflow` hook receives the same notice the next delivered frame carries (with
+ * `fromSeq`/`toSeq`).
+ */
+export interface SubscriberQueue<P = unknown>
+  extends Omit<BoundedQueueConfig<EventFrame<P>>, 'overflow'> {
+  /** A queue policy, or `'backpressure'`. Required: there is no silent default. */
+  overflow: OverflowPolicy<EventFrame<P>> | 'backpressure';
+}
+
+/** Options of {@link EventBus.select} and {@link EventBus.iterate}. */
+export interface SelectOptions<P = unknown> {
+  /**
+   * The cursor: replay matching frames with `seq > after` from history (and the archive), then go
+   * live with no gap and no duplicate. Default: live frames only (published after subscribing).
+   */
+  after?: number;
+  /**
+   * The subscriber's own bounded queue. Default for `select`: none (frames are delivered
+   * synchronously as they are published). Default for `iterate`: `{ capacity: 1024, overflow:
+   * 'drop-oldest' }`.
+   */
+  queue?: SubscriberQueue<P>;
+  /** `iterate` only: ends the iteration when aborted (see `toAsyncIterable`). Default: none. */
+  signal?: AbortSignal;
+}
+
+/** One subscriber, as {@link BusMetrics} reports it. */
+export interface SubscriberMetrics {
+  /** Unique per bus, increasing in subscription order. */
+  id: number;
+  /** The filter the subscriber gave. */
+  filter: EventFilter;
+  /** The subscriber's policy, `'none'` without a queue. */
+  policy: string;
+  /** Frames held in its queue now. */
+  depth: number;
+  /** The largest depth reached. */
+  highWater: number;
+  /** Frames delivered to it. */
+  delivered: number;
+  /** Frames it lost to its queue's policy or to a cursor older than history. */
+  dropped: number;
+  /** Frames folded into others by `coalesce`. */
+  merged: number;
+  /** Seq of the last frame it matched minus seq of the last frame delivered to it (0 = caught up). */
+  lag: number;
+  /** Whether it is still replaying history or the archive. */
+  replaying: boolean;
+}
+
+/** A snapshot of the bus's counters. */
+export interface BusMetrics {
+  /** Frames published (the last seq). */
+  published: number;
+  /** Events refused by validation (`InvalidEventError`). */
+  rejected: number;
+  /** Publishes refused with `BackpressureError`. */
+  backpressured: number;
+  /** Sends waiting for room now. */
+  pendingSends: number;
+  /** Archive appends that threw or rejected. */
+  archiveErrors: number;
+  /** Frames published per kind. */
+  byKind: Record<string, number>;
+  /** Frames held in history now. */
+  historySize: number;
+  /** Every live subscriber of `select`/`iterate` (not `events$`). */
+  subscribers: SubscriberMetrics[];
+}
+
+/**
+ * Longer-term storage the bus appends every frame to, used by `select`/`replay` for cursors older
+ * than history. `replay` may answer asynchronously; the bus holds live frames meanwhile.
+ */
+export interface EventArchive {
+  /** Stores a frame. A throw or rejection is counted in `metrics().archiveErrors`. */
+  append(frame: EventFrame): void | Promise<void>;
+  /** The frames matching `filter` with `seq > after`, in seq order, then complete. */
+  replay(filter: EventFilter, after: number): ObservableInput<EventFrame>;
+  /**
+   * The seq of the oldest frame still held, or `undefined` when it holds everything since seq 1
+   * or cannot tell. Lets the bus report a cursor older than the archive with a notice.
+   */
+  earliestSeq?(): number | undefined;
+}
+
+/** The options of an `EventBus`. */
+export interface EventBusConfig<P = unknown> {
+  /** Frames kept in the history ring for replay: a non-negative integer. Default: 10,000. */
+  history?: number;
+  /** Receives every frame, for replay beyond history. Default: none. */
+  archive?: EventArchive;
+  /**
+   * Classifies frames for subscriber queues (terminal frames are never dropped) and for
+   * `'backpressure'` (a terminal frame always has room). Default: `classifyAgentEvent`
+   * (`run.finished`/`run.error`/`run.cancelled` terminal; `model.delta`/`usage`/`cost`/`stats`
+   * progress).
+   */
+  classify?: Classifier<EventFrame<P>>;
+  /**
+   * Extra validation run on each event before it is stamped: throw to refuse it (a non-
+   * `InvalidEventError` throw is wrapped in one). Default: none. See `rejectHiddenReasoning`.
+   */
+  validate?: (event: AgentEvent<P>) => void;
+  /** Gives `ts` and drives `metrics$`. Default: `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+}
