@@ -1,6 +1,14 @@
+import { agentEventsSuite } from './agentEvents.js';
 import { boundedQueueSuite } from './boundedQueue.js';
+import { summarizeProgressSuite } from './summarizeProgress.js';
+import { takeThroughTerminalSuite } from './takeThroughTerminal.js';
 import type { MarbleSuite } from './types.js';
 
 /** Every operator's marble suite: run by test/marbles.spec.ts, drawn by the docs. */
 // biome-ignore lint/suspicious/noExplicitAny: suites differ in their option types.
-export const marbleSuites: MarbleSuite<any>[] = [boundedQueueSuite];
+export const marbleSuites: MarbleSuite<any>[] = [
+  boundedQueueSuite,
+  summarizeProgressSuite,
+  takeThroughTerminalSuite,
+  agentEventsSuite,
+];

@@ -101,6 +101,16 @@ export function agentEventKey(event: {
   return `${run}/${lane}/${event.kind}`;
 }
 
+/**
+ * The scope of an agent event for `summarizeProgress({ scope })`: its run. A non-progress event
+ * (a tool call, `run.finished`) then flushes every pending summary of its run first, whatever
+ * the lane or kind, so no event of a run overtakes progress of that run that arrived before it.
+ * Events without `runId` share one scope.
+ */
+export function agentEventScope(event: { readonly runId?: string | undefined }): unknown {
+  return event.runId;
+}
+
 function prefixed(part: string): string {
   return `${part.length}:${part}`;
 }
