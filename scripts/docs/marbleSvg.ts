@@ -222,7 +222,7 @@ export function renderMarbleCase(operator: string, marbleCase: MarbleCase<unknow
     const unobservedFrom = onlySpan ? onlySpan.unsubscribedFrame : Number.POSITIVE_INFINITY;
     for (const event of timeline.events) {
       const cx = xOf(event.frame, event.slot);
-      const unobserved = event.frame >= unobservedFrom;
+      const unobserved = event.frame > unobservedFrom;
       if (unobserved)
         parts.push('<g opacity="0.3"><title>not observed: after the unsubscription</title>');
       if (event.kind === 'complete') {

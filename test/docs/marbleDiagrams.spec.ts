@@ -117,12 +117,12 @@ describe('renderMarbleCase', () => {
     const svg = renderMarbleCase('op', {
       title: 'errors',
       options: undefined,
-      inputs: { source: { marble: '-a-b-#', values: { a: 'long value' }, subscriptions: '^--!' } },
+      inputs: { source: { marble: '-a-b-#', values: { a: 'long value' }, subscriptions: '^-!' } },
       expected: { marble: '-a-', values: { a: 'long value' } },
       unsub: '---!',
     });
     expect(svg).toContain('<title>error: &quot;error&quot;</title>');
-    expect(svg).toContain('subscribed at 0, unsubscribed at 3');
+    expect(svg).toContain('subscribed at 0, unsubscribed at 2');
     expect(svg).toContain('unsubscribed at 3</title>');
     expect(svg).toContain('a = &quot;long value&quot;');
     expect(svg).toContain('not observed: after the unsubscription');
