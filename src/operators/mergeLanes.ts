@@ -1,0 +1,616 @@
+import {
+  asapScheduler,
+  from,
+  Observable,
+  type ObservableInput,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import {
+  backwardsTimestamp,
+  badTimestamp,
+  keyBefore,
+  type Laned,
+  LaneHeap,
+  sortLaneIds,
+  TimedFifo,
+  validateLaneIds,
+} from '../queue/laneOrder.js';
+import { OverflowQueue, validateQueueConfig } from '../queue/OverflowQueue.js';
+import {
+  type CoalescePolicy,
+  coalesce,
+  describe,
+  type OverflowNotice,
+  type OverflowPolicy,
+  type QueueConfig,
+  QueueOverflowError,
+} from '../queue/types.js';
+
+export type { Laned } from '../queue/laneOrder.js';
+
+/**
+ * The isolation queue every lane of {@link mergeLanes} gets: a {@link QueueConfig} whose
+ * `onOverflow` also learns which lane the gap is in. A plain `QueueConfig<T>` fits here.
+ */
+export interface LaneQueueConfig<T> extends Omit<QueueConfig<T>, 'onOverflow'> {
+  /**
+   * Receives each gap of one lane just before that lane's next released value (or when the lane
+   * ends with a gap). A throw errors the merged stream with what was thrown. Default: none.
+   */
+  onOverflow?: ((notice: OverflowNotice<T>, lane: string) => void) | undefined;
+}
+
+/** The options of {@link mergeLanes}. */
+export interface MergeLanesConfig<T> {
+  /**
+   * `'arrival'`: values as they arrive. `'timestamp'`: a deterministic k-way merge by
+   * (`timestamp(value)`, lane id, laneSeq). Default: `'arrival'`.
+   */
+  order?: 'arrival' | 'timestamp' | undefined;
+  /**
+   * The time of a value, for `'timestamp'` order (required there; ignored under `'arrival'`).
+   * Must return a number that is not NaN, non-decreasing within a lane. Default: none.
+   */
+  timestamp?: ((value: T) => number) | undefined;
+  /**
+   * Milliseconds of `scheduler` time a silent lane may hold the others back under
+   * `'timestamp'` order: a live lane with nothing pending that has emitted nothing for `maxSkew`
+   * ms stops holding back until it emits again. A non-negative number (`Infinity` allowed).
+   * Default: `Infinity` (a lane holds the others back until it emits or completes).
+   */
+  maxSkew?: number | undefined;
+  /**
+   * Isolation: every lane gets its own bounded queue with this configuration, so a flooding lane
+   * drops or merges only its own values and never another lane's. Under `'arrival'` order the
+   * queues are drained in one task on `scheduler` after each burst; under `'timestamp'` they hold
+   * the values waiting for their turn. Default: none (lanes are not bounded; see the docs).
+   */
+  lane?: LaneQueueConfig<T> | undefined;
+  /**
+   * Called with each late value (and how many have been late so far) just before it is emitted.
+   * A throw errors the stream with what was thrown. Default: none.
+   */
+  onLate?: ((late: Laned<T>, lateCount: number) => void) | undefined;
+  /**
+   * The clock of `maxSkew` and its timer, and where `'arrival'` order with `lane` drains.
+   * Default: `asapScheduler`.
+   */
+  scheduler?: SchedulerLike | undefined;
+}
+
+/** A value held in a lane's isolation queue, with the key it was given on arrival. */
+interface Held<T> {
+  value: T;
+  ts: number;
+}
+
+/** One lane's state for one subscription. */
+interface LaneState<T> {
+  readonly id: string;
+  readonly fifo: TimedFifo<T> | null;
+  readonly queue: OverflowQueue<Held<T>> | null;
+  /** laneSeq of the lane's last released value. */
+  released: number;
+  /** The lane's frontier: the timestamp of its newest in-order value (`-Infinity` before any). */
+  lastTs: number;
+  /** `scheduler.now()` at the lane's last value (or at subscription). */
+  lastActive: number;
+  done: boolean;
+  /** Silent for `maxSkew`: holds nobody back until it emits again. */
+  expired: boolean;
+}
+
+/** A stream ending with an error: the values that sort before `(ts, rank, seq)` go first. */
+interface Ending {
+  error: unknown;
+  ts: number;
+  rank: number;
+  seq: number;
+}
+
+const OWNER = 'mergeLanes';
+
+/** The isolation queue's configuration over held values: the user's callbacks see only values. */
+function heldQueueOptions<T>(config: LaneQueueConfig<T>): QueueConfig<Held<T>> {
+  const { capacity, overflow, classify, terminalReserve } = config;
+  let heldOverflow: OverflowPolicy<Held<T>>;
+  if (typeof overflow === 'string') heldOverflow = overflow;
+  else {
+    const { merge, key } = overflow as CoalescePolicy<T>;
+    heldOverflow = coalesce<Held<T>>(
+      (acc, next) => {
+        // The merged value keeps the older key: it takes the place of the value queued first.
+        acc.value = merge(acc.value, next.value);
+        return acc;
+      },
+      key === undefined ? undefined : (held) => key(held.value),
+    );
+  }
+  return {
+    capacity,
+    overflow: heldOverflow,
+    classify: classify === undefined ? undefined : (held) => classify(held.value),
+    terminalReserve,
+  };
+}
+
+/** A notice about held values, as the user sees it: about values. */
+function unwrapNotice<T>(notice: OverflowNotice<Held<T>>): OverflowNotice<T> {
+  const result: OverflowNotice<T> = {
+    policy: notice.policy,
+    dropped: notice.dropped,
+    merged: notice.merged,
+    terminalPreserved: notice.terminalPreserved,
+  };
+  if (notice.first !== undefined) result.first = notice.first.value;
+  if (notice.last !== undefined) result.last = notice.last.value;
+  return result;
+}
+
+function validateOptions<T>(options: MergeLanesConfig<T>): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${OWNER}: options must be an object, got ${describe(options)}`);
+  }
+  const { order, timestamp, maxSkew, lane, onLate, scheduler } = options;
+  if (order !== undefined && order !== 'arrival' && order !== 'timestamp') {
+    throw new TypeError(`${OWNER}: order must be 'arrival' or 'timestamp', got ${describe(order)}`);
+  }
+  if (timestamp !== undefined && typeof timestamp !== 'function') {
+    throw new TypeError(`${OWNER}: timestamp must be a function, got ${describe(timestamp)}`);
+  }
+  if (order === 'timestamp' && timestamp === undefined) {
+    throw new TypeError(
+      `${OWNER}: order 'timestamp' needs a timestamp function (value => number), got undefined`,
+    );
+  }
+  if (
+    maxSkew !== undefined &&
+    (typeof maxSkew !== 'number' || Number.isNaN(maxSkew) || maxSkew < 0)
+  ) {
+    throw new RangeError(
+      `${OWNER}: maxSkew must be a non-negative number of milliseconds, got ${describe(maxSkew)}`,
+    );
+  }
+  if (lane !== undefined) validateQueueConfig(lane, `${OWNER}: lane`);
+  if (onLate !== undefined && typeof onLate !== 'function') {
+    throw new TypeError(`${OWNER}: onLate must be a function, got ${describe(onLate)}`);
+  }
+  if (
+    scheduler !== undefined &&
+    (scheduler === null ||
+      typeof scheduler !== 'object' ||
+      typeof scheduler.schedule !== 'function')
+  ) {
+    throw new TypeError(`${OWNER}: scheduler must be a SchedulerLike, got ${describe(scheduler)}`);
+  }
+}
+
+/**
+ * Merges named lanes (parallel sub-agents, say) into one stream of `{ lane, laneSeq, value }`,
+ * in arrival order or in a deterministic timestamp order, optionally with one bounded queue per
+ * lane so that a flooding lane loses only its own values.
+ *
+ * **`'arrival'`** (default): values as they arrive, tagged; laneSeq dense from 1 per lane.
+ *
+ * **`'timestamp'`**: a k-way merge by (`timestamp(value)`, lane id, laneSeq). The smallest
+ * pending value is released once no live lane can still send something that sorts before it:
+ * every lane that has not completed has either shown a value whose (timestamp, lane id) sorts
+ * after it, or been silent for `maxSkew` ms of `scheduler` time. The same input with the same
+ * timing always gives the same output; equal timestamps come out in lane-id order. A value older
+ * than one already released (its lane was silent past `maxSkew`) is released at once with
+ * `late: true`. Within a lane, a timestamp below the lane's previous one errors the stream with
+ * a `TypeError` naming the lane, unless the value is late (then it is released as late).
+ *
+ * ```text
+ * order 'timestamp', values are their timestamps, maxSkew 3:
+ * a:      -1-----4----|
+ * b:      ---2--3-------5-|
+ * result: ---(12)-34-----5|       (a1 waits for b; a's 4 waits for b to pass 4 or go silent)
+ * ```
+ *
+ * Completes when every lane has completed and what they held is released. When a lane errors,
+ * the values that sort before the error (the erroring lane's position) are released, then the
+ * stream errors; the values that sort after it are discarded. Unsubscribing tears down every
+ * lane and every timer.
+ *
+ * @param lanes - lane id (non-empty) to an `ObservableInput`; subscribed in the object's key order.
+ * @param options - see {@link MergeLanesConfig}.
+ *
+ * @example
+ * ```ts
+ * mergeLanes(
+ *   { planner: planner$, coder: coder$, tester: tester$ },
+ *   { order: 'timestamp', timestamp: (e) => e.ts, maxSkew: 250,
+ *     lane: { capacity: 256, overflow: 'drop-progress', classify } },
+ * ).subscribe(({ lane, laneSeq, value }) => render(lane, laneSeq, value));
+ * ```
+ *
+ * @throws TypeError or RangeError at creation for bad lanes or options (naming them).
+ */
+export function mergeLanes<T>(
+  lanes: Record<string, ObservableInput<T>>,
+  options: MergeLanesConfig<T> = {},
+): Observable<Laned<T>> {
+  const subscribeOrder = validateLaneIds(lanes, OWNER);
+  for (const id of subscribeOrder) {
+    const input: unknown = lanes[id];
+    if (input === null || (typeof input !== 'object' && typeof input !== 'function')) {
+      throw new TypeError(
+        `${OWNER}: lane ${describe(id)} must be an ObservableInput, got ${describe(input)}`,
+      );
+    }
+  }
+  validateOptions(options);
+  const {
+    order = 'arrival',
+    timestamp,
+    maxSkew = Number.POSITIVE_INFINITY,
+    lane: laneConfig,
+    onLate,
+    scheduler = asapScheduler,
+  } = options;
+  const ids = sortLaneIds(subscribeOrder);
+  const rankOf = new Map(ids.map((id, rank) => [id, rank] as const));
+  const byTimestamp = order === 'timestamp';
+  if (!byTimestamp && laneConfig === undefined) return mergeByArrival(lanes, subscribeOrder);
+  const queueOptions = laneConfig === undefined ? undefined : heldQueueOptions(laneConfig);
+  const onOverflow = laneConfig?.onOverflow;
+  const skewed = maxSkew !== Number.POSITIVE_INFINITY;
+  const timeOf = timestamp as (value: T) => number;
+
+  return new Observable<Laned<T>>((subscriber) => {
+    const start = skewed ? scheduler.now() : 0;
+    const states: LaneState<T>[] = ids.map((id) => ({
+      id,
+      fifo: queueOptions === undefined ? new TimedFifo<T>() : null,
+      queue: queueOptions === undefined ? null : new OverflowQueue<Held<T>>(queueOptions),
+      released: 0,
+      lastTs: Number.NEGATIVE_INFINITY,
+      lastActive: start,
+      done: false,
+      expired: false,
+    }));
+    const laneSubscribers: SourceSubscriber<T>[] = [];
+    const heap = new LaneHeap(ids.length);
+    let pending = 0;
+    let lanesOpen = ids.length;
+    let arrivals = 0;
+    let releasing = false;
+    let ending: Ending | undefined;
+    let lateBacklog: Laned<T>[] | undefined;
+    let lateCount = 0;
+    let hasReleased = false;
+    let releasedTs = 0;
+    let releasedRank = 0;
+    let timer: Subscription | undefined;
+    let timerDue = Number.NaN;
+    let drainTask: Subscription | undefined;
+
+    const sizeOf = (lane: LaneState<T>): number =>
+      lane.fifo === null ? (lane.queue as OverflowQueue<Held<T>>).size : lane.fifo.size;
+
+    /** Puts a lane where it belongs in the heap after any change to it. */
+    const place = (rank: number): void => {
+      const lane = states[rank]!;
+      if (lane.fifo !== null && lane.fifo.size > 0) {
+        heap.set(rank, lane.fifo.headTs(), lane.released + 1);
+      } else if (lane.queue !== null && lane.queue.size > 0) {
+        heap.set(rank, (lane.queue.peek() as Held<T>).ts, lane.released + 1);
+      } else if (byTimestamp && !lane.done && !lane.expired) {
+        // A live lane with nothing pending holds back whatever sorts after its frontier.
+        heap.set(rank, lane.lastTs, Number.POSITIVE_INFINITY);
+      } else {
+        heap.delete(rank);
+      }
+    };
+
+    /** Reports a lane's pending gap. Returns false when onOverflow threw (the stream errored). */
+    const reportGap = (lane: LaneState<T>): boolean => {
+      const queue = lane.queue;
+      if (queue === null || !queue.hasNotice) return true;
+      const notice = queue.takeNotice() as OverflowNotice<Held<T>>;
+      if (onOverflow === undefined) return true;
+      try {
+        onOverflow(unwrapNotice(notice), lane.id);
+      } catch (error) {
+        subscriber.error(error);
+        return false;
+      }
+      return true;
+    };
+
+    /** Releases the head of a lane. Returns false when the stream errored meanwhile. */
+    const release = (rank: number): boolean => {
+      const lane = states[rank]!;
+      let value: T;
+      let ts: number;
+      if (lane.fifo !== null) {
+        ts = lane.fifo.headTs();
+        value = lane.fifo.shift();
+      } else {
+        if (!reportGap(lane)) return false;
+        const held = (lane.queue as OverflowQueue<Held<T>>).shift();
+        value = held.value;
+        ts = held.ts;
+      }
+      pending--;
+      hasReleased = true;
+      releasedTs = ts;
+      releasedRank = rank;
+      place(rank);
+      subscriber.next({ lane: lane.id, laneSeq: ++lane.released, value });
+      return !(lane.done && sizeOf(lane) === 0 && !reportGap(lane));
+    };
+
+    const disarmTimer = (): void => {
+      timer?.unsubscribe();
+      timer = undefined;
+    };
+
+    const armTimer = (due: number): void => {
+      if (timer !== undefined && timerDue === due) return;
+      disarmTimer();
+      timerDue = due;
+      timer = scheduler.schedule(
+        () => {
+          timer = undefined;
+          pump();
+        },
+        Math.max(0, due - scheduler.now()),
+      );
+    };
+
+    const finishIfDone = (): void => {
+      if (subscriber.closed) return;
+      if (ending !== undefined) {
+        for (const lane of states) if (!reportGap(lane)) return;
+        subscriber.error(ending.error);
+      } else if (lanesOpen === 0 && pending === 0) {
+        subscriber.complete();
+      }
+    };
+
+    /** Releases every value whose turn has come; arms the maxSkew timer when one must wait. */
+    function pump(): void {
+      if (releasing || subscriber.closed) return;
+      releasing = true;
+      let waiting = false;
+      try {
+        for (;;) {
+          if (subscriber.closed) return;
+          if (lateBacklog !== undefined && lateBacklog.length > 0) {
+            subscriber.next(lateBacklog.shift() as Laned<T>);
+            continue;
+          }
+          const rank = heap.peek();
+          if (rank < 0) break;
+          const lane = states[rank]!;
+          if (sizeOf(lane) > 0) {
+            if (
+              ending !== undefined &&
+              !keyBefore(
+                heap.tsOf(rank),
+                rank,
+                heap.seqOf(rank),
+                ending.ts,
+                ending.rank,
+                ending.seq,
+              )
+            ) {
+              break;
+            }
+            if (!release(rank)) return;
+            continue;
+          }
+          // An idle live lane sorts first: every pending value waits for it, unless the stream
+          // is ending or the lane has been silent for maxSkew.
+          if (ending !== undefined) {
+            heap.delete(rank);
+            continue;
+          }
+          if (pending === 0 || !skewed) break;
+          const due = lane.lastActive + maxSkew;
+          if (scheduler.now() >= due) {
+            lane.expired = true;
+            heap.delete(rank);
+            continue;
+          }
+          armTimer(due);
+          waiting = true;
+          break;
+        }
+      } finally {
+        releasing = false;
+      }
+      if (!waiting) disarmTimer();
+      finishIfDone();
+    }
+
+    const scheduleDrain = (): void => {
+      if (drainTask === undefined && !subscriber.closed) {
+        drainTask = scheduler.schedule(() => {
+          drainTask = undefined;
+          pump();
+        });
+      }
+    };
+
+    /** Ends the stream with `error` once the values sorting before the lane's position are out. */
+    const failLane = (rank: number, error: unknown): void => {
+      if (ending !== undefined || subscriber.closed) return;
+      laneSubscribers[rank]?.unsubscribe();
+      ending = byTimestamp
+        ? { error, ts: states[rank]!.lastTs, rank, seq: Number.POSITIVE_INFINITY }
+        : { error, ts: ++arrivals, rank: -1, seq: 0 };
+      pump();
+    };
+
+    /** Holds a value in its lane. Returns false when the lane failed. */
+    const hold = (rank: number, value: T, ts: number): boolean => {
+      const lane = states[rank]!;
+      if (lane.fifo !== null) {
+        const wasEmpty = lane.fifo.size === 0;
+        lane.fifo.push(value, ts);
+        pending++;
+        if (wasEmpty) place(rank);
+        return true;
+      }
+      const queue = lane.queue as OverflowQueue<Held<T>>;
+      const held: Held<T> = { value, ts };
+      let outcome: string;
+      try {
+        outcome = queue.push(held);
+      } catch (error) {
+        failLane(rank, error);
+        return false;
+      }
+      if (outcome === 'overflow') {
+        const { notice } = queue.overflowError(held);
+        failLane(
+          rank,
+          new QueueOverflowError(unwrapNotice(notice as OverflowNotice<Held<T>>), queue.capacity),
+        );
+        return false;
+      }
+      if (outcome === 'queued') pending++;
+      // An eviction may have taken the head, and a rejection still moved the frontier.
+      place(rank);
+      return true;
+    };
+
+    const emitLate = (rank: number, value: T): void => {
+      const lane = states[rank]!;
+      const laned: Laned<T> = { lane: lane.id, laneSeq: ++lane.released, value, late: true };
+      lateCount++;
+      if (onLate !== undefined) {
+        try {
+          onLate(laned, lateCount);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+      }
+      if (!releasing) subscriber.next(laned);
+      else if (lateBacklog === undefined) lateBacklog = [laned];
+      else lateBacklog.push(laned);
+    };
+
+    const onValue = (rank: number, value: T): void => {
+      if (ending !== undefined) return;
+      if (!byTimestamp) {
+        if (hold(rank, value, ++arrivals) && !releasing) scheduleDrain();
+        return;
+      }
+      let ts: number;
+      try {
+        ts = timeOf(value);
+      } catch (error) {
+        failLane(rank, error);
+        return;
+      }
+      const bad = badTimestamp(OWNER, states[rank]!.id, ts);
+      if (bad !== undefined) {
+        failLane(rank, bad);
+        return;
+      }
+      const lane = states[rank]!;
+      if (skewed) lane.lastActive = scheduler.now();
+      if (skewed && hasReleased && keyBefore(ts, rank, 0, releasedTs, releasedRank, 0)) {
+        lane.expired = false;
+        if (ts > lane.lastTs) lane.lastTs = ts;
+        place(rank);
+        emitLate(rank, value);
+        pump();
+        return;
+      }
+      if (ts < lane.lastTs) {
+        failLane(rank, backwardsTimestamp(OWNER, lane.id, lane.lastTs, ts));
+        return;
+      }
+      lane.lastTs = ts;
+      if (lane.expired) {
+        lane.expired = false;
+        place(rank);
+      }
+      if (hold(rank, value, ts)) pump();
+    };
+
+    const onComplete = (rank: number): void => {
+      const lane = states[rank]!;
+      lane.done = true;
+      lanesOpen--;
+      place(rank);
+      if (sizeOf(lane) === 0 && !reportGap(lane)) return;
+      if (byTimestamp || lanesOpen === 0) pump();
+    };
+
+    for (const id of subscribeOrder) {
+      const rank = rankOf.get(id) as number;
+      const laneSubscriber = new SourceSubscriber<T>(
+        (value) => onValue(rank, value),
+        (error) => failLane(rank, error),
+        () => onComplete(rank),
+      );
+      laneSubscribers[rank] = laneSubscriber;
+      // Added before any lane is subscribed, so that an unsubscribe during a synchronous
+      // emission closes every lane at once.
+      subscriber.add(laneSubscriber);
+    }
+    if (byTimestamp) for (let rank = 0; rank < ids.length; rank++) place(rank);
+    for (const id of subscribeOrder) {
+      if (subscriber.closed || ending !== undefined) break;
+      const rank = rankOf.get(id) as number;
+      try {
+        from(lanes[id] as ObservableInput<T>).subscribe(laneSubscribers[rank]!);
+      } catch (error) {
+        failLane(rank, error);
+      }
+    }
+    if (ids.length === 0) subscriber.complete();
+
+    return () => {
+      disarmTimer();
+      drainTask?.unsubscribe();
+      drainTask = undefined;
+      for (const lane of states) {
+        lane.fifo?.clear();
+        lane.queue?.clear();
+      }
+      heap.clear();
+      lateBacklog = undefined;
+    };
+  });
+}
+
+/** `'arrival'` order without isolation: a tagging `merge`, nothing held. */
+function mergeByArrival<T>(
+  lanes: Record<string, ObservableInput<T>>,
+  subscribeOrder: string[],
+): Observable<Laned<T>> {
+  return new Observable<Laned<T>>((subscriber) => {
+    let lanesOpen = subscribeOrder.length;
+    const laneSubscribers = subscribeOrder.map((id) => {
+      let laneSeq = 0;
+      const laneSubscriber = new SourceSubscriber<T>(
+        (value) => subscriber.next({ lane: id, laneSeq: ++laneSeq, value }),
+        (error) => subscriber.error(error),
+        () => {
+          if (--lanesOpen === 0) subscriber.complete();
+        },
+      );
+      subscriber.add(laneSubscriber);
+      return laneSubscriber;
+    });
+    subscribeOrder.forEach((id, index) => {
+      if (subscriber.closed) return;
+      try {
+        from(lanes[id] as ObservableInput<T>).subscribe(laneSubscribers[index]!);
+      } catch (error) {
+        subscriber.error(error);
+      }
+    });
+    if (lanesOpen === 0) subscriber.complete();
+  });
+}

@@ -1,0 +1,67 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import type { Laned } from '../queue/laneOrder.js';
+import { describe } from '../queue/types.js';
+
+/**
+ * Stamps `{ lane, laneSeq }` on a stream that is already merged: `laneOf(value)` names the lane,
+ * and laneSeq counts that lane's values densely from 1 (per subscription), as the bus does on
+ * publish and as {@link mergeLanes} does. Order is left untouched: nothing is held.
+ *
+ * ```text
+ * laneOf = the letter's lane (a1 -> 'a'):
+ * source: -a1-b1-a2-b2-a3-|
+ * result: -x--y--z--w--v--|   x = { lane: 'a', laneSeq: 1, value: 'a1' }, y = b#1, z = a#2, ...
+ * ```
+ *
+ * A `laneOf` that throws, or returns anything but a non-empty string, errors the stream (with
+ * what it threw, or a `TypeError` naming the value it returned).
+ *
+ * @param laneOf - the lane id of a value: a non-empty string.
+ *
+ * @example
+ * ```ts
+ * socket$.pipe(sequenceLanes((event) => event.agentId)).subscribe(({ lane, laneSeq, value }) =>
+ *   store.put(`${lane}/${laneSeq}`, value),
+ * );
+ * ```
+ *
+ * @throws TypeError at creation when `laneOf` is not a function.
+ */
+export function sequenceLanes<T>(laneOf: (value: T) => string): OperatorFunction<T, Laned<T>> {
+  if (typeof laneOf !== 'function') {
+    throw new TypeError(`sequenceLanes: laneOf must be a function, got ${describe(laneOf)}`);
+  }
+  return (source) =>
+    new Observable<Laned<T>>((subscriber) => {
+      const laneSeqs = new Map<string, number>();
+      const sourceSubscriber = new SourceSubscriber<T>(
+        (value) => {
+          let lane: string;
+          try {
+            lane = laneOf(value);
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          if (typeof lane !== 'string' || lane === '') {
+            subscriber.error(
+              new TypeError(
+                `sequenceLanes: laneOf must return a non-empty string, got ${describe(lane)}`,
+              ),
+            );
+            return;
+          }
+          const laneSeq = (laneSeqs.get(lane) ?? 0) + 1;
+          laneSeqs.set(lane, laneSeq);
+          subscriber.next({ lane, laneSeq, value });
+        },
+        (error) => subscriber.error(error),
+        () => subscriber.complete(),
+      );
+      // Added before subscribing, so a synchronous source stops as soon as the consumer leaves.
+      subscriber.add(sourceSubscriber);
+      source.subscribe(sourceSubscriber);
+      return () => laneSeqs.clear();
+    });
+}
