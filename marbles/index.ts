@@ -1,5 +1,7 @@
 import { agentEventsSuite } from './agentEvents.js';
 import { boundedQueueSuite } from './boundedQueue.js';
+import { drainWithSuite } from './drainWith.js';
+import { mergeLanesSuite } from './mergeLanes.js';
 import { summarizeProgressSuite } from './summarizeProgress.js';
 import { takeThroughTerminalSuite } from './takeThroughTerminal.js';
 import type { MarbleSuite } from './types.js';
@@ -11,4 +13,6 @@ export const marbleSuites: MarbleSuite<any>[] = [
   summarizeProgressSuite,
   takeThroughTerminalSuite,
   agentEventsSuite,
+  mergeLanesSuite,
+  drainWithSuite,
 ];
