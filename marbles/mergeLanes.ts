@@ -151,7 +151,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       },
     },
     {
-      title: "isolation under 'arrival': a flooding lane drops its own progress, the quiet lane loses nothing",
+      title:
+        "isolation under 'arrival': a flooding lane drops its own progress, the quiet lane loses nothing",
       options: {
         lane: { capacity: 3, overflow: 'drop-progress', classify: classifyLetter },
       },

@@ -1,0 +1,630 @@
+import fc from 'fast-check';
+import {
+  concatMap,
+  EMPTY,
+  map,
+  NEVER,
+  Observable,
+  type ObservableInput,
+  of,
+  type SchedulerAction,
+  type SchedulerLike,
+  Subject,
+  Subscription,
+  take,
+  timer,
+} from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type MergeLanesConfig, mergeLanes } from '../../src/operators/mergeLanes.js';
+import { keyBefore, type Laned, mergeSortedLanes, sortLaneIds } from '../../src/queue/laneOrder.js';
+import { type OverflowNotice, QueueOverflowError } from '../../src/queue/types.js';
+import { referenceOrder, type Stamped, sortedLanesArbitrary } from '../queue/laneReference.js';
+
+const stampOf = (value: Stamped): number => value.ts;
+
+/** Subscribes and collects synchronously. */
+function collect<T>(source: Observable<T>): { values: T[]; error?: unknown; done: boolean } {
+  const result: { values: T[]; error?: unknown; done: boolean } = { values: [], done: false };
+  source.subscribe({
+    next: (value) => result.values.push(value),
+    error: (error) => {
+      result.error = error;
+    },
+    complete: () => {
+      result.done = true;
+    },
+  });
+  return result;
+}
+
+/**
+ * A scheduler that runs nothing by itself: it records what is scheduled so a test can see how
+ * many timers are open and run them by hand.
+ */
+class ManualScheduler implements SchedulerLike {
+  time = 0;
+  readonly scheduled: Array<{ due: number; run: () => void; subscription: Subscription }> = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  schedule<S>(
+    work: (this: SchedulerAction<S>, state?: S) => void,
+    delay = 0,
+    state?: S,
+  ): Subscription {
+    const subscription = new Subscription();
+    const entry = {
+      due: this.time + delay,
+      run: () => work.call(subscription as unknown as SchedulerAction<S>, state),
+      subscription,
+    };
+    this.scheduled.push(entry);
+    return subscription;
+  }
+
+  open(): number {
+    return this.scheduled.filter((entry) => !entry.subscription.closed).length;
+  }
+
+  /** Advances the clock to `time`, running what is due in order. */
+  advanceTo(time: number): void {
+    for (;;) {
+      const due = this.scheduled
+        .filter((entry) => !entry.subscription.closed && entry.due <= time)
+        .sort((a, b) => a.due - b.due)[0];
+      if (due === undefined) break;
+      this.time = due.due;
+      due.subscription.unsubscribe();
+      due.run();
+    }
+    this.time = time;
+  }
+}
+
+describe('mergeLanes', () => {
+  describe("'timestamp' order, properties", () => {
+    it('with every lane completing, equals mergeSortedLanes and a stable sort, whatever the interleaving', () => {
+      fc.assert(
+        fc.property(
+          sortedLanesArbitrary,
+          fc.array(fc.nat(), { maxLength: 80 }),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          (lanes, picks, completionPicks) => {
+            const ids = Object.keys(lanes);
+            const subjects = new Map(ids.map((id) => [id, new Subject<Stamped>()]));
+            const inputs = Object.fromEntries(subjects);
+            const out = collect(mergeLanes(inputs, { order: 'timestamp', timestamp: stampOf }));
+            // Emit in a random interleaving that keeps each lane's own order.
+            const next = new Map(ids.map((id) => [id, 0]));
+            const remaining = () => ids.filter((id) => next.get(id)! < lanes[id]!.length);
+            for (const pick of picks) {
+              const open = remaining();
+              if (open.length === 0) break;
+              const id = open[pick % open.length]!;
+              subjects.get(id)!.next(lanes[id]![next.get(id)!]!);
+              next.set(id, next.get(id)! + 1);
+            }
+            for (let open = remaining(); open.length > 0; open = remaining()) {
+              const id = open[0]!;
+              subjects.get(id)!.next(lanes[id]![next.get(id)!]!);
+              next.set(id, next.get(id)! + 1);
+            }
+            const order = [...ids];
+            for (const pick of completionPicks)
+              order.push(order.splice(pick % order.length, 1)[0]!);
+            for (const id of order) subjects.get(id)!.complete();
+            expect(out.done).toBe(true);
+            expect(out.values).toEqual(mergeSortedLanes(lanes, stampOf));
+            expect(out.values).toEqual(referenceOrder(lanes, stampOf));
+          },
+        ),
+      );
+    });
+
+    it('with random timing and maxSkew, keeps each lane in order, laneSeq dense, every value once, and non-late values sorted', () => {
+      fc.assert(
+        fc.property(
+          sortedLanesArbitrary,
+          fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 40 }),
+          fc.integer({ min: 0, max: 8 }),
+          (lanes, gaps, maxSkew) => {
+            const ids = Object.keys(lanes);
+            const ranks = new Map(sortLaneIds(ids).map((id, rank) => [id, rank]));
+            const scheduler = new TestScheduler(() => {});
+            const values: Laned<Stamped>[] = [];
+            let done = false;
+            scheduler.run(() => {
+              let gapIndex = 0;
+              const inputs: Record<string, ObservableInput<Stamped>> = {};
+              for (const id of ids) {
+                inputs[id] = of(...lanes[id]!).pipe(
+                  concatMap((value) =>
+                    timer(gaps[gapIndex++ % gaps.length]!).pipe(map(() => value)),
+                  ),
+                );
+              }
+              mergeLanes(inputs, { order: 'timestamp', timestamp: stampOf, maxSkew }).subscribe({
+                next: (value) => values.push(value),
+                complete: () => {
+                  done = true;
+                },
+              });
+            });
+            expect(done).toBe(true);
+            for (const id of ids) {
+              const ofLane = values.filter((value) => value.lane === id);
+              expect(ofLane.map((value) => value.laneSeq)).toEqual(
+                ofLane.map((_, index) => index + 1),
+              );
+              const sortedIds = ofLane.map((value) => value.value.id).sort((a, b) => a - b);
+              expect(sortedIds).toEqual(lanes[id]!.map((value) => value.id));
+              // Only a late value may overtake its lane's earlier values.
+              const inTime = ofLane.filter((value) => !value.late).map((value) => value.value.id);
+              expect(inTime).toEqual([...inTime].sort((a, b) => a - b));
+            }
+            const inTime = values.filter((value) => !value.late);
+            for (let index = 1; index < inTime.length; index++) {
+              const before = inTime[index - 1]!;
+              const after = inTime[index]!;
+              expect(
+                keyBefore(
+                  after.value.ts,
+                  ranks.get(after.lane)!,
+                  0,
+                  before.value.ts,
+                  ranks.get(before.lane)!,
+                  0,
+                ),
+              ).toBe(false);
+            }
+          },
+        ),
+      );
+    });
+  });
+
+  describe("'arrival' order", () => {
+    it('passes values in arrival order with a dense laneSeq per lane', () => {
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 50 }), (picks) => {
+          const subjects = {
+            a: new Subject<number>(),
+            b: new Subject<number>(),
+            c: new Subject<number>(),
+          };
+          const out = collect(mergeLanes(subjects));
+          const seqs: Record<string, number> = { a: 0, b: 0, c: 0 };
+          const expected = picks.map((lane, index) => {
+            subjects[lane as 'a'].next(index);
+            return { lane, laneSeq: ++seqs[lane]!, value: index };
+          });
+          expect(out.values).toEqual(expected);
+          expect(out.values.every((value) => !('late' in value))).toBe(true);
+        }),
+      );
+    });
+
+    it('with isolation, drains each burst in arrival order on the scheduler', () => {
+      const scheduler = new ManualScheduler();
+      const a = new Subject<string>();
+      const b = new Subject<string>();
+      const out = collect(
+        mergeLanes({ a, b }, { lane: { capacity: 2, overflow: 'drop-oldest' }, scheduler }),
+      );
+      a.next('a1');
+      b.next('b1');
+      a.next('a2');
+      a.next('a3');
+      expect(out.values).toEqual([]);
+      expect(scheduler.open()).toBe(1);
+      scheduler.advanceTo(0);
+      expect(out.values.map((value) => value.value)).toEqual(['b1', 'a2', 'a3']);
+      expect(out.values.map((value) => value.laneSeq)).toEqual([1, 1, 2]);
+    });
+  });
+
+  describe('isolation', () => {
+    it('reports each gap with the lane it is in, and a flooding lane never costs a quiet one', () => {
+      const gaps: Array<[string, OverflowNotice<number>]> = [];
+      const scheduler = new ManualScheduler();
+      const noisy = new Subject<number>();
+      const quiet = new Subject<number>();
+      const out = collect(
+        mergeLanes(
+          { noisy, quiet },
+          {
+            lane: {
+              capacity: 4,
+              overflow: 'drop-oldest',
+              onOverflow: (notice, lane) => gaps.push([lane, notice]),
+            },
+            scheduler,
+          },
+        ),
+      );
+      for (let round = 0; round < 10; round++) {
+        for (let index = 0; index < 100; index++) noisy.next(round * 100 + index);
+        quiet.next(round);
+        scheduler.advanceTo(round);
+      }
+      const quietValues = out.values.filter((value) => value.lane === 'quiet');
+      expect(quietValues.map((value) => value.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(out.values.filter((value) => value.lane === 'noisy')).toHaveLength(40);
+      expect(gaps.every(([lane]) => lane === 'noisy')).toBe(true);
+      expect(gaps.reduce((sum, [, notice]) => sum + notice.dropped, 0)).toBe(960);
+    });
+
+    it('errors the stream with what onOverflow threw', () => {
+      const boom = new Error('listener failed');
+      const scheduler = new ManualScheduler();
+      const a = new Subject<number>();
+      const out = collect(
+        mergeLanes(
+          { a },
+          {
+            lane: {
+              capacity: 1,
+              overflow: 'drop-oldest',
+              onOverflow: () => {
+                throw boom;
+              },
+            },
+            scheduler,
+          },
+        ),
+      );
+      a.next(1);
+      a.next(2);
+      scheduler.advanceTo(0);
+      expect(out.values).toEqual([]);
+      expect(out.error).toBe(boom);
+      expect(a.observed).toBe(false);
+    });
+
+    it('errors with what a throwing classifier threw, after the values queued before it', () => {
+      const boom = new Error('bad class');
+      const scheduler = new ManualScheduler();
+      const a = new Subject<string>();
+      const out = collect(
+        mergeLanes(
+          { a },
+          {
+            lane: {
+              capacity: 4,
+              overflow: 'drop-progress',
+              classify: (value) => {
+                if (value === 'x') throw boom;
+                return 'normal';
+              },
+            },
+            scheduler,
+          },
+        ),
+      );
+      a.next('a');
+      a.next('x');
+      expect(out.values.map((value) => value.value)).toEqual(['a']);
+      expect(out.error).toBe(boom);
+    });
+
+    it("ends with QueueOverflowError under a lane's 'error' policy", () => {
+      const out = collect(
+        mergeLanes(
+          { a: of(1, 2, 3), b: NEVER },
+          { order: 'timestamp', timestamp: Number, lane: { capacity: 1, overflow: 'error' } },
+        ),
+      );
+      // b holds a back, so a's second value finds a's queue full.
+      expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 1 }]);
+      expect(out.error).toBeInstanceOf(QueueOverflowError);
+      expect((out.error as QueueOverflowError).notice.first).toBe(2);
+    });
+  });
+
+  describe('late values and maxSkew', () => {
+    it('releases a late value at once, marked, and counts it with onLate', () => {
+      const scheduler = new ManualScheduler();
+      const lates: Array<[Laned<number>, number]> = [];
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const out = collect(
+        mergeLanes(
+          { a, b },
+          {
+            order: 'timestamp',
+            timestamp: (value) => value,
+            maxSkew: 10,
+            scheduler,
+            onLate: (late, count) => lates.push([late, count]),
+          },
+        ),
+      );
+      a.next(5);
+      expect(out.values).toEqual([]);
+      expect(scheduler.open()).toBe(1);
+      scheduler.advanceTo(10);
+      expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 5 }]);
+      b.next(3);
+      b.next(4);
+      expect(out.values.slice(1)).toEqual([
+        { lane: 'b', laneSeq: 1, value: 3, late: true },
+        { lane: 'b', laneSeq: 2, value: 4, late: true },
+      ]);
+      expect(lates.map(([, count]) => count)).toEqual([1, 2]);
+      // a has been silent for maxSkew (since time 0), so b's 7 goes at once, and a's 6 is late.
+      b.next(7);
+      a.next(6);
+      expect(out.values.slice(3)).toEqual([
+        { lane: 'b', laneSeq: 3, value: 7 },
+        { lane: 'a', laneSeq: 2, value: 6, late: true },
+      ]);
+      expect(lates.map(([late, count]) => [late.lane, count])).toEqual([
+        ['b', 1],
+        ['b', 2],
+        ['a', 3],
+      ]);
+    });
+
+    it('with maxSkew, a value going backwards behind the watermark is late, not an error', () => {
+      const out = collect(
+        mergeLanes({ a: of(3, 2) }, { order: 'timestamp', timestamp: Number, maxSkew: 100 }),
+      );
+      expect(out.values).toEqual([
+        { lane: 'a', laneSeq: 1, value: 3 },
+        { lane: 'a', laneSeq: 2, value: 2, late: true },
+      ]);
+      expect(out.done).toBe(true);
+    });
+
+    it('without maxSkew, a lane going backwards is a TypeError naming the lane', () => {
+      const out = collect(
+        mergeLanes({ planner: of(3, 2) }, { order: 'timestamp', timestamp: Number }),
+      );
+      expect(out.values).toEqual([{ lane: 'planner', laneSeq: 1, value: 3 }]);
+      expect(out.error).toEqual(
+        new TypeError('mergeLanes: timestamps of lane "planner" went backwards: 2 after 3'),
+      );
+    });
+
+    it('errors with what onLate threw', () => {
+      const boom = new Error('late listener');
+      const scheduler = new ManualScheduler();
+      const a = new Subject<number>();
+      const out = collect(
+        mergeLanes(
+          { a },
+          {
+            order: 'timestamp',
+            timestamp: Number,
+            maxSkew: 0,
+            scheduler,
+            onLate: () => {
+              throw boom;
+            },
+          },
+        ),
+      );
+      a.next(2);
+      a.next(1);
+      expect(out.values).toHaveLength(1);
+      expect(out.error).toBe(boom);
+    });
+
+    it('keeps at most one watermark timer open, however many values wait', () => {
+      const scheduler = new ManualScheduler();
+      const lanes = {
+        a: new Subject<number>(),
+        b: new Subject<number>(),
+        c: new Subject<number>(),
+      };
+      const out = collect(
+        mergeLanes(lanes, { order: 'timestamp', timestamp: Number, maxSkew: 50, scheduler }),
+      );
+      for (let time = 0; time < 40; time++) {
+        scheduler.time = time;
+        lanes.a.next(time);
+        if (time % 3 === 0) lanes.b.next(time);
+        expect(scheduler.open()).toBeLessThanOrEqual(1);
+      }
+      // c has shown nothing: it holds everything back until it has been silent for maxSkew.
+      expect(out.values).toEqual([]);
+      scheduler.advanceTo(49);
+      expect(out.values).toEqual([]);
+      scheduler.advanceTo(50);
+      // b's 39 still waits for a, which could yet send another 39 (lane a sorts first).
+      expect(out.values).toHaveLength(40 + 14 - 1);
+      expect(scheduler.open()).toBe(1);
+      scheduler.advanceTo(200);
+      expect(out.values).toHaveLength(40 + 14);
+      expect(scheduler.open()).toBe(0);
+    });
+
+    it('cancels the timer and clears what it holds on unsubscribe', () => {
+      const scheduler = new ManualScheduler();
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const subscription = mergeLanes(
+        { a, b },
+        { order: 'timestamp', timestamp: Number, maxSkew: 50, scheduler },
+      ).subscribe();
+      a.next(1);
+      expect(scheduler.open()).toBe(1);
+      subscription.unsubscribe();
+      expect(scheduler.open()).toBe(0);
+      expect(a.observed || b.observed).toBe(false);
+    });
+  });
+
+  describe("RxJS's operator checklist", () => {
+    it('stops a synchronous infinite lane when take() has enough', () => {
+      for (const options of [{}, { order: 'timestamp', timestamp: Number }] as const) {
+        const produced: number[] = [];
+        const endless = new Observable<number>((subscriber) => {
+          for (let value = 0; !subscriber.closed && value < 1_000; value++) {
+            produced.push(value);
+            subscriber.next(value);
+          }
+        });
+        const out = collect(mergeLanes({ done: EMPTY, endless }, options).pipe(take(3)));
+        expect(out.values.map((value) => value.value)).toEqual([0, 1, 2]);
+        expect(produced).toEqual([0, 1, 2]);
+      }
+    });
+
+    it('neither reorders nor duplicates when the consumer pushes back into a lane', () => {
+      for (const options of [
+        { order: 'timestamp', timestamp: Number },
+        { order: 'timestamp', timestamp: Number, lane: { capacity: 8, overflow: 'error' } },
+      ] as MergeLanesConfig<number>[]) {
+        const a = new Subject<number>();
+        const b = new Subject<number>();
+        const seen: string[] = [];
+        mergeLanes({ a, b }, options).subscribe(({ lane, laneSeq, value }) => {
+          seen.push(`${lane}${laneSeq}:${value}`);
+          if (lane === 'a' && value < 6) a.next(value + 2);
+        });
+        a.next(1);
+        b.next(2);
+        b.next(4);
+        b.next(9);
+        a.complete();
+        b.complete();
+        expect(seen).toEqual(['a1:1', 'b1:2', 'a2:3', 'b2:4', 'a3:5', 'a4:7', 'b3:9']);
+      }
+    });
+
+    it('completes at once with no lanes', () => {
+      expect(collect(mergeLanes({})).done).toBe(true);
+      expect(collect(mergeLanes({}, { order: 'timestamp', timestamp: Number })).done).toBe(true);
+    });
+
+    it('accepts any ObservableInput as a lane, and errors when one cannot be subscribed', () => {
+      const out = collect(
+        mergeLanes<number>(
+          { array: [3, 1], promise: NEVER, iterable: new Set([2]) },
+          { order: 'arrival' },
+        ),
+      );
+      expect(out.values.map((value) => `${value.lane}:${value.value}`)).toEqual([
+        'array:3',
+        'array:1',
+        'iterable:2',
+      ]);
+      const bad = collect(mergeLanes({ a: of(1), b: {} as ObservableInput<number> }));
+      expect(bad.error).toBeInstanceOf(TypeError);
+    });
+
+    it('does not mark values in time as late', () => {
+      const out = collect(
+        mergeLanes({ a: of(1), b: of(2) }, { order: 'timestamp', timestamp: Number }),
+      );
+      expect(out.values.map((value) => 'late' in value)).toEqual([false, false]);
+    });
+  });
+
+  describe('bad input', () => {
+    const ts = (value: number): number => value;
+    it.each([
+      [null, 'mergeLanes: lanes must be an object mapping lane ids to lanes, got null'],
+      [[of(1)], 'mergeLanes: lanes must be an object mapping lane ids to lanes, got an array'],
+      ['ab', 'mergeLanes: lanes must be an object mapping lane ids to lanes, got "ab"'],
+      [{ '': of(1) }, 'mergeLanes: a lane id must be a non-empty string, got ""'],
+      [{ a: null }, 'mergeLanes: lane "a" must be an ObservableInput, got null'],
+      [{ a: 42 }, 'mergeLanes: lane "a" must be an ObservableInput, got 42'],
+    ])('rejects lanes %j with a TypeError', (lanes, message) => {
+      expect(() => mergeLanes(lanes as never)).toThrow(new TypeError(message));
+    });
+
+    it.each([
+      [null, TypeError, 'mergeLanes: options must be an object, got null'],
+      [
+        { order: 'random' },
+        TypeError,
+        `mergeLanes: order must be 'arrival' or 'timestamp', got "random"`,
+      ],
+      [
+        { order: 'timestamp' },
+        TypeError,
+        "mergeLanes: order 'timestamp' needs a timestamp function (value => number), got undefined",
+      ],
+      [
+        { order: 'timestamp', timestamp: 'ts' },
+        TypeError,
+        'mergeLanes: timestamp must be a function, got "ts"',
+      ],
+      [
+        { order: 'timestamp', timestamp: ts, maxSkew: -1 },
+        RangeError,
+        'mergeLanes: maxSkew must be a non-negative number of milliseconds, got -1',
+      ],
+      [
+        { order: 'timestamp', timestamp: ts, maxSkew: Number.NaN },
+        RangeError,
+        'mergeLanes: maxSkew must be a non-negative number of milliseconds, got NaN',
+      ],
+      [
+        { maxSkew: '5' },
+        RangeError,
+        'mergeLanes: maxSkew must be a non-negative number of milliseconds, got "5"',
+      ],
+      [
+        { lane: { capacity: 0, overflow: 'drop-oldest' } },
+        RangeError,
+        'mergeLanes: lane: capacity must be a positive integer, got 0',
+      ],
+      [{ lane: { capacity: 2 } }, TypeError, 'mergeLanes: lane: overflow must be'],
+      [{ onLate: 1 }, TypeError, 'mergeLanes: onLate must be a function, got 1'],
+      [{ scheduler: {} }, TypeError, 'mergeLanes: scheduler must be a SchedulerLike, got {}'],
+    ])('rejects options %j', (options, type, message) => {
+      expect(() => mergeLanes({ a: of(1) }, options as never)).toThrow(type);
+      expect(() => mergeLanes({ a: of(1) }, options as never)).toThrow(message);
+    });
+
+    it('does nothing at creation but validate', () => {
+      let subscribed = false;
+      const lane = new Observable<number>(() => {
+        subscribed = true;
+      });
+      mergeLanes({ lane }, { order: 'timestamp', timestamp: ts, maxSkew: 0 });
+      expect(subscribed).toBe(false);
+    });
+
+    it('errors the stream with a TypeError naming the lane for a NaN or non-number timestamp', () => {
+      const nan = collect(
+        mergeLanes({ slow: of(1, Number.NaN) }, { order: 'timestamp', timestamp: ts }),
+      );
+      expect(nan.values).toHaveLength(1);
+      expect(nan.error).toEqual(
+        new TypeError(
+          'mergeLanes: timestamp must return a number (not NaN), got NaN in lane "slow"',
+        ),
+      );
+      const text = collect(
+        mergeLanes({ fast: of('1') }, { order: 'timestamp', timestamp: (value) => value as never }),
+      );
+      expect(text.error).toEqual(
+        new TypeError(
+          'mergeLanes: timestamp must return a number (not NaN), got "1" in lane "fast"',
+        ),
+      );
+    });
+  });
+
+  describe('types', () => {
+    it('infers Laned of the lanes’ value type', () => {
+      expectTypeOf(mergeLanes({ a: of(1), b: [2] })).toEqualTypeOf<Observable<Laned<number>>>();
+      expectTypeOf<Laned<string>>().toEqualTypeOf<{
+        lane: string;
+        laneSeq: number;
+        value: string;
+        late?: boolean;
+      }>();
+      expectTypeOf<MergeLanesConfig<number>['order']>().toEqualTypeOf<
+        'arrival' | 'timestamp' | undefined
+      >();
+    });
+  });
+});

@@ -1,0 +1,179 @@
+import fc from 'fast-check';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  keyBefore,
+  type Laned,
+  LaneHeap,
+  mergeSortedLanes,
+  sortLaneIds,
+  TimedFifo,
+} from '../../src/queue/laneOrder.js';
+import { referenceOrder, type Stamped, sortedLanesArbitrary } from './laneReference.js';
+
+const stampOf = (value: Stamped): number => value.ts;
+
+describe('keyBefore and sortLaneIds', () => {
+  it('orders by timestamp, then lane rank, then laneSeq', () => {
+    expect(keyBefore(1, 5, 9, 2, 0, 0)).toBe(true);
+    expect(keyBefore(2, 0, 9, 2, 1, 0)).toBe(true);
+    expect(keyBefore(2, 1, 1, 2, 1, 2)).toBe(true);
+    expect(keyBefore(2, 1, 2, 2, 1, 2)).toBe(false);
+    expect(keyBefore(3, 0, 0, 2, 9, 9)).toBe(false);
+  });
+
+  it('sorts lane ids by code units, not by locale or number', () => {
+    expect(sortLaneIds(['b', 'a', 'B', '9', '10', 'é'])).toEqual(['10', '9', 'B', 'a', 'b', 'é']);
+  });
+});
+
+describe('LaneHeap', () => {
+  it('matches a reference model under random inserts, moves and deletes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }).chain((lanes) =>
+          fc.tuple(
+            fc.constant(lanes),
+            fc.array(
+              fc.record({
+                lane: fc.integer({ min: 0, max: lanes - 1 }),
+                del: fc.boolean(),
+                ts: fc.integer({ min: -3, max: 3 }),
+                seq: fc.integer({ min: 0, max: 3 }),
+              }),
+              { maxLength: 60 },
+            ),
+          ),
+        ),
+        ([laneCount, ops]) => {
+          const heap = new LaneHeap(laneCount);
+          const model = new Map<number, [number, number]>();
+          for (const op of ops) {
+            if (op.del) {
+              heap.delete(op.lane);
+              model.delete(op.lane);
+            } else {
+              heap.set(op.lane, op.ts, op.seq);
+              model.set(op.lane, [op.ts, op.seq]);
+            }
+            let best = -1;
+            for (const [lane, [ts, seq]] of model) {
+              if (best < 0) best = lane;
+              else {
+                const [bestTs, bestSeq] = model.get(best)!;
+                if (keyBefore(ts, lane, seq, bestTs, best, bestSeq)) best = lane;
+              }
+            }
+            expect(heap.peek()).toBe(best);
+            expect(heap.size).toBe(model.size);
+            for (let lane = 0; lane < laneCount; lane++) {
+              expect(heap.has(lane)).toBe(model.has(lane));
+            }
+          }
+          heap.clear();
+          expect(heap.peek()).toBe(-1);
+          expect(heap.size).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('reports the key of a held lane', () => {
+    const heap = new LaneHeap(2);
+    heap.set(1, 7, 3);
+    expect([heap.tsOf(1), heap.seqOf(1)]).toEqual([7, 3]);
+  });
+});
+
+describe('TimedFifo', () => {
+  it('is a FIFO of (value, timestamp) through growth and wrap-around', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer(), { nil: undefined }), { maxLength: 200 }),
+        (ops) => {
+          const fifo = new TimedFifo<number>();
+          const model: number[] = [];
+          for (const op of ops) {
+            if (op === undefined) {
+              if (model.length === 0) continue;
+              expect(fifo.headTs()).toBe(model[0]! * 2);
+              expect(fifo.shift()).toBe(model.shift());
+            } else {
+              fifo.push(op, op * 2);
+              model.push(op);
+            }
+            expect(fifo.size).toBe(model.length);
+          }
+          fifo.clear();
+          expect(fifo.size).toBe(0);
+        },
+      ),
+    );
+  });
+});
+
+describe('mergeSortedLanes', () => {
+  it('merges by timestamp, breaking ties by lane id, then by position', () => {
+    const merged = mergeSortedLanes({ b: [2, 4], a: [1, 4, 4] }, (value) => value);
+    expect(merged).toEqual([
+      { lane: 'a', laneSeq: 1, value: 1 },
+      { lane: 'b', laneSeq: 1, value: 2 },
+      { lane: 'a', laneSeq: 2, value: 4 },
+      { lane: 'a', laneSeq: 3, value: 4 },
+      { lane: 'b', laneSeq: 2, value: 4 },
+    ]);
+  });
+
+  it('returns an empty array for no lanes or empty lanes', () => {
+    expect(mergeSortedLanes({}, Number)).toEqual([]);
+    expect(mergeSortedLanes({ a: [], b: [] }, Number)).toEqual([]);
+  });
+
+  it('equals a stable sort by (timestamp, lane id, laneSeq)', () => {
+    fc.assert(
+      fc.property(sortedLanesArbitrary, (lanes) => {
+        expect(mergeSortedLanes(lanes, stampOf)).toEqual(referenceOrder(lanes, stampOf));
+      }),
+    );
+  });
+
+  it('rejects bad input with errors naming it', () => {
+    const ts = (value: number): number => value;
+    expect(() => mergeSortedLanes(null as never, ts)).toThrow(
+      new TypeError(
+        'mergeSortedLanes: lanes must be an object mapping lane ids to lanes, got null',
+      ),
+    );
+    expect(() => mergeSortedLanes([[1]] as never, ts)).toThrow(/lanes must be an object.*an array/);
+    expect(() => mergeSortedLanes({ '': [1] }, ts)).toThrow(
+      new TypeError('mergeSortedLanes: a lane id must be a non-empty string, got ""'),
+    );
+    expect(() => mergeSortedLanes({ a: 5 as never }, ts)).toThrow(
+      new TypeError('mergeSortedLanes: lane "a" must be an array of values, got 5'),
+    );
+    expect(() => mergeSortedLanes({ a: [1] }, 'ts' as never)).toThrow(
+      new TypeError('mergeSortedLanes: timestamp must be a function, got "ts"'),
+    );
+    expect(() => mergeSortedLanes({ a: [1], q: [Number.NaN] }, ts)).toThrow(
+      new TypeError(
+        'mergeSortedLanes: timestamp must return a number (not NaN), got NaN in lane "q"',
+      ),
+    );
+    expect(() => mergeSortedLanes({ a: ['1'] as never }, ts)).toThrow(/got "1" in lane "a"/);
+    expect(() => mergeSortedLanes({ a: [1, 3], slow: [1, 5, 2] }, ts)).toThrow(
+      new TypeError('mergeSortedLanes: timestamps of lane "slow" went backwards: 2 after 5'),
+    );
+  });
+
+  it('propagates what a throwing timestamp throws', () => {
+    const boom = new Error('boom');
+    expect(() =>
+      mergeSortedLanes({ a: [1] }, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+  });
+
+  it('is typed as an array of Laned values', () => {
+    expectTypeOf(mergeSortedLanes({ a: ['x'] }, () => 0)).toEqualTypeOf<Laned<string>[]>();
+  });
+});
