@@ -1,4 +1,5 @@
-import { type MonoTypeOperatorFunction, takeWhile } from 'rxjs';
+import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { type Classifier, describe } from '../queue/types.js';
 
 /**
@@ -12,8 +13,10 @@ import { type Classifier, describe } from '../queue/types.js';
  * result:  -a-p-b-(T|)
  * ```
  *
- * A `classify` that throws, or answers anything but `'terminal'`, `'progress'` or `'normal'`,
- * errors the stream (and unsubscribes from the source).
+ * The source is unsubscribed before the terminal value is delivered, so a value pushed back into
+ * the source while the consumer handles the terminal is never emitted after it. A `classify` that
+ * throws, or answers anything but `'terminal'`, `'progress'` or `'normal'`, errors the stream
+ * (and unsubscribes from the source).
  *
  * @example
  * ```ts
@@ -29,12 +32,36 @@ export function takeThroughTerminal<T>(classify: Classifier<T>): MonoTypeOperato
       `takeThroughTerminal: classify must be a function, got ${describe(classify)}`,
     );
   }
-  return takeWhile((value: T) => {
-    const valueClass: unknown = classify(value);
-    if (valueClass === 'terminal') return false;
-    if (valueClass === 'progress' || valueClass === 'normal') return true;
-    throw new TypeError(
-      `takeThroughTerminal: classify must return 'terminal', 'progress' or 'normal', got ${describe(valueClass)}`,
-    );
-  }, true);
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      const sourceSubscriber = new SourceSubscriber<T>(
+        (value) => {
+          let valueClass: unknown;
+          try {
+            valueClass = classify(value);
+            if (valueClass !== 'terminal' && valueClass !== 'progress' && valueClass !== 'normal') {
+              throw new TypeError(
+                `takeThroughTerminal: classify must return 'terminal', 'progress' or 'normal', got ${describe(valueClass)}`,
+              );
+            }
+          } catch (error) {
+            sourceSubscriber.unsubscribe();
+            subscriber.error(error);
+            return;
+          }
+          if (valueClass !== 'terminal') {
+            subscriber.next(value);
+            return;
+          }
+          sourceSubscriber.unsubscribe();
+          subscriber.next(value);
+          subscriber.complete();
+        },
+        (error) => subscriber.error(error),
+        () => subscriber.complete(),
+      );
+      // Added before subscribing, so that an unsubscribe during a synchronous source stops it.
+      subscriber.add(sourceSubscriber);
+      if (!subscriber.closed) source.subscribe(sourceSubscriber);
+    });
 }

@@ -11,7 +11,7 @@ import {
 } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { classifyLetter, concatText } from '../../marbles/fixtures.js';
+import { classifyLetter } from '../../marbles/fixtures.js';
 import { laneOf } from '../../marbles/summarizeProgress.js';
 import {
   type SummarizeProgressConfig,
@@ -26,7 +26,8 @@ function advanceTo(scheduler: VirtualTimeScheduler, time: number): void {
   scheduler.frame = time;
 }
 
-const base = { classify: classifyLetter, merge: concatText, key: laneOf };
+const concatStrings = (acc: string, next: string): string => acc + next;
+const base = { classify: classifyLetter, merge: concatStrings, key: laneOf };
 
 describe('summarizeProgress', () => {
   describe('options', () => {
@@ -45,7 +46,7 @@ describe('summarizeProgress', () => {
       ['scheduler', { ...base, scheduler: {} }, /scheduler must be a SchedulerLike, got \{\}/],
     ];
     it.each(bad)('rejects a bad %s at creation, naming it', (_name, options, message) => {
-      expect(() => summarizeProgress(options as SummarizeProgressConfig<unknown>)).toThrow(message);
+      expect(() => summarizeProgress(options as SummarizeProgressConfig<string>)).toThrow(message);
     });
 
     it('throws RangeError for out-of-range numbers and TypeError for wrong types', () => {
