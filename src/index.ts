@@ -1,5 +1,24 @@
 // The public surface: re-exports only.
 
+// src/bus (EventBus)
+export { DEFAULT_HISTORY, EventBus } from './bus/EventBus.js';
+export { BackpressureError, BusClosedError, InvalidEventError } from './bus/errors.js';
+export { filterPredicate } from './bus/filter.js';
+export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
+export type {
+  AgentEvent,
+  BusMetrics,
+  EventArchive,
+  EventBusConfig,
+  EventFilter,
+  EventFrame,
+  SelectOptions,
+  SubscriberMetrics,
+  SubscriberQueue,
+  Visibility,
+} from './bus/types.js';
+export { rejectHiddenReasoning } from './bus/validators.js';
+
 // src/interop (pull consumers)
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
 

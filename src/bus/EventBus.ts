@@ -1,0 +1,1035 @@
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  filter as filterOperator,
+  from,
+  interval,
+  map,
+  Observable,
+  type SchedulerLike,
+  Subject,
+  type Subscriber,
+  takeUntil,
+} from 'rxjs';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { toAsyncIterable } from '../interop/toAsyncIterable.js';
+import { boundedQueue } from '../operators/boundedQueue.js';
+import { policyNameOf, validateQueueConfig } from '../queue/OverflowQueue.js';
+import {
+  type Classifier,
+  describe,
+  type EventClass,
+  type OverflowNotice,
+  type OverflowPolicy,
+  type QueueConfig,
+} from '../queue/types.js';
+import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
+import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
+import { FrameRing } from './FrameRing.js';
+import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
+import type {
+  AgentEvent,
+  BusMetrics,
+  EventArchive,
+  EventBusConfig,
+  EventFilter,
+  EventFrame,
+  SelectOptions,
+  SubscriberMetrics,
+  SubscriberQueue,
+} from './types.js';
+import { checkEvent } from './validators.js';
+
+/** The history kept when the `history` option is omitted. */
+export const DEFAULT_HISTORY = 10_000;
+
+/** The queue of `iterate` when none is given. */
+const DEFAULT_ITERATE_QUEUE = Object.freeze({ capacity: 1024, overflow: 'drop-oldest' as const });
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A subscriber queue, checked and resolved against the bus's defaults. */
+interface QueuePlan<P> {
+  backpressure: boolean;
+  policy: string;
+  classify: Classifier<EventFrame<P>>;
+  capacity: number;
+  /** Non-terminal frames have room only below this depth of non-terminal frames. */
+  nonTerminalCapacity: number;
+  /** What is handed to `boundedQueue` (a 'backpressure' queue never overflows in there). */
+  config: SubscriberQueue<P> & { overflow: OverflowPolicy<EventFrame<P>> };
+  onOverflow: ((notice: OverflowNotice<EventFrame<P>>) => void) | undefined;
+}
+
+/** One `select` (or `replay`) subscription, as the bus tracks it. */
+class SubscriberState<P> {
+  /** The queue's input while it runs (absent without a queue). */
+  feed: Subscriber<EventFrame<P>> | undefined;
+  /** Live frames with `seq <= afterSeq` are not for this subscriber (replayed or too old). */
+  afterSeq = 0;
+  /** Live frames held while replaying, so that replay and live meet with no gap or duplicate. */
+  buffer: Array<EventFrame<P>> | undefined;
+  bufferHead = 0;
+  replaying = false;
+  ended = false;
+  closeAfterReplay = false;
+  /** The gap to report on the next delivered frame. */
+  pendingNotice: OverflowNotice<EventFrame<P>> | undefined;
+  // Mirror of the queue's depth: a push into a full queue (non-terminal) never changes the
+  // depth, whatever the policy does, so counting admissions and deliveries is exact.
+  depth = 0;
+  nonTerminalDepth = 0;
+  highWater = 0;
+  overflows = 0;
+  delivered = 0;
+  reportedDropped = 0;
+  reportedMerged = 0;
+  historyDropped = 0;
+  lastMatchedSeq = 0;
+  lastDeliveredSeq = 0;
+  bucket: Set<SubscriberState<P>> | undefined;
+  bucketKey: string | undefined;
+  bucketMap: Map<string, Set<SubscriberState<P>>> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly filter: CompiledFilter,
+    readonly out: Subscriber<EventFrame<P>>,
+    readonly plan: QueuePlan<P> | undefined,
+  ) {}
+}
+
+/** A `send` waiting for room. */
+interface PendingSend<P> {
+  event: AgentEvent<P>;
+  resolve: (frame: EventFrame<P>) => void;
+  reject: (error: unknown) => void;
+}
+
+function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): OverflowNotice<F> {
+  const combined: OverflowNotice<F> = {
+    policy: b.policy,
+    dropped: a.dropped + b.dropped,
+    merged: a.merged + b.merged,
+    terminalPreserved: a.terminalPreserved && b.terminalPreserved,
+  };
+  const first = a.first ?? b.first;
+  const last = b.last ?? a.last;
+  const fromSeq = a.fromSeq ?? b.fromSeq;
+  const toSeq = b.toSeq ?? a.toSeq;
+  if (first !== undefined) combined.first = first;
+  if (last !== undefined) combined.last = last;
+  if (fromSeq !== undefined) combined.fromSeq = fromSeq;
+  if (toSeq !== undefined) combined.toSeq = toSeq;
+  return combined;
+}
+
+function checkAfter(after: unknown, owner: string): number | undefined {
+  if (after === undefined) return undefined;
+  if (typeof after !== 'number' || !Number.isInteger(after) || after < 0) {
+    throw new RangeError(
+      `${owner}: after must be a non-negative integer (a seq), got ${describe(after)}`,
+    );
+  }
+  return after;
+}
+
+/**
+ * A publish/subscribe bus for agent events, exposed as Observables.
+ *
+ * Every published event becomes an immutable {@link EventFrame} stamped with a global `seq`
+ * (dense from 1: the cursor), a `laneSeq` (dense from 1 per run and lane) and `ts`. Subscribers
+ * {@link EventBus.select} frames by run, agent, lane, kinds, visibility and a predicate; each may
+ * resume from a cursor (history, then an archive, then live, with no gap and no duplicate) and
+ * may have its own bounded queue, so a slow subscriber never slows or drops anything for
+ * another. Whatever a subscriber loses is reported on the next frame it receives
+ * (`frame.overflow`), with the range to repair from.
+ *
+ * ```text
+ * publish:       a---b---c---d---e---|(close)
+ * select():      a---b---c---d---e---|
+ * select({ kinds: ['b', 'd'] }):
+ *                ----b-------d-------|
+ * select({}, { after: 2 }) subscribed at d:
+ *                            (cd)e---|
+ * ```
+ *
+ * @example
+ * ```ts
+ * const bus = new EventBus();
+ * bus.select({ runId: 'r1' }, { queue: { capacity: 256, overflow: 'drop-progress' } })
+ *   .subscribe((frame) => render(frame));
+ * bus.publish({ kind: 'model.delta', runId: 'r1', payload: { text: 'Hel' } });
+ * bus.publish({ kind: 'run.finished', runId: 'r1' });
+ * ```
+ */
+export class EventBus<P = unknown> {
+  /** Every live frame, hot: all visibilities, no queue, no replay. Completes on `close()`. */
+  readonly events$: Observable<EventFrame<P>>;
+
+  private readonly live = new Subject<EventFrame<P>>();
+  private readonly closedSignal = new BehaviorSubject<boolean>(false);
+  private readonly history: FrameRing<EventFrame<P>>;
+  private readonly archive: EventArchive | undefined;
+  private readonly classify: Classifier<EventFrame<P>>;
+  private readonly validate: ((event: AgentEvent<P>) => void) | undefined;
+  private readonly scheduler: SchedulerLike;
+
+  private seq = 0;
+  /** runId (or undefined) -> laneId -> last laneSeq. */
+  private readonly laneSeqs = new Map<string | undefined, Map<string, number>>();
+  private readonly byKind = new Map<string, number>();
+  private rejected = 0;
+  private backpressured = 0;
+  private archiveErrors = 0;
+  private closed = false;
+
+  private nextSubscriberId = 1;
+  private readonly states = new Set<SubscriberState<P>>();
+  private readonly byRun = new Map<string, Set<SubscriberState<P>>>();
+  private readonly byAgent = new Map<string, Set<SubscriberState<P>>>();
+  private readonly byLane = new Map<string, Set<SubscriberState<P>>>();
+  private readonly wildcard = new Set<SubscriberState<P>>();
+  private backpressureSubscribers = 0;
+
+  private dispatching = false;
+  private readonly pendingFrames: Array<EventFrame<P> | undefined> = [];
+  private pendingHead = 0;
+
+  private readonly sends: Array<PendingSend<P> | undefined> = [];
+  private sendHead = 0;
+  private pumping = false;
+
+  /**
+   * @throws RangeError or TypeError for a bad option, naming it and its value.
+   */
+  constructor(options: EventBusConfig<P> = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`EventBus: options must be an object, got ${describe(options)}`);
+    }
+    const { history = DEFAULT_HISTORY, archive, classify, validate, scheduler } = options;
+    if (typeof history !== 'number' || !Number.isInteger(history) || history < 0) {
+      throw new RangeError(
+        `EventBus: history must be a non-negative integer, got ${describe(history)}`,
+      );
+    }
+    if (
+      archive !== undefined &&
+      (archive === null ||
+        typeof archive !== 'object' ||
+        typeof archive.append !== 'function' ||
+        typeof archive.replay !== 'function')
+    ) {
+      throw new TypeError(
+        `EventBus: archive must have append(frame) and replay(filter, after), got ${describe(archive)}`,
+      );
+    }
+    if (classify !== undefined && typeof classify !== 'function') {
+      throw new TypeError(`EventBus: classify must be a function, got ${describe(classify)}`);
+    }
+    if (validate !== undefined && typeof validate !== 'function') {
+      throw new TypeError(`EventBus: validate must be a function, got ${describe(validate)}`);
+    }
+    if (
+      scheduler !== undefined &&
+      (scheduler === null ||
+        typeof scheduler !== 'object' ||
+        typeof scheduler.now !== 'function' ||
+        typeof scheduler.schedule !== 'function')
+    ) {
+      throw new TypeError(
+        `EventBus: scheduler must be a SchedulerLike, got ${describe(scheduler)}`,
+      );
+    }
+    this.history = new FrameRing(history);
+    this.archive = archive;
+    this.classify = classify ?? classifyAgentEvent;
+    this.validate = validate;
+    this.scheduler = scheduler ?? asyncScheduler;
+    this.events$ = this.live.asObservable();
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The seq of the last frame published (0 before the first): the cursor of "now". */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Stamps and publishes an event, synchronously, and returns its frame. A subscriber that
+   * publishes while receiving a frame (re-entrance) is fine: frames reach every subscriber in seq
+   * order.
+   *
+   * @throws InvalidEventError for a bad event (nothing changes: no seq is used).
+   * @throws BusClosedError after `close()`.
+   * @throws BackpressureError when a matching `'backpressure'` subscriber has no room (nothing
+   * changes); `send` waits instead.
+   */
+  publish(event: AgentEvent<P>): EventFrame<P> {
+    if (this.closed) throw new BusClosedError();
+    this.check(event);
+    const frame = this.makeFrame(event);
+    if (this.backpressureSubscribers > 0) {
+      const full = this.fullSubscribers(frame);
+      if (full !== undefined) {
+        this.backpressured++;
+        throw new BackpressureError(event, full);
+      }
+    }
+    this.commit(frame);
+    return frame;
+  }
+
+  /**
+   * Publishes an event without loss: waits while a matching `'backpressure'` subscriber is full.
+   * Sends are published in the order they were made. Resolves with the frame once published;
+   * rejects with `InvalidEventError` (at once) or `BusClosedError` (at once, or when the bus closes
+   * while it waits). Published synchronously, inside the call, when nothing is waiting and there
+   * is room.
+   */
+  send(event: AgentEvent<P>): Promise<EventFrame<P>> {
+    if (this.closed) return Promise.reject(new BusClosedError());
+    try {
+      this.check(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.sendHead === this.sends.length) {
+      const frame = this.makeFrame(event);
+      if (this.backpressureSubscribers === 0 || this.fullSubscribers(frame) === undefined) {
+        this.commit(frame);
+        return Promise.resolve(frame);
+      }
+    }
+    return new Promise<EventFrame<P>>((resolve, reject) => {
+      this.sends.push({ event, resolve, reject });
+    });
+  }
+
+  /**
+   * Frames matching `filter`, delivered through the subscriber's own queue when `queue` is given
+   * (synchronously otherwise). With `after`, the frames with `seq > after` still held in history
+   * or the archive are replayed first, then live frames follow with no gap and no duplicate, even
+   * when the archive answers asynchronously. A cursor older than what is held is reported as an
+   * overflow notice on the first delivered frame. Completes after `close()`, once the subscriber
+   * got every frame it held.
+   *
+   * @throws TypeError or RangeError at once for a bad filter, cursor or queue.
+   *
+   * @example
+   * ```ts
+   * bus.select({ runId: 'r1', visibility: 'internal' }, { after: lastSeenSeq, queue: {
+   *   capacity: 100, overflow: coalesce(mergeAgentProgress, agentEventKey) } })
+   * ```
+   */
+  select(filter?: EventFilter, options?: SelectOptions<P>): Observable<EventFrame<P>> {
+    const owner = 'EventBus.select';
+    const compiled = compileFilter(filter, owner);
+    const { after, queue } = this.checkSelectOptions(options, owner);
+    const plan = queue === undefined ? undefined : this.planQueue(queue, owner);
+    return new Observable<EventFrame<P>>((subscriber) => {
+      this.attach(subscriber, compiled, after, plan);
+    });
+  }
+
+  /**
+   * The frames matching `filter` with `seq > after` that history (or the archive) holds now,
+   * then complete. Without `after`: everything held, with no notice about older frames. With
+   * `after` older than what is held: the first frame carries an overflow notice for the range
+   * that is gone.
+   *
+   * @throws TypeError or RangeError at once for a bad filter or cursor.
+   */
+  replay(filter?: EventFilter, after?: number): Observable<EventFrame<P>> {
+    const owner = 'EventBus.replay';
+    const compiled = compileFilter(filter, owner);
+    const cursor = checkAfter(after, owner);
+    return new Observable<EventFrame<P>>((subscriber) => {
+      const state = new SubscriberState<P>(0, compiled, subscriber, undefined);
+      const upTo = this.seq;
+      state.afterSeq = upTo;
+      state.replaying = true;
+      subscriber.add(() => {
+        state.ended = true;
+      });
+      this.replayInto(state, cursor ?? 0, upTo, cursor !== undefined, () => {
+        state.replaying = false;
+        if (!subscriber.closed) subscriber.complete();
+      });
+    });
+  }
+
+  /**
+   * `for await` over {@link EventBus.select}: the loop pulls frames at its own pace. Each
+   * `next()` grants the subscriber's queue one frame of demand, so frames wait in the bus-side
+   * queue (where its policy, notices, metrics and `'backpressure'` apply) until the loop asks.
+   * Default queue: `{ capacity: 1024, overflow: 'drop-oldest' }`. `break` unsubscribes.
+   *
+   * @throws TypeError or RangeError at once for a bad filter, cursor or queue (a queue's own
+   * `demand` or `flushOn` included: the loop drives demand).
+   *
+   * @example
+   * ```ts
+   * for await (const frame of bus.iterate({ runId: 'r1' }, { after: 0 })) {
+   *   await save(frame);
+   *   if (frame.kind === 'run.finished') break;
+   * }
+   * ```
+   */
+  iterate(filter?: EventFilter, options?: SelectOptions<P>): AsyncIterableIterator<EventFrame<P>> {
+    const owner = 'EventBus.iterate';
+    const checked = this.checkSelectOptions(options, owner);
+    const queue: SubscriberQueue<P> = checked.queue ?? { ...DEFAULT_ITERATE_QUEUE };
+    if (queue.demand !== undefined || queue.flushOn !== undefined) {
+      throw new TypeError(
+        `${owner}: queue.demand and queue.flushOn are not allowed: the loop pulls`,
+      );
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
+      throw new TypeError(`${owner}: signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    const demand = new Subject<number>();
+    const selectOptions: SelectOptions<P> = { queue: { ...queue, demand } };
+    if (checked.after !== undefined) selectOptions.after = checked.after;
+    const source = this.select(filter, selectOptions);
+    const bridgeConfig: QueueConfig<EventFrame<P>> & { signal?: AbortSignal } = {
+      capacity: Math.max(queue.capacity, 1),
+      // Never reached: the bridge only ever holds frames a pending next() asked for.
+      overflow: 'drop-incoming',
+    };
+    if (signal !== undefined) bridgeConfig.signal = signal;
+    const inner = toAsyncIterable(source, bridgeConfig);
+    const iterator: AsyncIterableIterator<EventFrame<P>> = {
+      next: () => {
+        const result = inner.next();
+        demand.next(1);
+        return result;
+      },
+      return: (value?: unknown) =>
+        inner.return === undefined
+          ? Promise.resolve({ done: true, value: undefined })
+          : inner.return(value as undefined),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** A snapshot of the counters: the bus's, and each subscriber's. */
+  metrics(): BusMetrics {
+    const subscribers: SubscriberMetrics[] = [];
+    for (const state of this.states) subscribers.push(this.subscriberMetrics(state));
+    return {
+      published: this.seq,
+      rejected: this.rejected,
+      backpressured: this.backpressured,
+      pendingSends: this.sends.length - this.sendHead,
+      archiveErrors: this.archiveErrors,
+      byKind: Object.fromEntries(this.byKind),
+      historySize: this.history.size,
+      subscribers,
+    };
+  }
+
+  /**
+   * {@link EventBus.metrics} every `period` ms on the bus's scheduler, for dashboards. Completes
+   * when the bus closes.
+   *
+   * @throws RangeError for a period that is not a positive finite number.
+   */
+  metrics$(period: number): Observable<BusMetrics> {
+    if (typeof period !== 'number' || !(period > 0) || !Number.isFinite(period)) {
+      throw new RangeError(
+        `EventBus.metrics$: period must be a positive number of ms, got ${describe(period)}`,
+      );
+    }
+    return interval(period, this.scheduler).pipe(
+      takeUntil(this.closedSignal.pipe(filterOperator(Boolean))),
+      map(() => this.metrics()),
+    );
+  }
+
+  /**
+   * Stops the bus: `publish` and `send` throw `BusClosedError` from now on and pending sends
+   * reject with it; every subscriber receives what it already holds (its queue drains at its own
+   * pace), then completes; `events$` completes. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const pending = this.sends.slice(this.sendHead);
+    this.sends.length = 0;
+    this.sendHead = 0;
+    const error = new BusClosedError();
+    for (const send of pending) send?.reject(error);
+    // Frames accepted before close reach everyone first: a close from inside a subscriber ends
+    // the others once the running dispatch is over.
+    if (!this.dispatching) this.endAll();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // publishing
+
+  private check(event: AgentEvent<P>): void {
+    try {
+      checkEvent(event);
+      if (this.validate !== undefined) {
+        try {
+          this.validate(event);
+        } catch (error) {
+          if (error instanceof InvalidEventError) throw error;
+          throw new InvalidEventError(
+            'event',
+            `refused by validate: ${error instanceof Error ? error.message : describe(error)}`,
+            { cause: error },
+          );
+        }
+      }
+    } catch (error) {
+      this.rejected++;
+      throw error;
+    }
+  }
+
+  /** The frame the event would become if committed now. Changes nothing. */
+  private makeFrame(event: AgentEvent<P>): EventFrame<P> {
+    const laneId = event.laneId ?? DEFAULT_LANE;
+    const lanes = this.laneSeqs.get(event.runId);
+    const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
+    if (event.runId !== undefined) frame.runId = event.runId;
+    if (event.agentId !== undefined) frame.agentId = event.agentId;
+    frame.laneId = laneId;
+    if (event.visibility !== undefined) frame.visibility = event.visibility;
+    if (event.payload !== undefined) frame.payload = event.payload;
+    frame.seq = this.seq + 1;
+    frame.laneSeq = (lanes?.get(laneId) ?? 0) + 1;
+    frame.ts = this.scheduler.now();
+    return frame;
+  }
+
+  private commit(frame: EventFrame<P>): void {
+    if (frame.seq !== this.seq + 1) {
+      // A user callback run between makeFrame and commit published meanwhile: restamp.
+      frame = this.makeFrame(frame);
+    }
+    this.seq = frame.seq;
+    let lanes = this.laneSeqs.get(frame.runId);
+    if (lanes === undefined) {
+      lanes = new Map();
+      this.laneSeqs.set(frame.runId, lanes);
+    }
+    lanes.set(frame.laneId as string, frame.laneSeq);
+    Object.freeze(frame);
+    this.history.push(frame);
+    this.byKind.set(frame.kind, (this.byKind.get(frame.kind) ?? 0) + 1);
+    if (this.archive !== undefined) this.appendToArchive(frame);
+    this.dispatch(frame);
+  }
+
+  private appendToArchive(frame: EventFrame<P>): void {
+    try {
+      const result = (this.archive as EventArchive).append(frame);
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, () => {
+          this.archiveErrors++;
+        });
+      }
+    } catch {
+      this.archiveErrors++;
+    }
+  }
+
+  /** Delivers a frame to everyone, or queues it when a delivery is running (re-entrance). */
+  private dispatch(frame: EventFrame<P>): void {
+    if (this.dispatching) {
+      this.pendingFrames.push(frame);
+      return;
+    }
+    this.dispatching = true;
+    try {
+      this.deliver(frame);
+      while (this.pendingHead < this.pendingFrames.length) {
+        const next = this.pendingFrames[this.pendingHead] as EventFrame<P>;
+        this.pendingFrames[this.pendingHead++] = undefined;
+        this.deliver(next);
+      }
+    } finally {
+      this.pendingFrames.length = 0;
+      this.pendingHead = 0;
+      this.dispatching = false;
+    }
+    if (this.closed) this.endAll();
+  }
+
+  private deliver(frame: EventFrame<P>): void {
+    if (frame.runId !== undefined) {
+      const states = this.byRun.get(frame.runId);
+      if (states !== undefined) this.deliverTo(states, frame);
+    }
+    if (frame.agentId !== undefined) {
+      const states = this.byAgent.get(frame.agentId);
+      if (states !== undefined) this.deliverTo(states, frame);
+    }
+    const laneStates = this.byLane.get(frame.laneId as string);
+    if (laneStates !== undefined) this.deliverTo(laneStates, frame);
+    if (this.wildcard.size > 0) this.deliverTo(this.wildcard, frame);
+    if (this.live.observed) this.live.next(frame);
+  }
+
+  private deliverTo(states: Set<SubscriberState<P>>, frame: EventFrame<P>): void {
+    for (const state of states) {
+      if (frame.seq <= state.afterSeq || state.ended) continue;
+      let matches: boolean;
+      try {
+        matches = matchesFilter(state.filter, frame);
+      } catch (error) {
+        state.out.error(error);
+        continue;
+      }
+      if (!matches) continue;
+      if (state.replaying) {
+        state.lastMatchedSeq = frame.seq;
+        if (state.buffer === undefined) state.buffer = [frame];
+        else state.buffer.push(frame);
+      } else {
+        this.offer(state, frame);
+      }
+    }
+  }
+
+  /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
+  private fullSubscribers(frame: EventFrame<P>): number[] | undefined {
+    let full: number[] | undefined;
+    const check = (states: Set<SubscriberState<P>> | undefined): void => {
+      if (states === undefined) return;
+      for (const state of states) {
+        if (state.plan?.backpressure !== true || state.ended) continue;
+        if (this.hasRoom(state, frame)) continue;
+        if (full === undefined) full = [state.id];
+        else full.push(state.id);
+      }
+    };
+    if (frame.runId !== undefined) check(this.byRun.get(frame.runId));
+    if (frame.agentId !== undefined) check(this.byAgent.get(frame.agentId));
+    check(this.byLane.get(frame.laneId as string));
+    check(this.wildcard);
+    return full;
+  }
+
+  private hasRoom(state: SubscriberState<P>, frame: EventFrame<P>): boolean {
+    const plan = state.plan as QueuePlan<P>;
+    let matches: boolean;
+    let cls: EventClass;
+    try {
+      matches = matchesFilter(state.filter, frame);
+      if (!matches) return true;
+      cls = plan.classify(frame);
+    } catch {
+      // Its stream errors when the frame is delivered: it holds nothing back.
+      return true;
+    }
+    if (cls === 'terminal') return true;
+    const held =
+      state.depth + (state.buffer === undefined ? 0 : state.buffer.length - state.bufferHead);
+    return held < plan.capacity && state.nonTerminalDepth < plan.nonTerminalCapacity;
+  }
+
+  /** Publishes waiting sends, oldest first, while they have room. */
+  private pumpSends(): void {
+    if (this.pumping || this.sendHead === this.sends.length || this.closed) return;
+    this.pumping = true;
+    try {
+      while (this.sendHead < this.sends.length && !this.closed) {
+        const pending = this.sends[this.sendHead] as PendingSend<P>;
+        const frame = this.makeFrame(pending.event);
+        if (this.backpressureSubscribers > 0 && this.fullSubscribers(frame) !== undefined) break;
+        this.sends[this.sendHead++] = undefined;
+        this.commit(frame);
+        pending.resolve(frame);
+      }
+      if (this.sendHead === this.sends.length) {
+        this.sends.length = 0;
+        this.sendHead = 0;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // subscribing
+
+  private checkSelectOptions(
+    options: SelectOptions<P> | undefined,
+    owner: string,
+  ): { after: number | undefined; queue: SubscriberQueue<P> | undefined } {
+    if (options === undefined) return { after: undefined, queue: undefined };
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+    }
+    const after = checkAfter(options.after, owner);
+    const queue = options.queue;
+    if (queue !== undefined && (queue === null || typeof queue !== 'object')) {
+      throw new TypeError(`${owner}: queue must be an object, got ${describe(queue)}`);
+    }
+    return { after, queue };
+  }
+
+  private planQueue(queue: SubscriberQueue<P>, owner: string): QueuePlan<P> {
+    const backpressure = queue.overflow === 'backpressure';
+    const classify = queue.classify ?? this.classify;
+    const overflow: OverflowPolicy<EventFrame<P>> = backpressure
+      ? 'drop-incoming'
+      : (queue.overflow as OverflowPolicy<EventFrame<P>>);
+    const checked = { ...queue, overflow, classify };
+    const reserve = validateQueueConfig(checked, `${owner} queue`);
+    const config = backpressure
+      ? // The bus refuses what does not fit before it reaches the queue, and a replay may
+        // exceed the capacity (publishers then wait until it is consumed): never drop in there.
+        { ...checked, capacity: Number.MAX_SAFE_INTEGER, terminalReserve: reserve }
+      : checked;
+    // boundedQueue checks demand / flushOn / scheduler at creation: check them now, not later.
+    boundedQueue(config);
+    return {
+      backpressure,
+      policy: backpressure ? 'backpressure' : policyNameOf(overflow, owner),
+      classify,
+      capacity: queue.capacity,
+      nonTerminalCapacity: queue.capacity - reserve,
+      config,
+      onOverflow: queue.onOverflow,
+    };
+  }
+
+  private attach(
+    subscriber: Subscriber<EventFrame<P>>,
+    filter: CompiledFilter,
+    after: number | undefined,
+    plan: QueuePlan<P> | undefined,
+  ): void {
+    const state = new SubscriberState<P>(this.nextSubscriberId++, filter, subscriber, plan);
+    const upTo = this.seq;
+    state.afterSeq = after !== undefined && after > upTo ? after : upTo;
+    state.lastMatchedSeq = state.lastDeliveredSeq = Math.min(after ?? upTo, upTo);
+    if (plan !== undefined) {
+      const config = {
+        ...plan.config,
+        onOverflow: (notice: OverflowNotice<EventFrame<P>>) => this.onQueueOverflow(state, notice),
+      };
+      const feed$ = new Observable<EventFrame<P>>((feed) => {
+        state.feed = feed;
+        return () => {
+          state.feed = undefined;
+        };
+      });
+      const output = new SourceSubscriber<EventFrame<P>>(
+        (frame) => this.deliverFromQueue(state, frame),
+        (error) => subscriber.error(error),
+        () => subscriber.complete(),
+      );
+      subscriber.add(output);
+      feed$.pipe(boundedQueue(config)).subscribe(output);
+    }
+    subscriber.add(() => this.detach(state));
+    if (subscriber.closed) return;
+    this.register(state);
+    const replaying = after !== undefined && after < upTo;
+    if (replaying) {
+      state.replaying = true;
+      this.replayInto(state, after, upTo, true, () => this.finishReplay(state));
+    } else if (this.closed) {
+      this.end(state);
+    }
+  }
+
+  private register(state: SubscriberState<P>): void {
+    const { runId, agentId, laneId } = state.filter;
+    let map: Map<string, Set<SubscriberState<P>>> | undefined;
+    let key: string | undefined;
+    if (runId !== undefined) [map, key] = [this.byRun, runId];
+    else if (agentId !== undefined) [map, key] = [this.byAgent, agentId];
+    else if (laneId !== undefined) [map, key] = [this.byLane, laneId];
+    let bucket: Set<SubscriberState<P>>;
+    if (map === undefined || key === undefined) bucket = this.wildcard;
+    else {
+      bucket = map.get(key) ?? new Set();
+      if (bucket.size === 0) map.set(key, bucket);
+    }
+    bucket.add(state);
+    state.bucket = bucket;
+    state.bucketMap = map;
+    state.bucketKey = key;
+    this.states.add(state);
+    if (state.plan?.backpressure === true) this.backpressureSubscribers++;
+  }
+
+  private detach(state: SubscriberState<P>): void {
+    if (state.ended) return;
+    state.ended = true;
+    state.buffer = undefined;
+    state.depth = state.nonTerminalDepth = 0;
+    const bucket = state.bucket;
+    if (bucket === undefined) return;
+    bucket.delete(state);
+    if (bucket.size === 0 && state.bucketMap !== undefined && state.bucketKey !== undefined) {
+      state.bucketMap.delete(state.bucketKey);
+    }
+    state.bucket = undefined;
+    this.states.delete(state);
+    if (state.plan?.backpressure === true) {
+      this.backpressureSubscribers--;
+      this.pumpSends();
+    }
+  }
+
+  /** Hands a frame to a subscriber: into its queue, or straight to it. */
+  private offer(state: SubscriberState<P>, frame: EventFrame<P>): void {
+    state.lastMatchedSeq = frame.seq;
+    const plan = state.plan;
+    if (plan === undefined) {
+      this.emit(state, frame);
+      return;
+    }
+    const feed = state.feed;
+    if (feed === undefined) return;
+    let cls: EventClass | undefined;
+    try {
+      cls = plan.classify(frame);
+    } catch {
+      // The queue calls the classifier too, and errors the stream with what it throws.
+    }
+    if (
+      cls === 'terminal' ||
+      plan.backpressure ||
+      (state.depth < plan.capacity && state.nonTerminalDepth < plan.nonTerminalCapacity)
+    ) {
+      state.depth++;
+      if (cls !== 'terminal') state.nonTerminalDepth++;
+      if (state.depth > state.highWater) state.highWater = state.depth;
+    } else {
+      state.overflows++;
+    }
+    feed.next(frame);
+  }
+
+  private deliverFromQueue(state: SubscriberState<P>, frame: EventFrame<P>): void {
+    const plan = state.plan as QueuePlan<P>;
+    if (state.depth > 0) state.depth--;
+    let cls: EventClass | undefined;
+    try {
+      cls = plan.classify(frame);
+    } catch {
+      cls = undefined;
+    }
+    if (cls !== 'terminal' && state.nonTerminalDepth > 0) state.nonTerminalDepth--;
+    if (!Object.isFrozen(frame)) Object.freeze(frame);
+    this.emit(state, frame);
+    if (plan.backpressure && this.sendHead < this.sends.length) this.pumpSends();
+  }
+
+  /** The last step: puts the pending notice on a copy of the frame and delivers it. */
+  private emit(state: SubscriberState<P>, frame: EventFrame<P>): void {
+    const notice = state.pendingNotice;
+    if (notice !== undefined) {
+      state.pendingNotice = undefined;
+      frame = Object.freeze({ ...frame, overflow: Object.freeze(notice) });
+    }
+    state.delivered++;
+    if (frame.seq > state.lastDeliveredSeq) state.lastDeliveredSeq = frame.seq;
+    state.out.next(frame);
+  }
+
+  private onQueueOverflow(state: SubscriberState<P>, notice: OverflowNotice<EventFrame<P>>): void {
+    const busNotice: OverflowNotice<EventFrame<P>> = { ...notice };
+    if (notice.first !== undefined) busNotice.fromSeq = notice.first.seq;
+    if (notice.last !== undefined) busNotice.toSeq = notice.last.seq;
+    state.reportedDropped += notice.dropped;
+    state.reportedMerged += notice.merged;
+    state.pendingNotice =
+      state.pendingNotice === undefined
+        ? busNotice
+        : combineNotices(state.pendingNotice, busNotice);
+    // A throw here errors the subscriber's stream (boundedQueue's contract for onOverflow).
+    state.plan?.onOverflow?.(busNotice);
+  }
+
+  /** Records frames `fromSeq..toSeq` as gone before this subscriber could get them. */
+  private recordHistoryGap(state: SubscriberState<P>, fromSeq: number, toSeq: number): void {
+    if (toSeq < fromSeq) return;
+    const dropped = toSeq - fromSeq + 1;
+    state.historyDropped += dropped;
+    const gap: OverflowNotice<EventFrame<P>> = {
+      // The history ring (and archive) evict their oldest frames: that is the policy at work.
+      policy: 'drop-oldest',
+      dropped,
+      merged: 0,
+      fromSeq,
+      toSeq,
+      // Frames no longer held cannot be inspected: a terminal frame may be among them.
+      terminalPreserved: false,
+    };
+    state.pendingNotice =
+      state.pendingNotice === undefined ? gap : combineNotices(gap, state.pendingNotice);
+    if (state.plan?.onOverflow !== undefined) {
+      try {
+        state.plan.onOverflow(gap);
+      } catch (error) {
+        state.out.error(error);
+      }
+    }
+  }
+
+  /**
+   * Replays to `state` the matching frames with `after < seq <= upTo`: from the archive for what
+   * history no longer holds, then from history. Calls `done` once everything was offered.
+   */
+  private replayInto(
+    state: SubscriberState<P>,
+    after: number,
+    upTo: number,
+    reportGap: boolean,
+    done: () => void,
+  ): void {
+    const oldest = this.history.oldestSeq;
+    if (after + 1 >= oldest || (this.archive === undefined && !reportGap)) {
+      this.replayHistory(state, Math.max(after, oldest - 1), upTo, reportGap);
+      if (!state.out.closed) done();
+      return;
+    }
+    const archive = this.archive;
+    if (archive === undefined) {
+      this.recordHistoryGap(state, after + 1, Math.min(oldest - 1, upTo));
+      this.replayHistory(state, oldest - 1, upTo, reportGap);
+      if (!state.out.closed) done();
+      return;
+    }
+    let earliest: number | undefined;
+    try {
+      earliest = archive.earliestSeq?.();
+    } catch {
+      earliest = undefined;
+    }
+    if (reportGap && earliest !== undefined && earliest > after + 1) {
+      this.recordHistoryGap(state, after + 1, Math.min(earliest, oldest, upTo + 1) - 1);
+    }
+    let cursor = after;
+    const fromArchive = new SourceSubscriber<EventFrame>(
+      (archived) => {
+        const frame = archived as EventFrame<P>;
+        if (state.out.closed || frame.seq <= cursor || frame.seq > upTo) return;
+        cursor = frame.seq;
+        let matches: boolean;
+        try {
+          matches = matchesFilter(state.filter, frame);
+        } catch (error) {
+          state.out.error(error);
+          return;
+        }
+        if (matches) this.offer(state, Object.isFrozen(frame) ? frame : Object.freeze(frame));
+      },
+      (error) => state.out.error(error),
+      () => {
+        // Frames the archive did not have yet (an asynchronous append) come from history.
+        this.replayHistory(state, cursor, upTo, reportGap);
+        if (!state.out.closed) done();
+      },
+    );
+    state.out.add(fromArchive);
+    let replay$: Observable<EventFrame>;
+    try {
+      replay$ = from(archive.replay(state.filter.source, after));
+    } catch (error) {
+      state.out.error(error);
+      return;
+    }
+    replay$.subscribe(fromArchive);
+  }
+
+  /** Offers the matching frames of history with `after < seq <= upTo`. */
+  private replayHistory(
+    state: SubscriberState<P>,
+    after: number,
+    upTo: number,
+    reportGap: boolean,
+  ): void {
+    for (let seq = after + 1; seq <= upTo; seq++) {
+      if (state.out.closed) return;
+      const frame = this.history.get(seq);
+      if (frame === undefined) {
+        // Overwritten while replaying (a re-entrant flood into a small history).
+        const resume = Math.min(this.history.oldestSeq, upTo + 1);
+        if (reportGap) this.recordHistoryGap(state, seq, resume - 1);
+        seq = resume - 1;
+        continue;
+      }
+      let matches: boolean;
+      try {
+        matches = matchesFilter(state.filter, frame);
+      } catch (error) {
+        state.out.error(error);
+        return;
+      }
+      if (matches) this.offer(state, frame);
+    }
+  }
+
+  /** Hands over from replay to live: the frames held meanwhile, then live delivery. */
+  private finishReplay(state: SubscriberState<P>): void {
+    // Still "replaying" while the held frames go out, so that frames published meanwhile (from
+    // inside a subscriber) queue up behind them instead of overtaking them.
+    while (state.buffer !== undefined && state.bufferHead < state.buffer.length) {
+      if (state.out.closed) return;
+      const frame = state.buffer[state.bufferHead] as EventFrame<P>;
+      state.buffer[state.bufferHead++] = undefined as unknown as EventFrame<P>;
+      this.offer(state, frame);
+    }
+    state.buffer = undefined;
+    state.bufferHead = 0;
+    state.replaying = false;
+    if (state.plan?.backpressure === true) this.pumpSends();
+    if (this.closed || state.closeAfterReplay) this.end(state);
+  }
+
+  /** Completes a subscriber once it got what it holds. */
+  private end(state: SubscriberState<P>): void {
+    if (state.out.closed) return;
+    if (state.replaying) {
+      state.closeAfterReplay = true;
+      return;
+    }
+    if (state.feed !== undefined) state.feed.complete();
+    else state.out.complete();
+  }
+
+  private endAll(): void {
+    for (const state of [...this.states]) this.end(state);
+    if (!this.closedSignal.value) {
+      this.live.complete();
+      this.closedSignal.next(true);
+      this.closedSignal.complete();
+    }
+  }
+
+  private subscriberMetrics(state: SubscriberState<P>): SubscriberMetrics {
+    const plan = state.plan;
+    const unreported = Math.max(0, state.overflows - state.reportedDropped - state.reportedMerged);
+    const coalescing = plan !== undefined && plan.policy === 'coalesce';
+    const caughtUp = state.depth === 0 && !state.replaying;
+    return {
+      id: state.id,
+      filter: state.filter.source,
+      policy: plan === undefined ? 'none' : plan.policy,
+      depth: state.depth,
+      highWater: state.highWater,
+      delivered: state.delivered,
+      dropped: state.historyDropped + state.reportedDropped + (coalescing ? 0 : unreported),
+      merged: state.reportedMerged + (coalescing ? unreported : 0),
+      lag: caughtUp ? 0 : Math.max(0, state.lastMatchedSeq - state.lastDeliveredSeq),
+      replaying: state.replaying,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A fixed-size ring of the newest frames of a dense seq range (the bus's history). A frame's slot
+ * is `seq % capacity`, so finding the frame of a seq is O(1) and the ring never reallocates: when
+ * full, each new frame overwrites the oldest one. Unlike a history that halves itself, exactly
+ * the last `capacity` frames are kept.
+ */
+export class FrameRing<F extends { readonly seq: number }> {
+  private readonly slots: Array<F | undefined>;
+  private count = 0;
+  private newest = 0;
+
+  constructor(readonly capacity: number) {
+    this.slots = new Array<F | undefined>(capacity).fill(undefined);
+  }
+
+  /** Frames held now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The seq of the oldest frame held (`newestSeq + 1` when empty). */
+  get oldestSeq(): number {
+    return this.newest - this.count + 1;
+  }
+
+  /** The seq of the newest frame held (or last pushed, when the capacity is 0). */
+  get newestSeq(): number {
+    return this.newest;
+  }
+
+  /** Appends a frame; its seq must be the previous one's plus 1. */
+  push(frame: F): void {
+    this.newest = frame.seq;
+    if (this.capacity === 0) return;
+    this.slots[frame.seq % this.capacity] = frame;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** The frame of `seq`, or `undefined` when it is not held (never held or overwritten). */
+  get(seq: number): F | undefined {
+    if (seq < this.oldestSeq || seq > this.newest) return undefined;
+    return this.slots[seq % this.capacity];
+  }
+}
