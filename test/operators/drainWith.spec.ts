@@ -89,7 +89,7 @@ describe('drainWith', () => {
 
   describe('behaviour', () => {
     it('passes the call index, in call order (with priorities, not arrival order)', async () => {
-      const gate = new Subject<void>();
+      const gate = new Subject<string>();
       const calls: string[] = [];
       const source = new Subject<string>();
       const done = lastValueFrom(
@@ -218,7 +218,8 @@ describe('drainWith', () => {
             sourceFinalized = true;
           }),
           drainWith(
-            (value) => (value === 'a' ? gate : NEVER.pipe(finalize(() => cancelled.push(value)))),
+            (value): Observable<string> =>
+              value === 'a' ? gate : NEVER.pipe(finalize(() => cancelled.push(value))),
             {
               capacity: 1,
               overflow: 'drop-oldest',
