@@ -30,6 +30,11 @@ export {
   type QueueStats,
 } from './queue/OverflowQueue.js';
 export {
+  MAX_PRIORITY,
+  PriorityOverflowQueue,
+  type PriorityOverflowQueueOptions,
+} from './queue/PriorityOverflowQueue.js';
+export {
   type Classifier,
   type CoalescePolicy,
   coalesce,
@@ -43,3 +48,4 @@ export {
 
 // src/operators
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
+export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
