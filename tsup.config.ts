@@ -1,7 +1,23 @@
-import { defineConfig } from 'tsup';
+import { dirname, resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+
+// The rxjs-backpressure/redis entry uses the core through the package's own name, so that both
+// entry points share one copy of the core (one EventBus class, one InvalidEventError...).
+const redisUsesCore: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'redis-entry-uses-core',
+  setup(build) {
+    const redisDir = resolve('src/redis');
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(redisDir)) return undefined;
+      const target = resolve(dirname(args.importer), args.path);
+      if (target.startsWith(redisDir)) return undefined;
+      return { path: 'rxjs-backpressure', external: true };
+    });
+  },
+};
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'redis/index': 'src/redis/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   // Build-only tsconfig: src only, no Node types (src must stay platform-neutral).
@@ -11,7 +27,8 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // rxjs is a peer dependency: never bundle it (including deep imports like rxjs/operators).
-  external: ['rxjs', /^rxjs\//],
+  external: ['rxjs', /^rxjs\//, 'ioredis'],
+  esbuildPlugins: [redisUsesCore],
   treeshake: true,
   splitting: false,
 });

@@ -1,0 +1,307 @@
+import type { Redis } from 'ioredis';
+import { Observable } from 'rxjs';
+import { filterPredicate } from '../bus/filter.js';
+import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
+import type { OverflowNotice, OverflowPolicyName } from '../queue/types.js';
+import {
+  decodeEntry,
+  encodeEventBody,
+  encodeFields,
+  FrameDecodeError,
+  type RawStreamEntry,
+  seqOfEntryId,
+} from './codec.js';
+import { describeValue as describe } from './describe.js';
+
+/** The options of {@link RedisStreamArchive}. */
+export interface RedisStreamArchiveConfig {
+  /**
+   * An ioredis client for ordinary commands (XADD, XRANGE, XTRIM). The archive never closes it
+   * and never issues blocking commands on it. Required.
+   */
+  redis: Redis;
+  /**
+   * The stream key. Companion keys are `<stream>:seq` (the seq counter), `<stream>:lanes` (laneSeq
+   * counters) and `<stream>:producer:<id>` (publish dedupe). On Redis Cluster put the name in a
+   * hash tag, e.g. `{agents}:events`, so that they share a slot. Required.
+   */
+  stream: string;
+  /** Entries fetched per XRANGE page by `replay`: bounds its memory. Default 500. */
+  pageSize?: number | undefined;
+  /**
+   * Trim on every append: keep about this many newest entries (`XADD MAXLEN ~ n`, exact with
+   * `exactTrim`). Default: no trimming on append (trim explicitly with `trim()`).
+   */
+  maxLen?: number | undefined;
+  /** Trim exactly (`=`) instead of approximately (`~`, cheaper for Redis). Default `false`. */
+  exactTrim?: boolean | undefined;
+  /**
+   * Receives each stream entry that does not decode as a frame; the entry is skipped and counted
+   * in the gap notice of the next frame delivered. Default: none (the gap notice still says so).
+   */
+  onDecodeError?: ((error: FrameDecodeError) => void) | undefined;
+}
+
+/** A gap being accumulated while reading a stream, before a frame can carry it. */
+export interface StreamGap {
+  policy: OverflowPolicyName;
+  dropped: number;
+  fromSeq: number | undefined;
+  toSeq: number | undefined;
+}
+
+/** Adds the seqs `from..to` to a gap (creating it), keeping the first cause as its policy. */
+export function widenGap(
+  gap: StreamGap | undefined,
+  from: number | undefined,
+  to: number | undefined,
+  policy: OverflowPolicyName,
+): StreamGap {
+  const count = from !== undefined && to !== undefined ? to - from + 1 : 1;
+  if (gap === undefined) return { policy, dropped: count, fromSeq: from, toSeq: to };
+  gap.dropped += count;
+  if (from !== undefined && (gap.fromSeq === undefined || from < gap.fromSeq)) gap.fromSeq = from;
+  if (to !== undefined && (gap.toSeq === undefined || to > gap.toSeq)) gap.toSeq = to;
+  return gap;
+}
+
+/**
+ * The notice of a gap in the stream. `terminalPreserved` is `false`: retention trimming and
+ * undecodable entries know nothing of event classes, so a lost range may have held terminals.
+ */
+export function noticeOfGap<P>(gap: StreamGap): OverflowNotice<EventFrame<P>> {
+  const notice: OverflowNotice<EventFrame<P>> = {
+    policy: gap.policy,
+    dropped: gap.dropped,
+    merged: 0,
+    terminalPreserved: false,
+  };
+  if (gap.fromSeq !== undefined) notice.fromSeq = gap.fromSeq;
+  if (gap.toSeq !== undefined) notice.toSeq = gap.toSeq;
+  return notice;
+}
+
+function positiveInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `RedisStreamArchive: ${name} must be a positive integer, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a cursor: a non-negative safe integer. */
+export function checkCursor(after: unknown, owner: string): number {
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) {
+    throw new RangeError(
+      `${owner}: after must be a non-negative integer seq, got ${describe(after)}`,
+    );
+  }
+  return after;
+}
+
+/**
+ * An {@link EventArchive} in one Redis stream: every frame is an entry whose id is `<seq>-0`
+ * (see the encoding in `codec.ts`), so a cursor is a stream id and a replay from any cursor is
+ * one XRANGE away.
+ *
+ * `replay(filter, after)` pages through XRANGE `pageSize` entries at a time and asks for the
+ * next page only after the previous one was delivered, so its memory is bounded whatever the
+ * range. A range lost to trimming, and entries that do not decode, are reported as an
+ * {@link OverflowNotice} on the next frame delivered (`policy 'drop-oldest'` for trimmed
+ * ranges, `'drop-incoming'` for undecodable entries, `fromSeq..toSeq` the missing seqs).
+ *
+ * Used as the `archive` of an in-memory `EventBus`, it stores that bus's frames under their own
+ * seqs (one bus per stream). Processes that share a stream use `RedisEventBus`, which assigns
+ * seqs inside Redis.
+ *
+ * @example
+ * ```ts
+ * const archive = new RedisStreamArchive({ redis: new Redis(), stream: 'agents', maxLen: 1e6 });
+ * const bus = new EventBus({ archive });
+ * bus.select({ runId }, { after: savedCursor }).subscribe(render);
+ * ```
+ */
+export class RedisStreamArchive<P = unknown> implements EventArchive {
+  /** The stream key. */
+  readonly stream: string;
+  /** The client commands go through. */
+  readonly redis: Redis;
+  private readonly pageSize: number;
+  private readonly maxLen: number | undefined;
+  private readonly trimOperator: '~' | '=';
+  private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
+
+  constructor(config: RedisStreamArchiveConfig) {
+    if (config === null || typeof config !== 'object') {
+      throw new TypeError(`RedisStreamArchive: config must be an object, got ${describe(config)}`);
+    }
+    if (config.redis === null || typeof config.redis !== 'object') {
+      throw new TypeError(
+        `RedisStreamArchive: redis must be an ioredis client, got ${describe(config.redis)}`,
+      );
+    }
+    if (typeof config.stream !== 'string' || config.stream === '') {
+      throw new TypeError(
+        `RedisStreamArchive: stream must be a non-empty string, got ${describe(config.stream)}`,
+      );
+    }
+    if (config.onDecodeError !== undefined && typeof config.onDecodeError !== 'function') {
+      throw new TypeError(
+        `RedisStreamArchive: onDecodeError must be a function when given, got ${describe(config.onDecodeError)}`,
+      );
+    }
+    this.redis = config.redis;
+    this.stream = config.stream;
+    this.pageSize =
+      config.pageSize === undefined ? 500 : positiveInteger(config.pageSize, 'pageSize');
+    this.maxLen =
+      config.maxLen === undefined ? undefined : positiveInteger(config.maxLen, 'maxLen');
+    this.trimOperator = config.exactTrim === true ? '=' : '~';
+    this.onDecodeError = config.onDecodeError;
+  }
+
+  /** The `XADD` trim arguments of every append (empty when `maxLen` is not set). */
+  trimArguments(): string[] {
+    return this.maxLen === undefined ? [] : ['MAXLEN', this.trimOperator, String(this.maxLen)];
+  }
+
+  /**
+   * Appends a frame that already has its seq (from an in-memory bus) as entry `<seq>-0`. Redis
+   * refuses a seq not above the stream's last one, and the returned promise rejects with that.
+   */
+  async append(frame: EventFrame): Promise<void> {
+    const body = encodeEventBody(frame, frame.laneId ?? 'main', frame.ts);
+    await this.redis.call(
+      'XADD',
+      this.stream,
+      ...this.trimArguments(),
+      `${frame.seq}-0`,
+      ...encodeFields(frame.laneSeq, body),
+    );
+  }
+
+  /**
+   * The frames matching `filter` with `seq > after`, oldest first, read page by page; completes
+   * at the end of the stream as it is when the last page is read. Errors when Redis fails or
+   * `filter.where` throws. Unsubscribing stops it before the next page.
+   */
+  replay(filter: EventFilter = {}, after = 0): Observable<EventFrame<P>> {
+    checkCursor(after, 'RedisStreamArchive.replay');
+    const matches = filterPredicate(filter);
+    return new Observable<EventFrame<P>>((subscriber) => {
+      let active = true;
+      const pump = async (): Promise<void> => {
+        let gap: StreamGap | undefined;
+        let start = `${after + 1}-0`;
+        let expected = after + 1;
+        for (;;) {
+          const page = (await this.redis.xrange(
+            this.stream,
+            start,
+            '+',
+            'COUNT',
+            this.pageSize,
+          )) as RawStreamEntry[];
+          if (!active) return;
+          if (page.length === 0 && expected === after + 1) {
+            // Nothing at or after the cursor: was it trimmed away, or never written?
+            const last = await this.lastSeq();
+            if (!active) return;
+            if (last >= expected) gap = widenGap(gap, expected, last, 'drop-oldest');
+          }
+          for (const entry of page) {
+            const seq = seqOfEntryId(entry[0]);
+            if (seq !== undefined && seq > expected) {
+              gap = widenGap(gap, expected, seq - 1, 'drop-oldest');
+            }
+            if (seq !== undefined) expected = seq + 1;
+            const frame = decodeEntry<P>(entry);
+            if (frame instanceof FrameDecodeError) {
+              this.onDecodeError?.(frame);
+              gap = widenGap(gap, frame.seq, frame.seq, 'drop-incoming');
+              continue;
+            }
+            if (!matches(frame as EventFrame)) continue;
+            if (gap !== undefined) {
+              frame.overflow = noticeOfGap<P>(gap);
+              gap = undefined;
+            }
+            subscriber.next(Object.freeze(frame));
+            if (!active) return;
+          }
+          if (page.length < this.pageSize) break;
+          start = `(${page[page.length - 1]![0]}`;
+        }
+        subscriber.complete();
+      };
+      pump().catch((error: unknown) => {
+        if (active) subscriber.error(error);
+      });
+      return () => {
+        active = false;
+      };
+    });
+  }
+
+  /**
+   * The seq of the last frame ever appended (kept by Redis even after trimming), 0 for a stream
+   * that does not exist yet.
+   */
+  async lastSeq(): Promise<number> {
+    let info: unknown[];
+    try {
+      info = (await this.redis.xinfo('STREAM', this.stream)) as unknown[];
+    } catch (error) {
+      if (/no such key/i.test(String((error as Error).message))) return 0;
+      throw error;
+    }
+    for (let i = 0; i + 1 < info.length; i += 2) {
+      if (info[i] === 'last-generated-id') return seqOfEntryId(String(info[i + 1])) ?? 0;
+    }
+    return 0;
+  }
+
+  /** The seq of the oldest frame still held (retention's edge), 0 when the stream is empty. */
+  async firstSeq(): Promise<number> {
+    const first = (await this.redis.xrange(this.stream, '-', '+', 'COUNT', 1)) as RawStreamEntry[];
+    return first.length === 0 ? 0 : (seqOfEntryId(first[0]![0]) ?? 0);
+  }
+
+  /**
+   * Trims the stream now: `{ maxLen }` keeps about that many newest entries (XTRIM MAXLEN);
+   * `{ beforeSeq }` drops every frame with a smaller seq (XTRIM MINID), e.g. the smallest cursor
+   * your consumers have persisted. Approximate (`~`) unless `exactTrim`. Resolves with the number
+   * of entries removed.
+   */
+  async trim(by: { maxLen: number } | { beforeSeq: number }): Promise<number> {
+    if ('maxLen' in by) {
+      const maxLen = by.maxLen;
+      if (!Number.isSafeInteger(maxLen) || maxLen < 0) {
+        throw new RangeError(
+          `RedisStreamArchive.trim: maxLen must be a non-negative integer, got ${describe(maxLen)}`,
+        );
+      }
+      return (await this.redis.call(
+        'XTRIM',
+        this.stream,
+        'MAXLEN',
+        this.trimOperator,
+        maxLen,
+      )) as number;
+    }
+    const beforeSeq = by.beforeSeq;
+    if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1) {
+      throw new RangeError(
+        `RedisStreamArchive.trim: beforeSeq must be a positive integer, got ${describe(beforeSeq)}`,
+      );
+    }
+    return (await this.redis.call(
+      'XTRIM',
+      this.stream,
+      'MINID',
+      this.trimOperator,
+      `${beforeSeq}-0`,
+    )) as number;
+  }
+}

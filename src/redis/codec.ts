@@ -1,0 +1,175 @@
+/**
+ * The wire format of a frame in a Redis stream (encoding version 1).
+ *
+ * One stream entry per frame:
+ *
+ * | part | content |
+ * | --- | --- |
+ * | entry id | `<seq>-0`: the frame's global `seq` is the entry id, so a cursor is an id |
+ * | field `v` | the encoding version, `"1"` |
+ * | field `l` | the frame's `laneSeq`, decimal |
+ * | field `e` | JSON of `{ kind, runId?, agentId?, laneId, visibility?, payload?, ts }` |
+ *
+ * A later version adds a new `v` value; a reader that meets a version it does not know reports
+ * the entry as undecodable ({@link FrameDecodeError}) and skips it instead of guessing.
+ *
+ * @packageDocumentation
+ */
+import type { EventFrame } from '../bus/types.js';
+
+/** The encoding version this build writes, and the only one it reads. */
+export const FRAME_ENCODING_VERSION = '1';
+
+/** The field names of an encoded entry. */
+export const FIELD_VERSION = 'v';
+/** The field holding the frame's `laneSeq`. */
+export const FIELD_LANE_SEQ = 'l';
+/** The field holding the JSON body. */
+export const FIELD_EVENT = 'e';
+
+/** A raw stream entry as ioredis returns it from XRANGE / XREAD: `[id, [field, value, ...]]`. */
+export type RawStreamEntry = [id: string, fields: string[]];
+
+/**
+ * A stream entry that is not a frame of a known encoding: reported (the bus's and archive's
+ * `onDecodeError`, plus a gap notice on the next frame) and skipped; the subscription goes on.
+ */
+export class FrameDecodeError extends Error {
+  /** The stream entry id (`<seq>-0` for entries this library wrote). */
+  readonly entryId: string;
+  /** The seq the entry occupies, when its id has the `<seq>-0` form. */
+  readonly seq: number | undefined;
+
+  constructor(entryId: string, reason: string) {
+    super(`Undecodable stream entry ${entryId}: ${reason}`);
+    this.name = 'FrameDecodeError';
+    this.entryId = entryId;
+    this.seq = seqOfEntryId(entryId);
+  }
+}
+
+/** The seq of an entry id of the form `<seq>-0`, else `undefined`. */
+export function seqOfEntryId(id: string): number | undefined {
+  const dash = id.indexOf('-');
+  if (dash <= 0 || id.length !== dash + 2 || id.charCodeAt(dash + 1) !== 48) return undefined;
+  const seq = Number(id.slice(0, dash));
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+}
+
+/** The entry id of a seq. */
+export function entryIdOfSeq(seq: number): string {
+  return `${seq}-0`;
+}
+
+/**
+ * The JSON body (field `e`) of an event: its own fields plus `ts`. `laneId` is always written
+ * (`'main'` when absent). Throws whatever `JSON.stringify` throws (cycles, BigInt).
+ */
+export function encodeEventBody(
+  event: {
+    kind: string;
+    runId?: string | undefined;
+    agentId?: string | undefined;
+    laneId?: string | undefined;
+    visibility?: string | undefined;
+    payload?: unknown;
+  },
+  laneId: string,
+  ts: number,
+): string {
+  // Fixed key order and only known fields: extra properties of the caller's object stay home.
+  return JSON.stringify({
+    kind: event.kind,
+    runId: event.runId,
+    agentId: event.agentId,
+    laneId,
+    visibility: event.visibility,
+    payload: event.payload,
+    ts,
+  });
+}
+
+/** Field/value pairs of one entry, ready for XADD after the id. */
+export function encodeFields(laneSeq: number, body: string): string[] {
+  return [
+    FIELD_VERSION,
+    FRAME_ENCODING_VERSION,
+    FIELD_LANE_SEQ,
+    String(laneSeq),
+    FIELD_EVENT,
+    body,
+  ];
+}
+
+const VISIBILITIES: ReadonlySet<unknown> = new Set(['public', 'internal', 'private']);
+
+/**
+ * Decodes one stream entry into a frame, or returns a {@link FrameDecodeError} saying why it is
+ * not one (returned, not thrown: a bad entry is an expected input from the wire).
+ */
+export function decodeEntry<P = unknown>(entry: RawStreamEntry): EventFrame<P> | FrameDecodeError {
+  const id = entry[0];
+  const seq = seqOfEntryId(id);
+  if (seq === undefined) return new FrameDecodeError(id, 'the entry id is not of the form <seq>-0');
+  const fields = entry[1];
+  let version: string | undefined;
+  let laneSeqText: string | undefined;
+  let body: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    if (name === FIELD_VERSION) version = fields[i + 1];
+    else if (name === FIELD_LANE_SEQ) laneSeqText = fields[i + 1];
+    else if (name === FIELD_EVENT) body = fields[i + 1];
+  }
+  if (version !== FRAME_ENCODING_VERSION) {
+    return new FrameDecodeError(
+      id,
+      version === undefined
+        ? 'no encoding version field "v"'
+        : `unknown encoding version ${JSON.stringify(version)} (this build reads "${FRAME_ENCODING_VERSION}")`,
+    );
+  }
+  const laneSeq = Number(laneSeqText);
+  if (!Number.isSafeInteger(laneSeq) || laneSeq < 1) {
+    return new FrameDecodeError(id, `field "l" (laneSeq) is not a positive integer`);
+  }
+  if (body === undefined) return new FrameDecodeError(id, 'no event field "e"');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    return new FrameDecodeError(id, `field "e" is not JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return new FrameDecodeError(id, 'field "e" is not a JSON object');
+  }
+  const event = parsed as Record<string, unknown>;
+  if (typeof event.kind !== 'string' || event.kind === '') {
+    return new FrameDecodeError(id, '"kind" is not a non-empty string');
+  }
+  if (typeof event.laneId !== 'string') return new FrameDecodeError(id, '"laneId" is not a string');
+  if (typeof event.ts !== 'number' || !Number.isFinite(event.ts)) {
+    return new FrameDecodeError(id, '"ts" is not a finite number');
+  }
+  for (const name of ['runId', 'agentId'] as const) {
+    if (event[name] !== undefined && typeof event[name] !== 'string') {
+      return new FrameDecodeError(id, `"${name}" is not a string`);
+    }
+  }
+  if (event.visibility !== undefined && !VISIBILITIES.has(event.visibility)) {
+    return new FrameDecodeError(id, `"visibility" is not public, internal or private`);
+  }
+  const frame: EventFrame<P> = {
+    seq,
+    laneSeq,
+    ts: event.ts,
+    kind: event.kind,
+    laneId: event.laneId,
+  };
+  if (event.runId !== undefined) frame.runId = event.runId as string;
+  if (event.agentId !== undefined) frame.agentId = event.agentId as string;
+  if (event.visibility !== undefined)
+    frame.visibility = event.visibility as EventFrame['visibility'];
+  if (event.payload !== undefined) frame.payload = event.payload as P;
+  return frame;
+}

@@ -1,0 +1,27 @@
+/**
+ * `rxjs-backpressure/redis`: the event bus over Redis Streams, for agents and consumers spread
+ * over processes or machines. A separate entry point, so the core never loads a Redis client;
+ * `ioredis` is an optional peer dependency that only this entry point needs (and only as a type:
+ * you pass your own client).
+ *
+ * @packageDocumentation
+ */
+export {
+  decodeEntry,
+  encodeEventBody,
+  entryIdOfSeq,
+  FRAME_ENCODING_VERSION,
+  FrameDecodeError,
+  type RawStreamEntry,
+  seqOfEntryId,
+} from './codec.js';
+export { RedisUnavailableError } from './errors.js';
+export {
+  createRedisBus,
+  type RedisBusMetrics,
+  RedisEventBus,
+  type RedisEventBusConfig,
+  type RedisSendOptions,
+} from './RedisEventBus.js';
+export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
+export { PUBLISH_SCRIPT } from './scripts.js';

@@ -1,0 +1,274 @@
+import { Redis } from 'ioredis';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EventFrame } from '../../src/bus/types.js';
+import {
+  decodeEntry,
+  encodeEventBody,
+  FrameDecodeError,
+  seqOfEntryId,
+} from '../../src/redis/codec.js';
+import { RedisStreamArchive } from '../../src/redis/RedisStreamArchive.js';
+import { StreamPublisher, streamKeys } from '../../src/redis/StreamPublisher.js';
+import { RedisServer, redisServerVersion, SKIP_MESSAGE } from './redisServer.js';
+
+const version = redisServerVersion();
+if (version === undefined) console.warn(SKIP_MESSAGE);
+
+function frame(seq: number, kind = 'tick', extra: Partial<EventFrame> = {}): EventFrame {
+  return { seq, laneSeq: seq, ts: 1000 + seq, kind, laneId: 'main', ...extra };
+}
+
+describe('codec', () => {
+  it('round-trips every field and takes seq from the entry id', () => {
+    const body = encodeEventBody(
+      {
+        kind: 'model.delta',
+        runId: 'r',
+        agentId: 'a',
+        visibility: 'internal',
+        payload: { text: 'hi' },
+      },
+      'l2',
+      42,
+    );
+    expect(decodeEntry(['7-0', ['v', '1', 'l', '3', 'e', body]])).toEqual({
+      seq: 7,
+      laneSeq: 3,
+      ts: 42,
+      kind: 'model.delta',
+      runId: 'r',
+      agentId: 'a',
+      laneId: 'l2',
+      visibility: 'internal',
+      payload: { text: 'hi' },
+    });
+  });
+
+  it.each([
+    [['1700000000000-1', ['v', '1', 'l', '1', 'e', '{}']], 'not of the form <seq>-0'],
+    [['1-0', ['l', '1', 'e', '{}']], 'no encoding version'],
+    [['1-0', ['v', '2', 'l', '1', 'e', '{}']], 'unknown encoding version "2"'],
+    [['1-0', ['v', '1', 'l', 'x', 'e', '{}']], 'laneSeq'],
+    [['1-0', ['v', '1', 'l', '1']], 'no event field'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '{']], 'not JSON'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '[]']], 'not a JSON object'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '{"laneId":"main","ts":1}']], '"kind"'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '{"kind":"k","ts":1}']], '"laneId"'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '{"kind":"k","laneId":"m"}']], '"ts"'],
+    [['1-0', ['v', '1', 'l', '1', 'e', '{"kind":"k","laneId":"m","ts":1,"runId":3}']], '"runId"'],
+    [
+      ['1-0', ['v', '1', 'l', '1', 'e', '{"kind":"k","laneId":"m","ts":1,"visibility":"x"}']],
+      '"visibility"',
+    ],
+  ] as const)('reports %j as undecodable (%s)', (entry, reason) => {
+    const decoded = decodeEntry([entry[0], [...entry[1]]]);
+    expect(decoded).toBeInstanceOf(FrameDecodeError);
+    expect((decoded as FrameDecodeError).message).toContain(reason);
+    expect((decoded as FrameDecodeError).entryId).toBe(entry[0]);
+  });
+
+  it('parses only <seq>-0 ids as seqs', () => {
+    expect(seqOfEntryId('12-0')).toBe(12);
+    expect(seqOfEntryId('12-1')).toBeUndefined();
+    expect(seqOfEntryId('0-0')).toBeUndefined();
+    expect(seqOfEntryId('12-00')).toBeUndefined();
+    expect(seqOfEntryId('-0')).toBeUndefined();
+  });
+});
+
+describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-server', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let n = 0;
+  let stream: string;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(() => {
+    stream = `archive-${++n}`;
+  });
+
+  it('validates its options', () => {
+    expect(() => new RedisStreamArchive({ redis, stream: '' })).toThrow(
+      /stream must be a non-empty string/,
+    );
+    expect(() => new RedisStreamArchive({ redis, stream, pageSize: 0 })).toThrow(
+      /pageSize must be a positive integer, got 0/,
+    );
+    expect(() => new RedisStreamArchive({ redis, stream, maxLen: 1.5 })).toThrow(/maxLen.*1.5/);
+    expect(() => new RedisStreamArchive({ redis: undefined as never, stream })).toThrow(TypeError);
+    const archive = new RedisStreamArchive({ redis, stream });
+    expect(() => archive.replay({}, -1)).toThrow(
+      /after must be a non-negative integer seq, got -1/,
+    );
+  });
+
+  it('appends frames and replays them after a cursor, across pages, with the filter applied', async () => {
+    const archive = new RedisStreamArchive({ redis, stream, pageSize: 3 });
+    for (let seq = 1; seq <= 10; seq++) {
+      await archive.append(
+        frame(seq, seq % 2 === 0 ? 'even' : 'odd', { runId: seq <= 5 ? 'a' : 'b' }),
+      );
+    }
+    const all = await lastValueFrom(archive.replay({}, 0).pipe(toArray()));
+    expect(all.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(all[0]).toEqual(frame(1, 'odd', { runId: 'a' }));
+    const after4 = await lastValueFrom(archive.replay({ kinds: ['even'] }, 4).pipe(toArray()));
+    expect(after4.map((f) => f.seq)).toEqual([6, 8, 10]);
+    const runA = await lastValueFrom(archive.replay({ runId: 'a' }, 2).pipe(toArray()));
+    expect(runA.map((f) => f.seq)).toEqual([3, 4, 5]);
+    expect(await lastValueFrom(archive.replay({}, 10).pipe(toArray()))).toEqual([]);
+    expect(await archive.lastSeq()).toBe(10);
+    expect(await archive.firstSeq()).toBe(1);
+  });
+
+  it('honours visibility: a filter without visibility sees public frames only', async () => {
+    const archive = new RedisStreamArchive({ redis, stream });
+    await archive.append(frame(1, 'k', { visibility: 'public' }));
+    await archive.append(frame(2, 'k', { visibility: 'internal' }));
+    await archive.append(frame(3, 'k', { visibility: 'private' }));
+    await archive.append(frame(4, 'k'));
+    const seqs = async (visibility?: 'public' | 'internal' | 'private') =>
+      (
+        await lastValueFrom(archive.replay(visibility ? { visibility } : {}, 0).pipe(toArray()))
+      ).map((f) => f.seq);
+    expect(await seqs()).toEqual([1, 4]);
+    expect(await seqs('internal')).toEqual([1, 2, 4]);
+    expect(await seqs('private')).toEqual([1, 2, 3, 4]);
+  });
+
+  it('errors the replay when where throws, and when Redis answers an error', async () => {
+    const archive = new RedisStreamArchive({ redis, stream });
+    await archive.append(frame(1));
+    const boom = new Error('boom');
+    await expect(
+      lastValueFrom(
+        archive.replay(
+          {
+            where: () => {
+              throw boom;
+            },
+          },
+          0,
+        ),
+      ),
+    ).rejects.toBe(boom);
+    await redis.set(`${stream}-string`, 'x');
+    const wrongType = new RedisStreamArchive({ redis, stream: `${stream}-string` });
+    await expect(lastValueFrom(wrongType.replay({}, 0))).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  it('refuses to append a seq not above the last one', async () => {
+    const archive = new RedisStreamArchive({ redis, stream });
+    await archive.append(frame(5));
+    await expect(archive.append(frame(5))).rejects.toThrow(/equal or smaller/);
+  });
+
+  it('reports a trimmed range as a drop-oldest notice on the first frame after the cursor', async () => {
+    const archive = new RedisStreamArchive({ redis, stream, exactTrim: true });
+    for (let seq = 1; seq <= 10; seq++) await archive.append(frame(seq));
+    expect(await archive.trim({ beforeSeq: 7 })).toBe(6);
+    const replayed = await lastValueFrom(archive.replay({}, 2).pipe(toArray()));
+    expect(replayed.map((f) => f.seq)).toEqual([7, 8, 9, 10]);
+    expect(replayed[0]!.overflow).toEqual({
+      policy: 'drop-oldest',
+      dropped: 4,
+      merged: 0,
+      fromSeq: 3,
+      toSeq: 6,
+      terminalPreserved: false,
+    });
+    expect(replayed[1]!.overflow).toBeUndefined();
+    expect(await archive.trim({ maxLen: 2 })).toBe(2);
+    expect(await archive.firstSeq()).toBe(9);
+  });
+
+  it('trims on append with maxLen', async () => {
+    const archive = new RedisStreamArchive({ redis, stream, maxLen: 3, exactTrim: true });
+    for (let seq = 1; seq <= 10; seq++) await archive.append(frame(seq));
+    expect(await redis.xlen(stream)).toBe(3);
+    const replayed = await lastValueFrom(archive.replay({}, 0).pipe(toArray()));
+    expect(replayed.map((f) => f.seq)).toEqual([8, 9, 10]);
+    expect(replayed[0]!.overflow).toMatchObject({ fromSeq: 1, toSeq: 7, dropped: 7 });
+  });
+
+  it('skips undecodable entries, reports them, and tells the next frame', async () => {
+    const errors: FrameDecodeError[] = [];
+    const archive = new RedisStreamArchive({ redis, stream, onDecodeError: (e) => errors.push(e) });
+    await archive.append(frame(1));
+    await redis.xadd(stream, '2-0', 'v', '9', 'e', 'garbage');
+    await redis.xadd(stream, '3-0', 'v', '1', 'l', '1', 'e', '{not json');
+    await archive.append(frame(4));
+    const replayed = await lastValueFrom(archive.replay({}, 0).pipe(toArray()));
+    expect(replayed.map((f) => f.seq)).toEqual([1, 4]);
+    expect(replayed[1]!.overflow).toMatchObject({
+      policy: 'drop-incoming',
+      dropped: 2,
+      fromSeq: 2,
+      toSeq: 3,
+    });
+    expect(errors.map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('stops reading pages when unsubscribed', async () => {
+    const archive = new RedisStreamArchive({ redis, stream, pageSize: 2 });
+    for (let seq = 1; seq <= 9; seq++) await archive.append(frame(seq));
+    const first = await firstValueFrom(archive.replay({}, 0).pipe(take(3), toArray()));
+    expect(first.map((f) => f.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('stamps dense seqs and laneSeqs atomically, and a repeated publish number appends nothing', async () => {
+    const keys = streamKeys(stream);
+    const p1 = new StreamPublisher(redis, keys, 'p1', [], 100, 60_000);
+    const p2 = new StreamPublisher(redis, keys, 'p2', [], 100, 60_000);
+    const body = (lane: string) => encodeEventBody({ kind: 'k' }, lane, 1);
+    const stamps = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 === 0 ? p1 : p2).stamp(i % 3 === 0 ? 'x' : 'y', i + 1, body('l')),
+      ),
+    );
+    expect(stamps.map((s) => s.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    // p1 published the odd numbers 1..199; its window remembers the last 100 numbers.
+    const again = await p1.stamp('x', 199, body('x'));
+    expect(again).toEqual({ ...stamps[198], repeated: true });
+    const lanes = await redis.hgetall(keys.lanes);
+    expect(Number(lanes.x) + Number(lanes.y)).toBe(200);
+    expect(await redis.xlen(stream)).toBe(200);
+    const archive = new RedisStreamArchive({ redis, stream });
+    const frames = await lastValueFrom(archive.replay({}, 0).pipe(toArray()));
+    expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('leaves no hole when Redis refuses an append: the counters are restored', async () => {
+    const keys = streamKeys(stream);
+    const archive = new RedisStreamArchive({ redis, stream });
+    await archive.append(frame(3));
+    const publisher = new StreamPublisher(redis, keys, 'p', [], 0, 1);
+    await expect(
+      publisher.stamp('main', 1, encodeEventBody({ kind: 'k' }, 'main', 1)),
+    ).rejects.toThrow(/XADD refused seq 1/);
+    expect(await redis.get(keys.seq)).toBe('0');
+    await redis.set(keys.seq, '3');
+    expect(
+      await publisher.stamp('main', 2, encodeEventBody({ kind: 'k' }, 'main', 1)),
+    ).toMatchObject({ seq: 4 });
+  });
+
+  it('reloads the script after the server restarts with an empty script cache', async () => {
+    const publisher = new StreamPublisher(redis, streamKeys(stream), 'p', [], 10, 60_000);
+    await publisher.stamp('main', 1, encodeEventBody({ kind: 'k' }, 'main', 1));
+    await redis.script('FLUSH');
+    expect(
+      await publisher.stamp('main', 2, encodeEventBody({ kind: 'k' }, 'main', 1)),
+    ).toMatchObject({ seq: 2 });
+  });
+});

@@ -1,0 +1,299 @@
+import { Redis } from 'ioredis';
+import { firstValueFrom, lastValueFrom, type Observable, Subject, take, toArray } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BusClosedError, InvalidEventError } from '../../src/bus/errors.js';
+import type { EventFrame } from '../../src/bus/types.js';
+import type { FrameDecodeError } from '../../src/redis/codec.js';
+import { RedisUnavailableError } from '../../src/redis/errors.js';
+import { createRedisBus, type RedisEventBus } from '../../src/redis/RedisEventBus.js';
+import { RedisServer, redisServerVersion, SKIP_MESSAGE } from './redisServer.js';
+
+const version = redisServerVersion();
+if (version === undefined) console.warn(SKIP_MESSAGE);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function collect<T>(source: Observable<T>): {
+  values: T[];
+  done: () => boolean;
+  error: () => unknown;
+} {
+  const values: T[] = [];
+  let completed = false;
+  let failure: unknown;
+  source.subscribe({
+    next: (value) => values.push(value),
+    complete: () => {
+      completed = true;
+    },
+    error: (error) => {
+      failure = error;
+    },
+  });
+  return { values, done: () => completed, error: () => failure };
+}
+
+describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', () => {
+  let server: RedisServer;
+  const clients: Redis[] = [];
+  const buses: RedisEventBus[] = [];
+  let n = 0;
+
+  const client = () => {
+    const redis = new Redis(server.port, '127.0.0.1', { retryStrategy: () => 50 });
+    redis.on('error', () => undefined);
+    clients.push(redis);
+    return redis;
+  };
+  const bus = async (stream: string, extra: Partial<Parameters<typeof createRedisBus>[0]> = {}) => {
+    const created = await createRedisBus({
+      redis: client(),
+      stream,
+      retryDelayMs: 20,
+      blockMs: 500,
+      ...extra,
+    });
+    buses.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterEach(async () => {
+    for (const created of buses.splice(0)) await created.close();
+    for (const redis of clients.splice(0)) redis.disconnect();
+    if (!server.running) await server.restart();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('gives frames published by two buses dense seqs, and both see every frame in seq order', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const b = await bus(stream);
+    const seenA = collect(a.select());
+    const seenB = collect(b.events$);
+    const sent = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 === 0 ? a : b).publish({ kind: 'tick', runId: 'r', payload: { i } }),
+      ),
+    );
+    expect(sent.map((f) => f.seq).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    await until(() => seenA.values.length === 100 && seenB.values.length === 100, '100 frames');
+    expect(seenA.values.map((f) => f.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(seenB.values).toEqual(seenA.values);
+    expect(seenA.values.map((f) => f.laneSeq)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    const bySeq = new Map(seenA.values.map((f) => [f.seq, f]));
+    for (const frame of sent) expect(bySeq.get(frame.seq)).toEqual(frame);
+    expect(Object.isFrozen(seenA.values[0])).toBe(true);
+    expect(a.metrics()).toMatchObject({
+      published: 100,
+      redis: { lastSeq: 100, publishedHere: 50 },
+    });
+  });
+
+  it('starts at the end of an existing stream and replays older frames from Redis on request', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    for (let i = 1; i <= 30; i++)
+      await a.publish({ kind: 'k', runId: i % 2 === 0 ? 'even' : 'odd' });
+    const late = await bus(stream, { history: 5 });
+    expect(late.lastSeq).toBe(30);
+    const live = collect(late.select());
+    const resumed = collect(late.select({ runId: 'even' }, { after: 10 }));
+    const writer = (async () => {
+      for (let i = 31; i <= 60; i++)
+        await a.publish({ kind: 'k', runId: i % 2 === 0 ? 'even' : 'odd' });
+    })();
+    await writer;
+    await until(() => live.values.length === 30, 'live frames');
+    await until(() => (resumed.values.at(-1)?.seq ?? 0) === 60, 'resumed frames');
+    expect(live.values.map((f) => f.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 31));
+    expect(resumed.values.map((f) => f.seq)).toEqual(
+      Array.from({ length: 25 }, (_, i) => 12 + 2 * i),
+    );
+    const replayed = await lastValueFrom(late.replay({}, 55).pipe(toArray()));
+    expect(replayed.map((f) => f.seq)).toEqual([56, 57, 58, 59, 60]);
+  });
+
+  it('delivers through subscriber queues with their policies, notices and metrics', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const demand = new Subject<number>();
+    const slow = collect(a.select({}, { queue: { capacity: 3, overflow: 'drop-oldest', demand } }));
+    for (let i = 1; i <= 10; i++) await a.publish({ kind: 'k', payload: i });
+    await until(() => a.lastSeq === 10, 'tail');
+    demand.next(10);
+    // The default classifier reserves one of the 3 slots for terminal frames.
+    expect(slow.values.map((f) => f.seq)).toEqual([9, 10]);
+    expect(slow.values[0]!.overflow).toMatchObject({
+      policy: 'drop-oldest',
+      dropped: 8,
+      fromSeq: 1,
+      toSeq: 8,
+    });
+    expect(a.metrics().subscribers[0]).toMatchObject({
+      policy: 'drop-oldest',
+      delivered: 2,
+      dropped: 8,
+    });
+  });
+
+  it('holds its tail while a backpressure subscriber is full, and loses nothing', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const demand = new Subject<number>();
+    const held = collect(
+      a.select({}, { queue: { capacity: 2, overflow: 'backpressure', demand } }),
+    );
+    for (let i = 1; i <= 20; i++) await a.publish({ kind: 'k', payload: i });
+    await sleep(100);
+    expect(a.lastSeq).toBeLessThanOrEqual(3);
+    for (let i = 0; i < 40 && held.values.length < 20; i++) {
+      demand.next(1);
+      await sleep(5);
+    }
+    await until(() => held.values.length === 20, 'all frames');
+    expect(held.values.map((f) => f.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(held.values.some((f) => f.overflow !== undefined)).toBe(false);
+  });
+
+  it('throws at once, publishing nothing, for a bad event, a closed bus, or Redis down', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    expect(() => a.publish({ kind: '' })).toThrow(InvalidEventError);
+    expect(() => a.publish({ kind: 'k', payload: { big: 1n } as never })).toThrow(
+      /payload cannot be encoded/,
+    );
+    await expect(a.send({ kind: 'k', runId: '' })).rejects.toThrow(InvalidEventError);
+    expect(a.metrics().rejected).toBe(2);
+    await server.kill();
+    await until(() => clients[0]!.status !== 'ready', 'client to notice');
+    let thrown: unknown;
+    try {
+      void a.publish({ kind: 'k' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RedisUnavailableError);
+    expect((thrown as RedisUnavailableError).message).toMatch(
+      /unavailable: the connection is \w+; nothing was published/,
+    );
+    await expect(a.send({ kind: 'k' }, { timeoutMs: 200 })).rejects.toThrow(
+      /send gave up after 200 ms/,
+    );
+    await server.restart();
+    await until(() => clients[0]!.status === 'ready', 'reconnect');
+    expect(await client().xlen(stream)).toBe(0);
+    await a.close();
+    expect(() => a.publish({ kind: 'k' })).toThrow(BusClosedError);
+    await expect(a.send({ kind: 'k' })).rejects.toThrow(BusClosedError);
+  });
+
+  it('send waits through a Redis restart and resolves; subscribers resume with no loss and no duplicate', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const b = await bus(stream);
+    const seen = collect(b.select());
+    for (let i = 1; i <= 5; i++) await a.send({ kind: 'k', payload: i });
+    await server.kill();
+    const pending = Array.from({ length: 5 }, (_, i) =>
+      a.send({ kind: 'k', payload: 6 + i }, { timeoutMs: 10_000 }),
+    );
+    await sleep(300);
+    await server.restart();
+    const frames = await Promise.all(pending);
+    expect(frames.map((f) => f.seq).sort((x, y) => x - y)).toEqual([6, 7, 8, 9, 10]);
+    await until(() => seen.values.length === 10, '10 frames');
+    expect(seen.values.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen.values.map((f) => f.payload)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(b.metrics().redis.connectionErrors).toBeGreaterThan(0);
+  });
+
+  it('reports and skips an entry that does not decode, telling subscribers on the next frame', async () => {
+    const stream = `bus-${++n}`;
+    const errors: FrameDecodeError[] = [];
+    const a = await bus(stream, { onDecodeError: (e) => errors.push(e) });
+    const seen = collect(a.select());
+    await a.publish({ kind: 'k' });
+    const raw = client();
+    await raw.incr(`${stream}:seq`);
+    await raw.xadd(stream, '2-0', 'v', '1', 'l', '1', 'e', '{broken');
+    await a.publish({ kind: 'k' });
+    await until(() => seen.values.length === 2, 'two frames');
+    expect(seen.values.map((f) => f.seq)).toEqual([1, 3]);
+    expect(seen.values[1]!.overflow).toMatchObject({ dropped: 1, fromSeq: 2, toSeq: 2 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/Undecodable stream entry 2-0: field "e" is not JSON/);
+    expect(a.metrics().redis.undecodable).toBe(1);
+  });
+
+  it('gives a subscriber whose cursor is older than retention a notice for the missing range', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream, { maxLen: 5, exactTrim: true });
+    for (let i = 1; i <= 20; i++) await a.publish({ kind: 'k' });
+    const b = await bus(stream, { history: 0 });
+    const frames = await firstValueFrom(b.select({}, { after: 3 }).pipe(take(5), toArray()));
+    expect(frames.map((f) => f.seq)).toEqual([16, 17, 18, 19, 20]);
+    expect(frames[0]!.overflow).toMatchObject({
+      policy: 'drop-oldest',
+      dropped: 12,
+      fromSeq: 4,
+      toSeq: 15,
+    });
+  });
+
+  it('tells live subscribers of frames trimmed while its tail was held back', async () => {
+    const stream = `bus-${++n}`;
+    const writer = await bus(stream, { maxLen: 3, exactTrim: true });
+    const reader = await bus(stream);
+    const demand = new Subject<number>();
+    const held = collect(
+      reader.select({}, { queue: { capacity: 1, overflow: 'backpressure', demand } }),
+    );
+    const other = collect(reader.select());
+    for (let i = 1; i <= 12; i++) await writer.publish({ kind: 'k' });
+    await sleep(100);
+    for (let i = 0; i < 20; i++) {
+      demand.next(1);
+      await sleep(10);
+    }
+    await until(() => reader.lastSeq === 12, 'the tail');
+    const seqs = other.values.map((f) => f.seq);
+    expect(seqs.at(-1)).toBe(12);
+    const gapFrame = other.values.find((f) => f.overflow !== undefined);
+    expect(gapFrame?.overflow).toMatchObject({ policy: 'drop-oldest' });
+    const { fromSeq, toSeq } = gapFrame!.overflow!;
+    expect(seqs).toEqual([...seqs.filter((s) => s < fromSeq!), ...seqs.filter((s) => s > toSeq!)]);
+    expect(held.values.map((f) => f.seq).at(-1)).toBe(12);
+  });
+
+  it('validates its options', async () => {
+    const redis = client();
+    await expect(createRedisBus({ redis, stream: '' })).rejects.toThrow(
+      /stream must be a non-empty string/,
+    );
+    await expect(createRedisBus({ redis, stream: 's', sendTimeoutMs: -1 })).rejects.toThrow(
+      /sendTimeoutMs must be a non-negative integer, got -1/,
+    );
+    await expect(createRedisBus({ redis, stream: 's', validate: 3 as never })).rejects.toThrow(
+      /validate must be a function/,
+    );
+  });
+});
+
+export type { EventFrame };
