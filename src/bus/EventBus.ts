@@ -917,6 +917,10 @@ export class EventBus<P = unknown> {
       this.recordHistoryGap(state, after + 1, Math.min(earliest, oldest, upTo + 1) - 1);
     }
     let cursor = after;
+    let archiveDone = false;
+    // What history holds now, kept for an archive that answers late: by then history may have
+    // moved past frames the archive did not have yet (its appends may lag too).
+    let held: Array<EventFrame<P>> | undefined;
     const fromArchive = new SourceSubscriber<EventFrame>(
       (archived) => {
         const frame = archived as EventFrame<P>;
@@ -933,8 +937,16 @@ export class EventBus<P = unknown> {
       },
       (error) => state.out.error(error),
       () => {
+        archiveDone = true;
         // Frames the archive did not have yet (an asynchronous append) come from history.
-        this.replayHistory(state, cursor, upTo, reportGap);
+        if (held === undefined) this.replayHistory(state, cursor, upTo, reportGap);
+        else {
+          for (const frame of held) {
+            if (state.out.closed) return;
+            if (frame.seq > cursor) this.offer(state, frame);
+          }
+          held = undefined;
+        }
         if (!state.out.closed) done();
       },
     );
@@ -947,6 +959,22 @@ export class EventBus<P = unknown> {
       return;
     }
     replay$.subscribe(fromArchive);
+    if (!archiveDone && !state.out.closed) held = this.heldFrames(state, after, upTo);
+  }
+
+  /** The frames of history with `after < seq <= upTo` that match the subscriber's filter. */
+  private heldFrames(state: SubscriberState<P>, after: number, upTo: number): Array<EventFrame<P>> {
+    const frames: Array<EventFrame<P>> = [];
+    for (let seq = Math.max(after + 1, this.history.oldestSeq); seq <= upTo; seq++) {
+      const frame = this.history.get(seq) as EventFrame<P>;
+      try {
+        if (matchesFilter(state.filter, frame)) frames.push(frame);
+      } catch (error) {
+        state.out.error(error);
+        break;
+      }
+    }
+    return frames;
   }
 
   /** Offers the matching frames of history with `after < seq <= upTo`. */
@@ -1001,8 +1029,10 @@ export class EventBus<P = unknown> {
       state.closeAfterReplay = true;
       return;
     }
-    if (state.feed !== undefined) state.feed.complete();
-    else state.out.complete();
+    if (state.plan === undefined) state.out.complete();
+    // A queue ends the subscriber itself once drained; one that already stopped taking frames
+    // (its 'error' policy overflowed) ends it with that error.
+    else state.feed?.complete();
   }
 
   private endAll(): void {
