@@ -387,7 +387,9 @@ export function mergeLanes<T>(
           const rank = heap.peek();
           if (rank < 0) break;
           const lane = states[rank]!;
-          if (sizeOf(lane) > 0) {
+          if (
+            (lane.fifo === null ? (lane.queue as OverflowQueue<Held<T>>).size : lane.fifo.size) > 0
+          ) {
             if (
               ending !== undefined &&
               !keyBefore(
@@ -510,9 +512,10 @@ export function mergeLanes<T>(
         failLane(rank, error);
         return;
       }
-      const bad = badTimestamp(OWNER, states[rank]!.id, ts);
-      if (bad !== undefined) {
-        failLane(rank, bad);
+      // NaN is the only number not equal to itself; the check is inlined on this hot path.
+      // biome-ignore lint/suspicious/noSelfCompare: see above.
+      if (typeof ts !== 'number' || ts !== ts) {
+        failLane(rank, badTimestamp(OWNER, states[rank]!.id, ts));
         return;
       }
       const lane = states[rank]!;

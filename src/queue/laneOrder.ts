@@ -53,21 +53,25 @@ export function keyBefore(
  * A binary min-heap of lanes (by rank `0 .. laneCount - 1`), each held at most once under a key
  * (timestamp, lane rank, laneSeq). A k-way merge keeps one entry per lane (its next value, or
  * for a live lane with nothing pending, how far it has got), so each value costs O(log lanes)
- * whatever the number of values held. Keys may move either way; a lane's position is tracked,
+ * whatever the number of values held. Since a lane is held at most once, two entries never tie
+ * on (timestamp, lane): laneSeq rides along for the caller (and orders values within a lane,
+ * which the lane's own FIFO already does). Keys may move either way; a lane's slot is tracked,
  * so updating or removing any lane is O(log lanes) too. Allocates only at construction.
  */
 export class LaneHeap {
-  private readonly heap: Int32Array;
+  /** Per heap slot: the lane there and its key, kept side by side for the sift loops. */
+  private readonly slotLane: Int32Array;
+  private readonly slotTs: Float64Array;
+  private readonly slotSeq: Float64Array;
+  /** Per lane: its slot, or -1 when not held. */
   private readonly position: Int32Array;
-  private readonly keyTs: Float64Array;
-  private readonly keySeq: Float64Array;
   private count = 0;
 
   constructor(readonly laneCount: number) {
-    this.heap = new Int32Array(laneCount);
+    this.slotLane = new Int32Array(laneCount);
+    this.slotTs = new Float64Array(laneCount);
+    this.slotSeq = new Float64Array(laneCount);
     this.position = new Int32Array(laneCount).fill(-1);
-    this.keyTs = new Float64Array(laneCount);
-    this.keySeq = new Float64Array(laneCount);
   }
 
   /** Lanes held now. */
@@ -82,31 +86,28 @@ export class LaneHeap {
 
   /** The lane with the smallest key, or -1 when the heap is empty. */
   peek(): number {
-    return this.count === 0 ? -1 : this.heap[0]!;
+    return this.count === 0 ? -1 : this.slotLane[0]!;
   }
 
   /** The timestamp part of a held lane's key. */
   tsOf(lane: number): number {
-    return this.keyTs[lane]!;
+    return this.slotTs[this.position[lane]!]!;
   }
 
   /** The laneSeq part of a held lane's key. */
   seqOf(lane: number): number {
-    return this.keySeq[lane]!;
+    return this.slotSeq[this.position[lane]!]!;
   }
 
   /** Inserts `lane` with the key (ts, lane, seq), or moves it there when already held. */
   set(lane: number, ts: number, seq: number): void {
     const at = this.position[lane]!;
-    this.keyTs[lane] = ts;
-    this.keySeq[lane] = seq;
     if (at < 0) {
-      const slot = this.count++;
-      this.heap[slot] = lane;
-      this.position[lane] = slot;
-      this.siftUp(slot);
+      this.siftUp(this.count++, lane, ts, seq);
+    } else if (ts > this.slotTs[at]! || (ts === this.slotTs[at]! && seq >= this.slotSeq[at]!)) {
+      this.siftDown(at, lane, ts, seq);
     } else {
-      this.siftDown(this.siftUp(at));
+      this.siftUp(at, lane, ts, seq);
     }
   }
 
@@ -117,56 +118,76 @@ export class LaneHeap {
     this.position[lane] = -1;
     const last = --this.count;
     if (at === last) return;
-    const moved = this.heap[last]!;
-    this.heap[at] = moved;
-    this.position[moved] = at;
-    this.siftDown(this.siftUp(at));
+    const moved = this.slotLane[last]!;
+    const ts = this.slotTs[last]!;
+    const seq = this.slotSeq[last]!;
+    if (
+      at > 0 &&
+      keyBefore(ts, moved, seq, this.slotTs[(at - 1) >> 1]!, this.slotLane[(at - 1) >> 1]!, 0)
+    ) {
+      this.siftUp(at, moved, ts, seq);
+    } else {
+      this.siftDown(at, moved, ts, seq);
+    }
   }
 
   /** Empties the heap. */
   clear(): void {
-    for (let slot = 0; slot < this.count; slot++) this.position[this.heap[slot]!] = -1;
+    for (let slot = 0; slot < this.count; slot++) this.position[this.slotLane[slot]!] = -1;
     this.count = 0;
   }
 
-  private less(a: number, b: number): boolean {
-    return keyBefore(this.keyTs[a]!, a, this.keySeq[a]!, this.keyTs[b]!, b, this.keySeq[b]!);
-  }
-
-  private siftUp(start: number): number {
-    const { heap, position } = this;
-    const lane = heap[start]!;
+  /** Moves the hole at `start` up until (ts, lane) fits, then puts the lane there. */
+  private siftUp(start: number, lane: number, ts: number, seq: number): void {
+    const { slotLane, slotTs, slotSeq, position } = this;
     let slot = start;
     while (slot > 0) {
-      const parentSlot = (slot - 1) >> 1;
-      const parent = heap[parentSlot]!;
-      if (!this.less(lane, parent)) break;
-      heap[slot] = parent;
-      position[parent] = slot;
-      slot = parentSlot;
+      const parent = (slot - 1) >> 1;
+      const parentTs = slotTs[parent]!;
+      const parentLane = slotLane[parent]!;
+      if (ts > parentTs || (ts === parentTs && lane > parentLane)) break;
+      slotLane[slot] = parentLane;
+      slotTs[slot] = parentTs;
+      slotSeq[slot] = slotSeq[parent]!;
+      position[parentLane] = slot;
+      slot = parent;
     }
-    heap[slot] = lane;
+    slotLane[slot] = lane;
+    slotTs[slot] = ts;
+    slotSeq[slot] = seq;
     position[lane] = slot;
-    return slot;
   }
 
-  private siftDown(start: number): void {
-    const { heap, position } = this;
-    const lane = heap[start]!;
+  /** Moves the hole at `start` down until (ts, lane) fits, then puts the lane there. */
+  private siftDown(start: number, lane: number, ts: number, seq: number): void {
+    const { slotLane, slotTs, slotSeq, position } = this;
     const count = this.count;
     let slot = start;
     for (;;) {
       let child = 2 * slot + 1;
       if (child >= count) break;
+      let childTs = slotTs[child]!;
+      let childLane = slotLane[child]!;
       const right = child + 1;
-      if (right < count && this.less(heap[right]!, heap[child]!)) child = right;
-      const childLane = heap[child]!;
-      if (!this.less(childLane, lane)) break;
-      heap[slot] = childLane;
+      if (right < count) {
+        const rightTs = slotTs[right]!;
+        const rightLane = slotLane[right]!;
+        if (rightTs < childTs || (rightTs === childTs && rightLane < childLane)) {
+          child = right;
+          childTs = rightTs;
+          childLane = rightLane;
+        }
+      }
+      if (ts < childTs || (ts === childTs && lane < childLane)) break;
+      slotLane[slot] = childLane;
+      slotTs[slot] = childTs;
+      slotSeq[slot] = slotSeq[child]!;
       position[childLane] = slot;
       slot = child;
     }
-    heap[slot] = lane;
+    slotLane[slot] = lane;
+    slotTs[slot] = ts;
+    slotSeq[slot] = seq;
     position[lane] = slot;
   }
 }
