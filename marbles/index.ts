@@ -2,6 +2,7 @@ import { agentEventsSuite } from './agentEvents.js';
 import { boundedQueueSuite } from './boundedQueue.js';
 import { drainWithSuite } from './drainWith.js';
 import { mergeLanesSuite } from './mergeLanes.js';
+import { sequenceLanesSuite } from './sequenceLanes.js';
 import { summarizeProgressSuite } from './summarizeProgress.js';
 import { takeThroughTerminalSuite } from './takeThroughTerminal.js';
 import type { MarbleSuite } from './types.js';

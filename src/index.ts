@@ -49,3 +49,13 @@ export {
 // src/operators
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
 export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
+
+// parallel lanes (mergeLanes, sequenceLanes, mergeSortedLanes)
+export {
+  type Laned,
+  type LaneQueueConfig,
+  type MergeLanesConfig,
+  mergeLanes,
+} from './operators/mergeLanes.js';
+export { sequenceLanes } from './operators/sequenceLanes.js';
+export { mergeSortedLanes } from './queue/laneOrder.js';
