@@ -16,4 +16,5 @@ export const marbleSuites: MarbleSuite<any>[] = [
   agentEventsSuite,
   mergeLanesSuite,
   drainWithSuite,
+  sequenceLanesSuite,
 ];
