@@ -4,7 +4,7 @@
  * nothing Redis has acknowledged). No mock stands in for Redis anywhere.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,14 @@ export function redisServerVersion(): string | undefined {
 /** Why redis specs are skipped, printed once by each spec file that skips. */
 export const SKIP_MESSAGE =
   'redis-server is not installed: skipping the Redis specs (apt-get install redis-server to run them)';
+
+/**
+ * Where data directories go: /dev/shm when it exists (a RAM disk: the append-only file survives
+ * a killed redis-server just the same, and fsync costs nothing on a shared CI disk), else tmpdir.
+ */
+function dataRoot(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
 
 /** A free loopback port, as the OS hands one out. */
 export function freePort(): Promise<number> {
@@ -64,7 +72,10 @@ export class RedisServer {
 
   /** Starts a server on a free loopback port with a fresh data directory. */
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'rxjs-bp-redis-')));
+    const server = new RedisServer(
+      await freePort(),
+      mkdtempSync(join(dataRoot(), 'rxjs-bp-redis-')),
+    );
     await server.restart();
     return server;
   }
