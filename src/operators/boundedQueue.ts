@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
-import { OverflowQueue, validateQueueConfig } from '../queue/OverflowQueue.js';
+import { OverflowQueue, type QueueStats, validateQueueConfig } from '../queue/OverflowQueue.js';
 import { describe, type QueueConfig } from '../queue/types.js';
 
 /**
@@ -37,6 +37,12 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
    * on this scheduler. Default: `asapScheduler` (a microtask after the burst).
    */
   scheduler?: SchedulerLike | undefined;
+  /**
+   * Receives, at each subscription, a function that reads that subscription's queue counters
+   * (depth, high water, dropped, merged, ...) at any time: for metrics and dashboards. Reading
+   * costs one small object; nothing is computed unless it is called. Default: none.
+   */
+  inspect?: ((readStats: () => QueueStats) => void) | undefined;
 }
 
 /**
@@ -75,7 +81,7 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
  */
 export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T> {
   validateQueueConfig(config, 'boundedQueue');
-  const { demand, flushOn, scheduler = asapScheduler, onOverflow } = config;
+  const { demand, flushOn, scheduler = asapScheduler, onOverflow, inspect } = config;
   if (demand !== undefined && flushOn !== undefined) {
     throw new RangeError('boundedQueue: demand and flushOn cannot be combined; give one of them');
   }
@@ -98,6 +104,14 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
   return (source) =>
     new Observable<T>((subscriber) => {
       const queue = new OverflowQueue<T>(config);
+      if (inspect !== undefined) {
+        try {
+          inspect(() => queue.stats());
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+      }
       // Values the consumer may receive now: granted by demand, set per flush tick or per task.
       let credits = 0;
       let draining = false;
