@@ -186,7 +186,8 @@ function run(ops: Op[], history: number): void {
     if (model.unsubscribed) continue;
     expect(model.completed).toBe(true);
     // Frames gone from history before the subscriber could get them, announced on frame one.
-    const historyGap = model.start + 1 < oldestHeld ? [model.start + 1, oldestHeld - 1] : undefined;
+    const historyGap: [number, number] | undefined =
+      model.start + 1 < oldestHeld ? [model.start + 1, oldestHeld - 1] : undefined;
     const lostToHistory = (seq: number) =>
       historyGap !== undefined && seq >= historyGap[0] && seq <= historyGap[1];
     if (historyGap !== undefined && model.frames.length > 0) {
