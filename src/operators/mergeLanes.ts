@@ -198,16 +198,24 @@ function validateOptions<T>(options: MergeLanesConfig<T>): void {
  * pending value is released once no live lane can still send something that sorts before it:
  * every lane that has not completed has either shown a value whose (timestamp, lane id) sorts
  * after it, or been silent for `maxSkew` ms of `scheduler` time. The same input with the same
- * timing always gives the same output; equal timestamps come out in lane-id order. A value older
- * than one already released (its lane was silent past `maxSkew`) is released at once with
- * `late: true`. Within a lane, a timestamp below the lane's previous one errors the stream with
- * a `TypeError` naming the lane, unless the value is late (then it is released as late).
+ * timing always gives the same output; equal timestamps come out in lane-id order.
+ *
+ * Late values (only with a finite `maxSkew`): a value whose (timestamp, lane id) sorts before the
+ * last released value's is released at once with `late: true` and counted (`onLate`), whether
+ * its lane was excused as silent or went backwards. Otherwise, a timestamp below the lane's
+ * previous one errors the stream with a `TypeError` naming the lane; without `maxSkew` that is
+ * the only outcome for a lane going backwards.
  *
  * ```text
- * order 'timestamp', values are their timestamps, maxSkew 3:
- * a:      -1-----4----|
- * b:      ---2--3-------5-|
- * result: ---(12)-34-----5|       (a1 waits for b; a's 4 waits for b to pass 4 or go silent)
+ * order 'timestamp'; each digit is a value whose timestamp is that digit:
+ * a:      -1--3--5|
+ * b:      --2--4--6---|
+ * result: --A-BC-D(EF)|    A = { lane: 'a', laneSeq: 1, value: 1 }, B = b#1 (2), C = a#2 (3) ...
+ *
+ * maxSkew 3: a silent lane holds the others back for 3 frames, then no longer
+ * a:      -1-----2--|
+ * b:      -----------|
+ * result: ---A---B---|
  * ```
  *
  * Completes when every lane has completed and what they held is released. When a lane errors,

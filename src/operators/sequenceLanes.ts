@@ -9,9 +9,9 @@ import { describe } from '../queue/types.js';
  * publish and as {@link mergeLanes} does. Order is left untouched: nothing is held.
  *
  * ```text
- * laneOf = the letter's lane (a1 -> 'a'):
- * source: -a1-b1-a2-b2-a3-|
- * result: -x--y--z--w--v--|   x = { lane: 'a', laneSeq: 1, value: 'a1' }, y = b#1, z = a#2, ...
+ * laneOf = the first character (a = 'a1', b = 'b1', c = 'a2', d = 'b2', e = 'a3'):
+ * source: -a-b-c-d-e-|
+ * result: -A-B-C-D-E-|    A = { lane: 'a', laneSeq: 1, value: 'a1' }, B = b#1, C = a#2, D = b#2, E = a#3
  * ```
  *
  * A `laneOf` that throws, or returns anything but a non-empty string, errors the stream (with
