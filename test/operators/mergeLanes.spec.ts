@@ -257,6 +257,51 @@ describe('mergeLanes', () => {
       expect(gaps.reduce((sum, [, notice]) => sum + notice.dropped, 0)).toBe(960);
     });
 
+    it("under 'timestamp', each lane delivers an in-order subsequence of itself and reports exactly what it lost", () => {
+      fc.assert(
+        fc.property(
+          sortedLanesArbitrary,
+          fc.array(fc.nat(), { maxLength: 80 }),
+          fc.integer({ min: 1, max: 4 }),
+          (lanes, picks, capacity) => {
+            const ids = Object.keys(lanes);
+            const subjects = new Map(ids.map((id) => [id, new Subject<Stamped>()]));
+            const lost = new Map(ids.map((id) => [id, 0]));
+            const out = collect(
+              mergeLanes(Object.fromEntries(subjects), {
+                order: 'timestamp',
+                timestamp: stampOf,
+                lane: {
+                  capacity,
+                  overflow: 'drop-oldest',
+                  onOverflow: (notice, lane) => lost.set(lane, lost.get(lane)! + notice.dropped),
+                },
+              }),
+            );
+            const next = new Map(ids.map((id) => [id, 0]));
+            const remaining = () => ids.filter((id) => next.get(id)! < lanes[id]!.length);
+            let pickIndex = 0;
+            for (let open = remaining(); open.length > 0; open = remaining()) {
+              const id = open[(picks[pickIndex++] ?? 0) % open.length]!;
+              subjects.get(id)!.next(lanes[id]![next.get(id)!]!);
+              next.set(id, next.get(id)! + 1);
+            }
+            for (const subject of subjects.values()) subject.complete();
+            expect(out.done).toBe(true);
+            for (const id of ids) {
+              const delivered = out.values.filter((value) => value.lane === id);
+              const deliveredIds = delivered.map((value) => value.value.id);
+              expect(deliveredIds).toEqual([...deliveredIds].sort((a, b) => a - b));
+              expect(delivered.map((value) => value.laneSeq)).toEqual(
+                delivered.map((_, index) => index + 1),
+              );
+              expect(deliveredIds.length + lost.get(id)!).toBe(lanes[id]!.length);
+            }
+          },
+        ),
+      );
+    });
+
     it('errors the stream with what onOverflow threw', () => {
       const boom = new Error('listener failed');
       const scheduler = new ManualScheduler();
