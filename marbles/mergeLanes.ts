@@ -94,8 +94,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: 'equal timestamps come out in lane-id order, whichever lane arrived first',
       options: byTimestamp,
       inputs: {
-        b: { marble: '-5-----|' },
-        a: { marble: '--5-|' },
+        b: { marble: '-5-----|', subscriptions: '^------!' },
+        a: { marble: '--5-|', subscriptions: '^---!' },
       },
       expected: {
         marble: '--A-B--|',
@@ -106,8 +106,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: 'a lane that completes stops holding the others back',
       options: byTimestamp,
       inputs: {
-        a: { marble: '-1-|' },
-        b: { marble: '--2-3------|' },
+        a: { marble: '-1-|', subscriptions: '^--!' },
+        b: { marble: '--2-3------|', subscriptions: '^----------!' },
       },
       expected: {
         marble: '--ABC------|',
@@ -118,8 +118,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: 'a silent lane holds the others back at most maxSkew',
       options: { ...byTimestamp, maxSkew: 3 },
       inputs: {
-        a: { marble: '-1-----2--|' },
-        b: { marble: '-----------|' },
+        a: { marble: '-1-----2--|', subscriptions: '^---------!' },
+        b: { marble: '-----------|', subscriptions: '^----------!' },
       },
       expected: {
         marble: '---A---B---|',
@@ -130,8 +130,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: 'without maxSkew a silent lane holds every value back until it completes',
       options: byTimestamp,
       inputs: {
-        a: { marble: '-1-2|' },
-        b: { marble: '--------|' },
+        a: { marble: '-1-2|', subscriptions: '^---!' },
+        b: { marble: '--------|', subscriptions: '^-------!' },
       },
       expected: {
         marble: '--------(AB|)',
@@ -142,8 +142,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: 'a value older than one already released is released at once, marked late',
       options: { ...byTimestamp, maxSkew: 2 },
       inputs: {
-        a: { marble: '-3-----4---|' },
-        b: { marble: '-----1----|' },
+        a: { marble: '-3-----4---|', subscriptions: '^----------!' },
+        b: { marble: '-----1----|', subscriptions: '^---------!' },
       },
       expected: {
         marble: '--A--B-C---|',
@@ -177,8 +177,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       title: "isolation under 'timestamp': values held for order are bounded per lane",
       options: { ...byTimestamp, lane: { capacity: 2, overflow: 'drop-oldest' } },
       inputs: {
-        a: { marble: '-(1234)------|' },
-        b: { marble: '---------5----|' },
+        a: { marble: '-(1234)------|', subscriptions: '^------------!' },
+        b: { marble: '---------5----|', subscriptions: '^-------------!' },
       },
       expected: {
         marble: '---------(AB)C|',
@@ -193,8 +193,8 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
         lane: { capacity: 3, overflow: coalesce(concatText), classify: classifyLetter },
       },
       inputs: {
-        a: { marble: '-(apqrs)-|' },
-        b: { marble: '-(bc)----|' },
+        a: { marble: '-(apqrs)-|', subscriptions: '^--------!' },
+        b: { marble: '-(bc)----|', subscriptions: '^--------!' },
       },
       expected: {
         marble: '-(ABCD)--|',
@@ -346,7 +346,10 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
     {
       title: 'never-ending lanes keep delivering',
       options: {},
-      inputs: { a: { marble: '-a-b-c-', subscriptions: '^' }, b: { marble: '--d-e-f' } },
+      inputs: {
+        a: { marble: '-a-b-c-', subscriptions: '^' },
+        b: { marble: '--d-e-f', subscriptions: '^' },
+      },
       expected: {
         marble: '-ABCDEF',
         values: {
