@@ -434,8 +434,8 @@ export function mergeLanes<T>(
       } finally {
         releasing = false;
       }
-      if (!waiting) disarmTimer();
-      finishIfDone();
+      if (!waiting && timer !== undefined) disarmTimer();
+      if (ending !== undefined || lanesOpen === 0) finishIfDone();
     }
 
     const scheduleDrain = (): void => {
