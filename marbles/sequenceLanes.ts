@@ -54,7 +54,7 @@ export const sequenceLanesSuite = defineMarbleSuite<Options>({
       title: 'a laneOf that throws errors the stream and unsubscribes the source',
       options: { laneOf: throwingLaneOf },
       inputs: {
-        source: { marble: '-a-x-b-|', values: { a: 'a1', b: 'b1' }, subscriptions: '^--!' },
+        source: { marble: '-a-x-b-|', values: { a: 'a1', x: 'x', b: 'b1' }, subscriptions: '^--!' },
       },
       expected: {
         marble: '-A-#',
