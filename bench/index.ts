@@ -1,1 +1,19 @@
-console.log('bench: not yet');
+/**
+ * `npm run bench`: throughput and heap, each suite beside the peers it is compared with, in one
+ * run (timings on a shared machine are noisy: compare ratios within one run, not across runs).
+ * A suite is a module in bench/suites exporting `suite: BenchSuite`; add yours to the list.
+ * Run with `node --expose-gc` (the npm script does) so heap figures are measured after a GC.
+ */
+import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
+import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
+import type { BenchSuite } from './suites/types.js';
+
+const suites: BenchSuite[] = [boundedQueueSuite, mergeLanesSuite];
+
+const only = process.argv[2];
+console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+for (const suite of suites) {
+  if (only !== undefined && suite.name !== only) continue;
+  console.log(`\n## ${suite.name}: ${suite.title}\n`);
+  await suite.run();
+}

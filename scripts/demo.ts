@@ -1,1 +1,16 @@
-console.log('demo: not yet');
+/**
+ * `npm run demo`: each scene shows one part of the library at work and prints what it measured.
+ * A scene is a module in scripts/scenes exporting `scene: DemoScene`; add yours to the list.
+ */
+import { scene as boundedQueueScene } from './scenes/boundedQueue.js';
+import { scene as mergeLanesScene } from './scenes/mergeLanes.js';
+import type { DemoScene } from './scenes/types.js';
+
+const scenes: DemoScene[] = [boundedQueueScene, mergeLanesScene];
+
+const only = process.argv[2];
+for (const scene of scenes) {
+  if (only !== undefined && scene.name !== only) continue;
+  console.log(`\n=== ${scene.name}: ${scene.title} ===\n`);
+  await scene.run();
+}
