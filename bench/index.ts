@@ -5,10 +5,11 @@
  * Run with `node --expose-gc` (the npm script does) so heap figures are measured after a GC.
  */
 import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
+import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import type { BenchSuite } from './suites/types.js';
 
-const suites: BenchSuite[] = [boundedQueueSuite, mergeLanesSuite];
+const suites: BenchSuite[] = [boundedQueueSuite, mergeLanesSuite, eventBusSuite];
 
 const only = process.argv[2];
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);

@@ -3,10 +3,11 @@
  * A scene is a module in scripts/scenes exporting `scene: DemoScene`; add yours to the list.
  */
 import { scene as boundedQueueScene } from './scenes/boundedQueue.js';
+import { scene as eventBusScene } from './scenes/eventBus.js';
 import { scene as mergeLanesScene } from './scenes/mergeLanes.js';
 import type { DemoScene } from './scenes/types.js';
 
-const scenes: DemoScene[] = [boundedQueueScene, mergeLanesScene];
+const scenes: DemoScene[] = [boundedQueueScene, mergeLanesScene, eventBusScene];
 
 const only = process.argv[2];
 for (const scene of scenes) {

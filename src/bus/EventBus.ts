@@ -99,6 +99,11 @@ class SubscriberState<P> {
   ) {}
 }
 
+/** A mutable count, so that a map lookup suffices to bump it. */
+interface Counter {
+  n: number;
+}
+
 /** A `send` waiting for room. */
 interface PendingSend<P> {
   event: AgentEvent<P>;
@@ -177,8 +182,11 @@ export class EventBus<P = unknown> {
 
   private seq = 0;
   /** runId (or undefined) -> laneId -> last laneSeq. */
-  private readonly laneSeqs = new Map<string | undefined, Map<string, number>>();
-  private readonly byKind = new Map<string, number>();
+  private readonly laneSeqs = new Map<string | undefined, Map<string, Counter>>();
+  /** The lane counter of the frame made last (saves a lookup in commit). */
+  private stagedFrame: EventFrame<P> | undefined;
+  private stagedLane: Counter | undefined;
+  private readonly byKind = new Map<string, Counter>();
   private rejected = 0;
   private backpressured = 0;
   private archiveErrors = 0;
@@ -429,7 +437,7 @@ export class EventBus<P = unknown> {
       backpressured: this.backpressured,
       pendingSends: this.sends.length - this.sendHead,
       archiveErrors: this.archiveErrors,
-      byKind: Object.fromEntries(this.byKind),
+      byKind: Object.fromEntries([...this.byKind].map(([kind, counter]) => [kind, counter.n])),
       historySize: this.history.size,
       subscribers,
     };
@@ -498,7 +506,16 @@ export class EventBus<P = unknown> {
   /** The frame the event would become if committed now. Changes nothing. */
   private makeFrame(event: AgentEvent<P>): EventFrame<P> {
     const laneId = event.laneId ?? DEFAULT_LANE;
-    const lanes = this.laneSeqs.get(event.runId);
+    let lanes = this.laneSeqs.get(event.runId);
+    if (lanes === undefined) {
+      lanes = new Map();
+      this.laneSeqs.set(event.runId, lanes);
+    }
+    let lane = lanes.get(laneId);
+    if (lane === undefined) {
+      lane = { n: 0 };
+      lanes.set(laneId, lane);
+    }
     const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
     if (event.runId !== undefined) frame.runId = event.runId;
     if (event.agentId !== undefined) frame.agentId = event.agentId;
@@ -506,26 +523,26 @@ export class EventBus<P = unknown> {
     if (event.visibility !== undefined) frame.visibility = event.visibility;
     if (event.payload !== undefined) frame.payload = event.payload;
     frame.seq = this.seq + 1;
-    frame.laneSeq = (lanes?.get(laneId) ?? 0) + 1;
+    frame.laneSeq = lane.n + 1;
     frame.ts = this.scheduler.now();
+    this.stagedFrame = frame;
+    this.stagedLane = lane;
     return frame;
   }
 
   private commit(frame: EventFrame<P>): void {
-    if (frame.seq !== this.seq + 1) {
-      // A user callback run between makeFrame and commit published meanwhile: restamp.
+    if (frame !== this.stagedFrame || frame.seq !== this.seq + 1) {
+      // A user callback (classify, where) published between makeFrame and commit: restamp.
       frame = this.makeFrame(frame);
     }
     this.seq = frame.seq;
-    let lanes = this.laneSeqs.get(frame.runId);
-    if (lanes === undefined) {
-      lanes = new Map();
-      this.laneSeqs.set(frame.runId, lanes);
-    }
-    lanes.set(frame.laneId as string, frame.laneSeq);
+    (this.stagedLane as Counter).n = frame.laneSeq;
+    this.stagedFrame = this.stagedLane = undefined;
     Object.freeze(frame);
     this.history.push(frame);
-    this.byKind.set(frame.kind, (this.byKind.get(frame.kind) ?? 0) + 1);
+    const kindCount = this.byKind.get(frame.kind);
+    if (kindCount === undefined) this.byKind.set(frame.kind, { n: 1 });
+    else kindCount.n++;
     if (this.archive !== undefined) this.appendToArchive(frame);
     this.dispatch(frame);
   }
@@ -558,8 +575,10 @@ export class EventBus<P = unknown> {
         this.deliver(next);
       }
     } finally {
-      this.pendingFrames.length = 0;
-      this.pendingHead = 0;
+      if (this.pendingHead > 0) {
+        this.pendingFrames.length = 0;
+        this.pendingHead = 0;
+      }
       this.dispatching = false;
     }
     if (this.closed) this.endAll();

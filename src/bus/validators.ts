@@ -9,14 +9,11 @@ import { InvalidEventError } from './errors.js';
 import { isVisibility } from './filter.js';
 import type { AgentEvent } from './types.js';
 
-function checkId(event: AgentEvent<unknown>, field: 'runId' | 'agentId' | 'laneId'): void {
-  const value = event[field];
-  if (value !== undefined && (typeof value !== 'string' || value === '')) {
-    throw new InvalidEventError(
-      field,
-      `${field} must be a non-empty string when given, got ${describe(value)}`,
-    );
-  }
+function badId(field: 'runId' | 'agentId' | 'laneId', value: unknown): never {
+  throw new InvalidEventError(
+    field,
+    `${field} must be a non-empty string when given, got ${describe(value)}`,
+  );
 }
 
 /**
@@ -27,13 +24,17 @@ export function checkEvent(event: unknown): asserts event is AgentEvent<unknown>
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new InvalidEventError('event', `an event must be an object, got ${describe(event)}`);
   }
-  const { kind, visibility } = event as AgentEvent<unknown>;
+  const { kind, runId, agentId, laneId, visibility } = event as AgentEvent<unknown>;
   if (typeof kind !== 'string' || kind === '') {
     throw new InvalidEventError('kind', `kind must be a non-empty string, got ${describe(kind)}`);
   }
-  checkId(event as AgentEvent<unknown>, 'runId');
-  checkId(event as AgentEvent<unknown>, 'agentId');
-  checkId(event as AgentEvent<unknown>, 'laneId');
+  // Checked one by one, without a keyed lookup: this runs on every publish.
+  if (runId !== undefined && (typeof runId !== 'string' || runId === '')) badId('runId', runId);
+  if (agentId !== undefined && (typeof agentId !== 'string' || agentId === '')) {
+    badId('agentId', agentId);
+  }
+  if (laneId !== undefined && (typeof laneId !== 'string' || laneId === ''))
+    badId('laneId', laneId);
   if (visibility !== undefined && !isVisibility(visibility)) {
     throw new InvalidEventError(
       'visibility',
