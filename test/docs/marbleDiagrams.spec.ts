@@ -36,6 +36,25 @@ describe('checked-in marble diagrams', () => {
     expect(stale, `Files with no marble case behind them. ${FIX}`).toEqual([]);
   });
 
+  it('has a drawn diagram behind every diagram a docs page or the README embeds', () => {
+    const pages = [
+      'README.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
+    ].filter((page) => existsSync(join(root, page)));
+    const broken: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(join(root, page), 'utf8');
+      for (const match of text.matchAll(/\(((?:docs\/)?marbles\/[^)\s]+\.svg)\)/g)) {
+        const link = match[1] as string;
+        const target = link.startsWith('docs/') ? link : `docs/${link}`;
+        if (!expected.has(target)) broken.push(`${page} -> ${match[1]}`);
+      }
+    }
+    expect(broken, `Embedded diagrams that no case draws. ${FIX}`).toEqual([]);
+  });
+
   it('draws every case of every registered suite', () => {
     const svgs = [...expected.keys()].filter((path) => path.endsWith('.svg'));
     const cases = marbleSuites.reduce((sum, suite) => sum + suite.cases.length, 0);
