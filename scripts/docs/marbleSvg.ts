@@ -237,7 +237,7 @@ export function renderMarbleCase(operator: string, marbleCase: MarbleCase<unknow
         const counts = isNotice(event.value) ? noticeCounts(event.value) : event.letter;
         parts.push(
           `<path d="M${num(cx)} ${num(lineY - 11)} l11 11 l-11 11 l-11 -11 z" fill="#f6bd38" stroke="#9a6700" stroke-width="1.5"><title>${escapeXml(formatValue(event.value))}</title></path>`,
-          `<text x="${num(cx + 15)}" y="${num(lineY + 4)}" font-size="11" fill="#7a5200">${escapeXml(counts)}</text>`,
+          `<text x="${num(cx + 15)}" y="${num(lineY + 4)}" font-size="11" fill="#7a5200" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(counts)}</text>`,
         );
       } else {
         const { label } = shownLabel(event);
@@ -285,7 +285,7 @@ export function renderMarbleCase(operator: string, marbleCase: MarbleCase<unknow
       const ux = xOf(unsub);
       parts.push(
         `<line x1="${num(ux)}" y1="${num(lineY - 16)}" x2="${num(ux)}" y2="${num(lineY + 16)}" stroke="#d62828" stroke-width="2" stroke-dasharray="4 3"><title>unsubscribed at ${unsub}</title></line>`,
-        `<text x="${num(ux + 4)}" y="${num(lineY - 8)}" font-size="10" fill="#d62828">unsubscribe</text>`,
+        `<text x="${num(ux + 4)}" y="${num(lineY - 8)}" font-size="10" fill="#d62828" stroke="#ffffff" stroke-width="3" paint-order="stroke">unsubscribe</text>`,
       );
     }
     y += ROW;
