@@ -19,6 +19,28 @@ export type {
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
 
+// progress summarization and terminal handling (agent-event helpers, summarizeProgress,
+// takeThroughTerminal)
+export {
+  type AgentEventLike,
+  agentEventKey,
+  agentEventScope,
+  classifyAgentEvent,
+  DEFAULT_LANE,
+  mergeAgentProgress,
+  PROGRESS_KINDS,
+  type ProgressKind,
+  type ProgressSummary,
+  progressSummaryOf,
+  TERMINAL_KINDS,
+  type TerminalKind,
+} from './bus/agentEvents.js';
+export {
+  type SummarizeProgressConfig,
+  summarizeProgress,
+} from './operators/summarizeProgress.js';
+export { takeThroughTerminal } from './operators/takeThroughTerminal.js';
+
 // src/interop (pull consumers)
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
 
