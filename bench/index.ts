@@ -7,9 +7,15 @@
 import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
 import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
+import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
 import type { BenchSuite } from './suites/types.js';
 
-const suites: BenchSuite[] = [boundedQueueSuite, mergeLanesSuite, eventBusSuite];
+const suites: BenchSuite[] = [
+  boundedQueueSuite,
+  mergeLanesSuite,
+  eventBusSuite,
+  summarizeProgressSuite,
+];
 
 const only = process.argv[2];
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);

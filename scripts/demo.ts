@@ -5,9 +5,15 @@
 import { scene as boundedQueueScene } from './scenes/boundedQueue.js';
 import { scene as eventBusScene } from './scenes/eventBus.js';
 import { scene as mergeLanesScene } from './scenes/mergeLanes.js';
+import { scene as summarizeProgressScene } from './scenes/summarizeProgress.js';
 import type { DemoScene } from './scenes/types.js';
 
-const scenes: DemoScene[] = [boundedQueueScene, mergeLanesScene, eventBusScene];
+const scenes: DemoScene[] = [
+  boundedQueueScene,
+  mergeLanesScene,
+  eventBusScene,
+  summarizeProgressScene,
+];
 
 const only = process.argv[2];
 for (const scene of scenes) {

@@ -1,0 +1,223 @@
+/**
+ * summarizeProgress beside the composition RxJS users write today: `bufferTime` plus a manual
+ * reduce by key. Both merge the same 1,000,000 values across 16 keys with the same classify, key
+ * and merge functions, on a VirtualTimeScheduler (100 values per virtual ms), so both see real
+ * windows close during the run and the timings measure the operators, not timers.
+ */
+import {
+  bufferTime,
+  mergeMap,
+  type Observable,
+  type OperatorFunction,
+  Subject,
+  VirtualTimeScheduler,
+} from 'rxjs';
+import {
+  type AgentEventLike,
+  agentEventKey,
+  classifyAgentEvent,
+  mergeAgentProgress,
+} from '../../src/bus/agentEvents.js';
+import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
+import type { EventClass } from '../../src/queue/types.js';
+import { collect, heapUsed, type Measurement, printTable } from '../harness.js';
+import type { BenchSuite } from './types.js';
+
+const EVENTS = 1_000_000;
+const KEYS = 16;
+const PER_MS = 100;
+const MEMORY_SAMPLES = 8;
+
+interface Workload<T> {
+  label: string;
+  events: T[];
+  classify: (value: T) => EventClass;
+  key: (value: T) => unknown;
+  merge: (acc: T, next: T) => T;
+}
+
+function advanceTo(scheduler: VirtualTimeScheduler, time: number): void {
+  scheduler.maxFrames = time;
+  scheduler.flush();
+  scheduler.frame = time;
+}
+
+/** 1,000,000 model deltas: 4 runs x 4 lanes, merged by mergeAgentProgress (text concatenation). */
+function agentDeltas(): Workload<AgentEventLike> {
+  const runs = ['run-a', 'run-b', 'run-c', 'run-d'];
+  const lanes = ['main', 'search', 'code', 'review'];
+  const events: AgentEventLike[] = [];
+  for (let seq = 1; seq <= EVENTS; seq++) {
+    const slot = (seq * 7) % KEYS;
+    events.push({
+      kind: 'model.delta',
+      runId: runs[slot >> 2],
+      laneId: lanes[slot & 3],
+      seq,
+      payload: { text: String.fromCharCode(97 + (seq % 26)) },
+    });
+  }
+  return {
+    label: 'model.delta, mergeAgentProgress',
+    events,
+    classify: classifyAgentEvent,
+    key: agentEventKey,
+    merge: mergeAgentProgress,
+  };
+}
+
+interface Tick {
+  key: number;
+  tokens: number;
+}
+
+/** 1,000,000 usage ticks on 16 keys, merged by adding: a summary has a constant size. */
+function usageTicks(): Workload<Tick> {
+  const events: Tick[] = [];
+  for (let index = 0; index < EVENTS; index++) events.push({ key: index % KEYS, tokens: 1 });
+  return {
+    label: 'usage counters, numeric add',
+    events,
+    classify: () => 'progress',
+    key: (tick) => tick.key,
+    merge: (acc, next) => ({ key: acc.key, tokens: acc.tokens + next.tokens }),
+  };
+}
+
+/** The built-in composition: collect a window's values, then fold them by key. */
+function bufferTimeReduce<T>(
+  workload: Workload<T>,
+  window: number,
+  scheduler: VirtualTimeScheduler,
+): OperatorFunction<T, T> {
+  const { classify, key, merge } = workload;
+  return (source) =>
+    source.pipe(
+      bufferTime(window, scheduler),
+      mergeMap((batch) => {
+        const out: T[] = [];
+        const byKey = new Map<unknown, T>();
+        for (const value of batch) {
+          if (classify(value) !== 'progress') {
+            out.push(value);
+            continue;
+          }
+          const k = key(value);
+          const acc = byKey.get(k);
+          byKey.set(k, acc === undefined ? value : merge(acc, value));
+        }
+        for (const merged of byKey.values()) out.push(merged);
+        return out;
+      }),
+    );
+}
+
+function summarize<T>(
+  workload: Workload<T>,
+  window: number,
+  scheduler: VirtualTimeScheduler,
+): OperatorFunction<T, T> {
+  const { classify, key, merge } = workload;
+  return summarizeProgress<T>({ classify, key, merge, window, scheduler });
+}
+
+type Build<T> = (
+  workload: Workload<T>,
+  window: number,
+  scheduler: VirtualTimeScheduler,
+) => OperatorFunction<T, T>;
+
+/**
+ * Pushes every event through the pipeline in virtual time. With `sample`, stops at a few points
+ * just before a window closes (where a buffer is fullest) to measure the live heap after a GC.
+ */
+function drive<T>(
+  workload: Workload<T>,
+  window: number,
+  build: Build<T>,
+  sample?: () => void,
+): { outputs: number } {
+  const scheduler = new VirtualTimeScheduler();
+  const source = new Subject<T>();
+  let outputs = 0;
+  const output: Observable<T> = source.pipe(build(workload, window, scheduler));
+  output.subscribe(() => {
+    outputs++;
+  });
+  const { events } = workload;
+  // Sample right after the last value of a window, before its timer fires: a buffer is fullest.
+  const windowValues = window * PER_MS;
+  const windows = Math.max(1, Math.floor(events.length / windowValues));
+  const sampleStride = windowValues * Math.max(1, Math.floor(windows / MEMORY_SAMPLES));
+  for (let index = 0; index < events.length; index++) {
+    if (index % PER_MS === 0) advanceTo(scheduler, index / PER_MS);
+    source.next(events[index]!);
+    if (sample !== undefined && (index + 1) % sampleStride === 0) sample();
+  }
+  advanceTo(scheduler, events.length / PER_MS + window);
+  source.complete();
+  return { outputs };
+}
+
+/** Live heap held by the pipeline at its fullest, in MB (a separate, untimed run). */
+function peakLiveHeapMb<T>(workload: Workload<T>, window: number, build: Build<T>): number {
+  collect();
+  const before = heapUsed();
+  let peak = 0;
+  drive(workload, window, build, () => {
+    peak = Math.max(peak, heapUsed() - before);
+  });
+  return peak / 1_048_576;
+}
+
+function time<T>(name: string, workload: Workload<T>, window: number, build: Build<T>) {
+  let best = Number.POSITIVE_INFINITY;
+  let outputs = 0;
+  drive(workload, window, build); // warm-up
+  for (let attempt = 0; attempt < 3; attempt++) {
+    collect();
+    const start = performance.now();
+    outputs = drive(workload, window, build).outputs;
+    best = Math.min(best, performance.now() - start);
+  }
+  const measurement: Measurement = {
+    name,
+    events: workload.events.length,
+    ms: best,
+    perSecond: workload.events.length / (best / 1000),
+    heapDeltaMb: peakLiveHeapMb(workload, window, build),
+    extra: { 'summaries out': outputs.toLocaleString('en-US') },
+  };
+  return measurement;
+}
+
+export const suite: BenchSuite = {
+  name: 'summarizeProgress',
+  title: `summarizeProgress vs bufferTime + manual reduce: ${EVENTS.toLocaleString('en-US')} values, ${KEYS} keys, virtual time`,
+  async run() {
+    console.log(
+      `${PER_MS} values per virtual ms. "heap Δ MB" here is the live heap the pipeline holds at its fullest (after a GC, sampled ${MEMORY_SAMPLES} times just before a window closes), not garbage.\n`,
+    );
+    const workloads: Array<[Workload<never>, number[]]> = [
+      [agentDeltas() as unknown as Workload<never>, [50, 1000]],
+      [usageTicks() as unknown as Workload<never>, [50, 1000]],
+    ];
+    const ratios: string[] = [];
+    for (const [workload, windows] of workloads) {
+      for (const window of windows) {
+        const rows = [
+          time(`summarizeProgress, window ${window} ms`, workload, window, summarize),
+          time(`bufferTime(${window}) + reduce by key`, workload, window, bufferTimeReduce),
+        ];
+        console.log(`\n${workload.label}, window ${window} ms:\n`);
+        printTable(rows);
+        const [ours, theirs] = rows as [Measurement, Measurement];
+        ratios.push(
+          `${workload.label}, ${window} ms: ${(ours.perSecond / theirs.perSecond).toFixed(2)}x the speed, ${ours.heapDeltaMb.toFixed(1)} MB vs ${theirs.heapDeltaMb.toFixed(1)} MB held`,
+        );
+      }
+    }
+    console.log('\nsummarizeProgress vs bufferTime + reduce (target: >= 1x speed, O(keys) held):');
+    for (const line of ratios) console.log(`- ${line}`);
+  },
+};
