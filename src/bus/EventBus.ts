@@ -943,7 +943,16 @@ export class EventBus<P = unknown> {
     const fromArchive = new SourceSubscriber<EventFrame>(
       (archived) => {
         const frame = archived as EventFrame<P>;
-        if (state.out.closed || frame.seq <= cursor || frame.seq > upTo) return;
+        if (state.out.closed) return;
+        if (frame === null || typeof frame !== 'object' || typeof frame.seq !== 'number') {
+          state.out.error(
+            new TypeError(
+              `EventBus: the archive's replay emitted ${describe(frame)}, which is not a frame`,
+            ),
+          );
+          return;
+        }
+        if (frame.seq <= cursor || frame.seq > upTo) return;
         cursor = frame.seq;
         let matches: boolean;
         try {

@@ -1,4 +1,4 @@
-import { config, type Subscription } from 'rxjs';
+import { config, Observable, type Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { mergeAgentProgress } from '../../src/bus/agentEvents.js';
 import { EventBus } from '../../src/bus/EventBus.js';
@@ -808,5 +808,93 @@ describe('EventBus: metrics', () => {
       AsyncIterableIterator<EventFrame<{ text: string }>>
     >();
     expectTypeOf(bus.send).returns.toEqualTypeOf<Promise<EventFrame<{ text: string }>>>();
+  });
+});
+
+describe('EventBus: edge cases of the hand-off', () => {
+  it('a subscriber added during a delivery starts after the frames already published', () => {
+    const bus = new EventBus();
+    const late: number[] = [];
+    bus.select().subscribe((f) => {
+      if (f.seq === 1) {
+        bus.publish({ kind: 'k' }); // seq 2: stamped now, delivered after seq 1 is done
+        bus.select().subscribe((g) => late.push(g.seq));
+      }
+    });
+    bus.publish({ kind: 'k' });
+    bus.publish({ kind: 'k' });
+    expect(late).toEqual([3]);
+  });
+
+  it('a subscriber that publishes while being replayed to gets everything once, in order', () => {
+    const bus = new EventBus();
+    for (let i = 0; i < 3; i++) bus.publish({ kind: 'old' });
+    const seen: number[] = [];
+    bus.select({}, { after: 0 }).subscribe((f) => {
+      seen.push(f.seq);
+      if (f.kind === 'old') bus.publish({ kind: 'new' });
+    });
+    bus.publish({ kind: 'new' });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('unsubscribing during the replay stops it at once', async () => {
+    const { take, tap } = await import('rxjs');
+    const bus = new EventBus();
+    for (let i = 0; i < 5; i++) bus.publish({ kind: 'k' });
+    const offered: number[] = [];
+    const seen: number[] = [];
+    bus
+      .select({}, { after: 0 })
+      .pipe(
+        tap((f) => offered.push(f.seq)),
+        take(2),
+      )
+      .subscribe((f) => seen.push(f.seq));
+    expect(seen).toEqual([1, 2]);
+    expect(offered).toEqual([1, 2]);
+    bus.publish({ kind: 'k' });
+    expect(offered).toEqual([1, 2]);
+    expect(bus.metrics().subscribers).toEqual([]);
+  });
+
+  it('close during an asynchronous archive replay: replay, held frames, then complete', async () => {
+    const memory = new MemoryArchive();
+    let answer: (() => void) | undefined;
+    const bus = new EventBus({
+      history: 1,
+      archive: {
+        append: (f) => memory.append(f),
+        replay: (filter, after) =>
+          new Observable<EventFrame>((subscriber) => {
+            answer = () => memory.replay(filter, after).subscribe(subscriber);
+          }),
+      },
+    });
+    for (let i = 0; i < 3; i++) bus.publish({ kind: 'k' });
+    const sub = collect(bus, {}, { after: 0 });
+    bus.publish({ kind: 'k' });
+    bus.close();
+    expect(sub.completed).toBe(false);
+    answer?.();
+    await tick();
+    expect(sub.error).toBeUndefined();
+    expect(seqs(sub.frames)).toEqual([1, 2, 3, 4]);
+    expect(sub.completed).toBe(true);
+  });
+});
+
+describe('EventBus: a misbehaving archive', () => {
+  it('a replay that emits something other than a frame errors the subscriber', () => {
+    const bus = new EventBus({
+      history: 1,
+      archive: { append: () => {}, replay: () => [[1, 2]] as never },
+    });
+    bus.publish({ kind: 'k' });
+    bus.publish({ kind: 'k' });
+    const sub = collect(bus, {}, { after: 0 });
+    expect(sub.error).toBeInstanceOf(TypeError);
+    expect((sub.error as Error).message).toContain('archive');
+    expect(bus.publish({ kind: 'k' }).seq).toBe(3);
   });
 });

@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FrameRing } from '../../src/bus/FrameRing.js';
+import { filterPredicate } from '../../src/bus/filter.js';
+import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
+import type { EventFrame } from '../../src/bus/types.js';
+
+const frame = (seq: number, runId = seq % 2 ? 'odd' : 'even'): EventFrame =>
+  Object.freeze({ kind: 'k', runId, laneId: 'main', seq, laneSeq: seq, ts: seq });
+
+function replayed(archive: MemoryArchive, after: number, filter = {}): number[] {
+  const seqs: number[] = [];
+  archive.replay(filter, after).subscribe((f) => seqs.push(f.seq));
+  return seqs;
+}
+
+describe('MemoryArchive', () => {
+  it('replays the frames after a cursor, filtered, then completes', () => {
+    const archive = new MemoryArchive();
+    for (let seq = 1; seq <= 10; seq++) archive.append(frame(seq));
+    expect(replayed(archive, 0)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(replayed(archive, 7)).toEqual([8, 9, 10]);
+    expect(replayed(archive, 10)).toEqual([]);
+    expect(replayed(archive, 3, { runId: 'even' })).toEqual([4, 6, 8, 10]);
+    let completed = false;
+    archive.replay({}, 0).subscribe({ complete: () => (completed = true) });
+    expect(completed).toBe(true);
+    expect(archive.earliestSeq()).toBe(1);
+    expect(archive.size).toBe(10);
+  });
+
+  it('with a limit, keeps the newest frames in a ring', () => {
+    const archive = new MemoryArchive({ limit: 4 });
+    expect(archive.earliestSeq()).toBeUndefined();
+    for (let seq = 1; seq <= 11; seq++) archive.append(frame(seq));
+    expect(archive.size).toBe(4);
+    expect(archive.earliestSeq()).toBe(8);
+    expect(replayed(archive, 0)).toEqual([8, 9, 10, 11]);
+    expect(replayed(archive, 9)).toEqual([10, 11]);
+    archive.clear();
+    expect(archive.size).toBe(0);
+  });
+
+  it('matches a simple model for any limit, appends and cursor', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 70 }),
+        (limit, count, after) => {
+          const archive = new MemoryArchive(limit === undefined ? {} : { limit });
+          for (let seq = 1; seq <= count; seq++) archive.append(frame(seq));
+          const held = Array.from({ length: count }, (_, i) => i + 1).slice(
+            limit === undefined ? 0 : -limit,
+          );
+          expect(replayed(archive, after)).toEqual(held.filter((seq) => seq > after));
+        },
+      ),
+    );
+  });
+
+  it('stops when the subscriber unsubscribes, and errors on a throwing where', () => {
+    const archive = new MemoryArchive();
+    for (let seq = 1; seq <= 5; seq++) archive.append(frame(seq));
+    const seen: number[] = [];
+    const boom = new Error('where');
+    let error: unknown;
+    archive
+      .replay(
+        {
+          where: (f) =>
+            f.seq === 3
+              ? (() => {
+                  throw boom;
+                })()
+              : true,
+        },
+        0,
+      )
+      .subscribe({ next: (f) => seen.push(f.seq), error: (e) => (error = e) });
+    expect(seen).toEqual([1, 2]);
+    expect(error).toBe(boom);
+  });
+
+  it.each([[{ limit: 0 }], [{ limit: 1.5 }], [{ limit: '3' }]])('rejects %o', (options) => {
+    expect(() => new MemoryArchive(options as never)).toThrow(RangeError);
+    expect(() => new MemoryArchive(options as never)).toThrow('limit');
+  });
+
+  it('rejects a bad filter or cursor at the call', () => {
+    const archive = new MemoryArchive();
+    expect(() => archive.replay({ runId: 1 } as never, 0)).toThrow(TypeError);
+    expect(() => archive.replay({}, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('FrameRing', () => {
+  it('holds exactly the last capacity frames, found by seq in O(1)', () => {
+    const ring = new FrameRing<EventFrame>(3);
+    expect(ring.size).toBe(0);
+    expect(ring.oldestSeq).toBe(1);
+    for (let seq = 1; seq <= 7; seq++) ring.push(frame(seq));
+    expect(ring.size).toBe(3);
+    expect([ring.oldestSeq, ring.newestSeq]).toEqual([5, 7]);
+    expect([4, 5, 6, 7, 8].map((seq) => ring.get(seq)?.seq)).toEqual([
+      undefined,
+      5,
+      6,
+      7,
+      undefined,
+    ]);
+  });
+
+  it('a ring of capacity 0 holds nothing but tracks the newest seq', () => {
+    const ring = new FrameRing<EventFrame>(0);
+    ring.push(frame(1));
+    ring.push(frame(2));
+    expect([ring.size, ring.oldestSeq, ring.newestSeq, ring.get(2)]).toEqual([0, 3, 2, undefined]);
+  });
+});
+
+describe('filterPredicate', () => {
+  it('tests frames like select does', () => {
+    const internalOdd = filterPredicate({ runId: 'odd', visibility: 'internal' });
+    expect(internalOdd(frame(1))).toBe(true);
+    expect(internalOdd(frame(2))).toBe(false);
+    expect(internalOdd({ ...frame(3), visibility: 'private' })).toBe(false);
+    expect(filterPredicate()({ ...frame(3), visibility: 'internal' })).toBe(false);
+    expect(() => filterPredicate({ kinds: 'k' } as never)).toThrow(TypeError);
+  });
+});
