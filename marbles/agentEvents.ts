@@ -63,7 +63,7 @@ const agentQueue = (capacity: number): Options => ({
 export const agentEventsSuite = defineMarbleSuite<Options>({
   operator: 'mergeAgentProgress',
   legend:
-    'Agent events of run r1: d… are model.delta, u… usage, n a tool.call (normal), T run.finished (terminal). The queue is boundedQueue({ capacity, overflow: coalesce(mergeAgentProgress, agentEventKey), classify: classifyAgentEvent, flushOn }).',
+    'Agent events of run r1: a to f are model.delta (on lane main unless a case gives b and d lane sub), u and v usage, n a tool.call (normal), T run.finished (terminal); each carries a seq. The queue is boundedQueue({ capacity, overflow: coalesce(mergeAgentProgress, agentEventKey), classify: classifyAgentEvent, flushOn }); a merged value carries summary: { count, firstSeq, lastSeq }.',
   build: (options, inputs, hooks) => {
     const { summarizeFirst, ...config } = options;
     const queue = boundedQueue<AgentEventLike>({
