@@ -169,6 +169,10 @@ function checkAfter(after: unknown, owner: string): number | undefined {
  * ```
  */
 export class EventBus<P = unknown> {
+  // Note: src/redis/localBus.ts drives some private members (seq, closed, history, states, live,
+  // backpressureSubscribers, check, commit, fullSubscribers, recordHistoryGap): keep their names
+  // and meaning, or change both together.
+
   /** Every live frame, hot: all visibilities, no queue, no replay. Completes on `close()`. */
   readonly events$: Observable<EventFrame<P>>;
 
@@ -503,19 +507,25 @@ export class EventBus<P = unknown> {
     }
   }
 
-  /** The frame the event would become if committed now. Changes nothing. */
-  private makeFrame(event: AgentEvent<P>): EventFrame<P> {
-    const laneId = event.laneId ?? DEFAULT_LANE;
-    let lanes = this.laneSeqs.get(event.runId);
+  /** The last laneSeq of a lane (created at 0). */
+  private laneCounter(runId: string | undefined, laneId: string): Counter {
+    let lanes = this.laneSeqs.get(runId);
     if (lanes === undefined) {
       lanes = new Map();
-      this.laneSeqs.set(event.runId, lanes);
+      this.laneSeqs.set(runId, lanes);
     }
     let lane = lanes.get(laneId);
     if (lane === undefined) {
       lane = { n: 0 };
       lanes.set(laneId, lane);
     }
+    return lane;
+  }
+
+  /** The frame the event would become if committed now. Changes nothing but the staging. */
+  private makeFrame(event: AgentEvent<P>): EventFrame<P> {
+    const laneId = event.laneId ?? DEFAULT_LANE;
+    const lane = this.laneCounter(event.runId, laneId);
     const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
     if (event.runId !== undefined) frame.runId = event.runId;
     if (event.agentId !== undefined) frame.agentId = event.agentId;
@@ -531,13 +541,18 @@ export class EventBus<P = unknown> {
   }
 
   private commit(frame: EventFrame<P>): void {
-    if (frame !== this.stagedFrame || frame.seq !== this.seq + 1) {
+    if (frame.seq !== this.seq + 1) {
       // A user callback (classify, where) published between makeFrame and commit: restamp.
       frame = this.makeFrame(frame);
     }
-    this.seq = frame.seq;
-    (this.stagedLane as Counter).n = frame.laneSeq;
+    // A frame stamped elsewhere (the Redis bus commits frames Redis stamped) keeps its laneSeq.
+    const lane =
+      frame === this.stagedFrame
+        ? (this.stagedLane as Counter)
+        : this.laneCounter(frame.runId, frame.laneId ?? DEFAULT_LANE);
+    lane.n = frame.laneSeq;
     this.stagedFrame = this.stagedLane = undefined;
+    this.seq = frame.seq;
     Object.freeze(frame);
     this.history.push(frame);
     const kindCount = this.byKind.get(frame.kind);
