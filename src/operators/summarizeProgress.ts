@@ -205,6 +205,14 @@ export function summarizeProgress<T>(
       let busy = false;
       let inbox: Array<() => void> | undefined;
 
+      const drainInbox = (): void => {
+        if (inbox === undefined) return;
+        for (let index = 0; index < inbox.length && !subscriber.closed; index++) {
+          inbox[index]!();
+        }
+        inbox = undefined;
+      };
+
       const run = (work: () => void): void => {
         if (busy) {
           if (inbox === undefined) inbox = [];
@@ -214,12 +222,7 @@ export function summarizeProgress<T>(
         busy = true;
         try {
           work();
-          if (inbox !== undefined) {
-            for (let index = 0; index < inbox.length && !subscriber.closed; index++) {
-              inbox[index]!();
-            }
-            inbox = undefined;
-          }
+          drainInbox();
         } finally {
           busy = false;
           inbox = undefined;
@@ -393,7 +396,21 @@ export function summarizeProgress<T>(
       };
 
       const sourceSubscriber = new SourceSubscriber<T>(
-        (value) => run(() => onValue(value)),
+        (value) => {
+          // The per-value path: no closure unless the value arrives re-entrantly.
+          if (busy) {
+            run(() => onValue(value));
+            return;
+          }
+          busy = true;
+          try {
+            onValue(value);
+            drainInbox();
+          } finally {
+            busy = false;
+            inbox = undefined;
+          }
+        },
         (error) => run(() => fail(error)),
         () => run(() => finish(() => subscriber.complete())),
       );
