@@ -122,7 +122,19 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
         b: { marble: '-----------|', subscriptions: '^----------!' },
       },
       expected: {
-        marble: '---A---B---|',
+        marble: '----A-----B|',
+        values: { A: laned('a', 1, '1'), B: laned('a', 2, '2') },
+      },
+    },
+    {
+      title: 'a value waits at most maxSkew for a silent lane',
+      options: { ...byTimestamp, maxSkew: 3 },
+      inputs: {
+        a: { marble: '-1-2-----|', subscriptions: '^--------!' },
+        b: { marble: '----------|', subscriptions: '^---------!' },
+      },
+      expected: {
+        marble: '----A-B---|',
         values: { A: laned('a', 1, '1'), B: laned('a', 2, '2') },
       },
     },
@@ -146,7 +158,7 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
         b: { marble: '-----1----|', subscriptions: '^---------!' },
       },
       expected: {
-        marble: '--A--B-C---|',
+        marble: '---A-B---C-|',
         values: { A: laned('a', 1, '3'), B: laned('b', 1, '1', true), C: laned('a', 2, '4') },
       },
     },

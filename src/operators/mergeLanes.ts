@@ -55,10 +55,12 @@ export interface MergeLanesConfig<T> {
    */
   timestamp?: ((value: T) => number) | undefined;
   /**
-   * Milliseconds of `scheduler` time a silent lane may hold the others back under
-   * `'timestamp'` order: a live lane with nothing pending that has emitted nothing for `maxSkew`
-   * ms stops holding back until it emits again. A non-negative number (`Infinity` allowed).
-   * Default: `Infinity` (a lane holds the others back until it emits or completes).
+   * Under `'timestamp'` order, the longest a value waits, in ms of `scheduler` time since it
+   * arrived, for lanes that have nothing pending: when the smallest pending value has waited
+   * `maxSkew`, it is released even though a live lane holds no value (so a silent lane holds the
+   * others back at most `maxSkew`). A non-negative number (`Infinity` allowed; `0` releases each
+   * value as it arrives unless a smaller one is pending). Default: `Infinity` (values wait until
+   * every live lane holds a pending value or has completed).
    */
   maxSkew?: number | undefined;
   /**
@@ -84,6 +86,8 @@ export interface MergeLanesConfig<T> {
 interface Held<T> {
   value: T;
   ts: number;
+  /** `scheduler.now()` when the lane emitted it (0 without `maxSkew`). */
+  arrival: number;
 }
 
 /** One lane's state for one subscription. */
@@ -93,13 +97,11 @@ interface LaneState<T> {
   readonly queue: OverflowQueue<Held<T>> | null;
   /** laneSeq of the lane's last released value. */
   released: number;
-  /** The lane's frontier: the timestamp of its newest in-order value (`-Infinity` before any). */
+  /** The timestamp of the lane's newest in-order value (`-Infinity` before any). */
   lastTs: number;
-  /** `scheduler.now()` at the lane's last value (or at subscription). */
-  lastActive: number;
   done: boolean;
-  /** Silent for `maxSkew`: holds nobody back until it emits again. */
-  expired: boolean;
+  /** Live with nothing pending, so counted in `idleLanes`: it holds every pending value back. */
+  idle: boolean;
 }
 
 /** A stream ending with an error: the values that sort before `(ts, rank, seq)` go first. */
@@ -195,16 +197,16 @@ function validateOptions<T>(options: MergeLanesConfig<T>): void {
  * **`'arrival'`** (default): values as they arrive, tagged; laneSeq dense from 1 per lane.
  *
  * **`'timestamp'`**: a k-way merge by (`timestamp(value)`, lane id, laneSeq). The smallest
- * pending value is released once no live lane can still send something that sorts before it:
- * every lane that has not completed has either shown a value whose (timestamp, lane id) sorts
- * after it, or been silent for `maxSkew` ms of `scheduler` time. The same input with the same
- * timing always gives the same output; equal timestamps come out in lane-id order.
+ * pending value is released as soon as every lane that has not completed holds a pending value,
+ * or once it has waited `maxSkew` ms of `scheduler` time since it arrived (so a silent lane holds
+ * the others back at most `maxSkew`). With every lane complete, the output is a stable sort of
+ * the input by (timestamp, lane id, laneSeq); the same input with the same timing always gives
+ * the same output; equal timestamps come out in lane-id order.
  *
- * Late values (only with a finite `maxSkew`): a value whose (timestamp, lane id) sorts before the
- * last released value's is released at once with `late: true` and counted (`onLate`), whether
- * its lane was excused as silent or went backwards. Otherwise, a timestamp below the lane's
- * previous one errors the stream with a `TypeError` naming the lane; without `maxSkew` that is
- * the only outcome for a lane going backwards.
+ * Late values (only after a release by `maxSkew`): a value whose (timestamp, lane id) sorts
+ * before that of a value released by `maxSkew` is released at once with `late: true` and counted
+ * (`onLate`), also when its own lane went backwards. Otherwise, a timestamp below the lane's
+ * previous one errors the stream with a `TypeError` naming the lane.
  *
  * ```text
  * order 'timestamp'; each digit is a value whose timestamp is that digit:
@@ -212,10 +214,10 @@ function validateOptions<T>(options: MergeLanesConfig<T>): void {
  * b:      --2--4--6---|
  * result: --A-BC-D(EF)|    A = { lane: 'a', laneSeq: 1, value: 1 }, B = b#1 (2), C = a#2 (3) ...
  *
- * maxSkew 3: a silent lane holds the others back for 3 frames, then no longer
- * a:      -1-----2--|
- * b:      -----------|
- * result: ---A---B---|
+ * maxSkew 3: each value waits at most 3 frames after its arrival for the silent lane b
+ * a:      -1-2-----|
+ * b:      ----------|
+ * result: ----A-B---|      A = a#1 (1) at frame 4, B = a#2 (2) at frame 6
  * ```
  *
  * Completes when every lane has completed and what they held is released. When a lane errors,
@@ -269,19 +271,20 @@ export function mergeLanes<T>(
   const timeOf = timestamp as (value: T) => number;
 
   return new Observable<Laned<T>>((subscriber) => {
-    const start = skewed ? scheduler.now() : 0;
     const states: LaneState<T>[] = ids.map((id) => ({
       id,
       fifo: queueOptions === undefined ? new TimedFifo<T>() : null,
       queue: queueOptions === undefined ? null : new OverflowQueue<Held<T>>(queueOptions),
       released: 0,
       lastTs: Number.NEGATIVE_INFINITY,
-      lastActive: start,
       done: false,
-      expired: false,
+      idle: false,
     }));
     const laneSubscribers: SourceSubscriber<T>[] = [];
+    /** The lanes with values pending, keyed by their next value. */
     const heap = new LaneHeap(ids.length);
+    /** Under 'timestamp': live lanes with nothing pending. While any, values wait (maxSkew). */
+    let idleLanes = 0;
     let pending = 0;
     let lanesOpen = ids.length;
     let arrivals = 0;
@@ -289,9 +292,10 @@ export function mergeLanes<T>(
     let ending: Ending | undefined;
     let lateBacklog: Laned<T>[] | undefined;
     let lateCount = 0;
-    let hasReleased = false;
-    let releasedTs = 0;
-    let releasedRank = 0;
+    /** The key of the last value released by maxSkew: what sorts before it is late. */
+    let skewReleased = false;
+    let skewTs = 0;
+    let skewRank = 0;
     let timer: Subscription | undefined;
     let timerDue = Number.NaN;
     let drainTask: Subscription | undefined;
@@ -299,20 +303,33 @@ export function mergeLanes<T>(
     const sizeOf = (lane: LaneState<T>): number =>
       lane.fifo === null ? (lane.queue as OverflowQueue<Held<T>>).size : lane.fifo.size;
 
-    /** Puts a lane where it belongs in the heap after any change to it. */
+    /** Puts a lane where it belongs in the heap, and in the idle count, after any change. */
     const place = (rank: number): void => {
       const lane = states[rank]!;
-      if (lane.fifo !== null && lane.fifo.size > 0) {
-        heap.set(rank, lane.fifo.headTs(), lane.released + 1);
-      } else if (lane.queue !== null && lane.queue.size > 0) {
-        heap.set(rank, (lane.queue.peek() as Held<T>).ts, lane.released + 1);
-      } else if (byTimestamp && !lane.done && !lane.expired) {
-        // A live lane with nothing pending holds back whatever sorts after its frontier.
-        heap.set(rank, lane.lastTs, Number.POSITIVE_INFINITY);
+      let size: number;
+      if (lane.fifo !== null) {
+        size = lane.fifo.size;
+        if (size > 0) heap.set(rank, lane.fifo.headTs(), lane.released + 1);
       } else {
-        heap.delete(rank);
+        const queue = lane.queue as OverflowQueue<Held<T>>;
+        size = queue.size;
+        if (size > 0) heap.set(rank, (queue.peek() as Held<T>).ts, lane.released + 1);
+      }
+      if (size === 0) heap.delete(rank);
+      if (byTimestamp) {
+        const idle = size === 0 && !lane.done;
+        if (idle !== lane.idle) {
+          lane.idle = idle;
+          idleLanes += idle ? 1 : -1;
+        }
       }
     };
+
+    /** When the head value of a lane with values pending arrived. */
+    const arrivalOf = (lane: LaneState<T>): number =>
+      lane.fifo !== null
+        ? lane.fifo.headArrival()
+        : ((lane.queue as OverflowQueue<Held<T>>).peek() as Held<T>).arrival;
 
     /** Reports a lane's pending gap. Returns false when onOverflow threw (the stream errored). */
     const reportGap = (lane: LaneState<T>): boolean => {
@@ -333,20 +350,13 @@ export function mergeLanes<T>(
     const release = (rank: number): boolean => {
       const lane = states[rank]!;
       let value: T;
-      let ts: number;
       if (lane.fifo !== null) {
-        ts = lane.fifo.headTs();
         value = lane.fifo.shift();
       } else {
         if (!reportGap(lane)) return false;
-        const held = (lane.queue as OverflowQueue<Held<T>>).shift();
-        value = held.value;
-        ts = held.ts;
+        value = (lane.queue as OverflowQueue<Held<T>>).shift().value;
       }
       pending--;
-      hasReleased = true;
-      releasedTs = ts;
-      releasedRank = rank;
       place(rank);
       subscriber.next({ lane: lane.id, laneSeq: ++lane.released, value });
       return !(lane.done && sizeOf(lane) === 0 && !reportGap(lane));
@@ -380,7 +390,10 @@ export function mergeLanes<T>(
       }
     };
 
-    /** Releases every value whose turn has come; arms the maxSkew timer when one must wait. */
+    /**
+     * Releases every value whose turn has come; arms the maxSkew timer for the smallest pending
+     * value when it must wait.
+     */
     function pump(): void {
       if (releasing || subscriber.closed) return;
       releasing = true;
@@ -394,42 +407,24 @@ export function mergeLanes<T>(
           }
           const rank = heap.peek();
           if (rank < 0) break;
-          const lane = states[rank]!;
-          if (
-            (lane.fifo === null ? (lane.queue as OverflowQueue<Held<T>>).size : lane.fifo.size) > 0
-          ) {
-            if (
-              ending !== undefined &&
-              !keyBefore(
-                heap.tsOf(rank),
-                rank,
-                heap.seqOf(rank),
-                ending.ts,
-                ending.rank,
-                ending.seq,
-              )
-            ) {
+          if (ending !== undefined) {
+            // Ending: what sorts before the error goes at once, whoever is idle.
+            const { ts, rank: endRank, seq } = ending;
+            if (!keyBefore(heap.tsOf(rank), rank, heap.seqOf(rank), ts, endRank, seq)) break;
+          } else if (idleLanes > 0) {
+            // A live lane with nothing pending could still send something smaller.
+            if (!skewed) break;
+            const due = arrivalOf(states[rank]!) + maxSkew;
+            if (scheduler.now() < due) {
+              armTimer(due);
+              waiting = true;
               break;
             }
-            if (!release(rank)) return;
-            continue;
+            skewReleased = true;
+            skewTs = heap.tsOf(rank);
+            skewRank = rank;
           }
-          // An idle live lane sorts first: every pending value waits for it, unless the stream
-          // is ending or the lane has been silent for maxSkew.
-          if (ending !== undefined) {
-            heap.delete(rank);
-            continue;
-          }
-          if (pending === 0 || !skewed) break;
-          const due = lane.lastActive + maxSkew;
-          if (scheduler.now() >= due) {
-            lane.expired = true;
-            heap.delete(rank);
-            continue;
-          }
-          armTimer(due);
-          waiting = true;
-          break;
+          if (!release(rank)) return;
         }
       } finally {
         releasing = false;
@@ -458,17 +453,17 @@ export function mergeLanes<T>(
     };
 
     /** Holds a value in its lane. Returns false when the lane failed. */
-    const hold = (rank: number, value: T, ts: number): boolean => {
+    const hold = (rank: number, value: T, ts: number, arrival: number): boolean => {
       const lane = states[rank]!;
       if (lane.fifo !== null) {
         const wasEmpty = lane.fifo.size === 0;
-        lane.fifo.push(value, ts);
+        lane.fifo.push(value, ts, arrival);
         pending++;
         if (wasEmpty) place(rank);
         return true;
       }
       const queue = lane.queue as OverflowQueue<Held<T>>;
-      const held: Held<T> = { value, ts };
+      const held: Held<T> = { value, ts, arrival };
       let outcome: string;
       try {
         outcome = queue.push(held);
@@ -485,7 +480,7 @@ export function mergeLanes<T>(
         return false;
       }
       if (outcome === 'queued') pending++;
-      // An eviction may have taken the head, and a rejection still moved the frontier.
+      // An eviction may have taken the head.
       place(rank);
       return true;
     };
@@ -510,7 +505,7 @@ export function mergeLanes<T>(
     const onValue = (rank: number, value: T): void => {
       if (ending !== undefined) return;
       if (!byTimestamp) {
-        if (hold(rank, value, ++arrivals) && !releasing) scheduleDrain();
+        if (hold(rank, value, ++arrivals, 0) && !releasing) scheduleDrain();
         return;
       }
       let ts: number;
@@ -527,13 +522,11 @@ export function mergeLanes<T>(
         return;
       }
       const lane = states[rank]!;
-      if (skewed) lane.lastActive = scheduler.now();
-      if (skewed && hasReleased && keyBefore(ts, rank, 0, releasedTs, releasedRank, 0)) {
-        lane.expired = false;
+      // Released values are in key order, so sorting before the last one released by maxSkew
+      // is sorting before some value already out.
+      if (skewReleased && keyBefore(ts, rank, 0, skewTs, skewRank, 0)) {
         if (ts > lane.lastTs) lane.lastTs = ts;
-        place(rank);
         emitLate(rank, value);
-        pump();
         return;
       }
       if (ts < lane.lastTs) {
@@ -541,11 +534,7 @@ export function mergeLanes<T>(
         return;
       }
       lane.lastTs = ts;
-      if (lane.expired) {
-        lane.expired = false;
-        place(rank);
-      }
-      if (hold(rank, value, ts)) pump();
+      if (hold(rank, value, ts, skewed ? scheduler.now() : 0)) pump();
     };
 
     const onComplete = (rank: number): void => {

@@ -51,8 +51,8 @@ export function keyBefore(
 
 /**
  * A binary min-heap of lanes (by rank `0 .. laneCount - 1`), each held at most once under a key
- * (timestamp, lane rank, laneSeq). A k-way merge keeps one entry per lane (its next value, or
- * for a live lane with nothing pending, how far it has got), so each value costs O(log lanes)
+ * (timestamp, lane rank, laneSeq). A k-way merge keeps one entry per lane with values pending
+ * (keyed by the lane's next value), so each value costs O(log lanes)
  * whatever the number of values held. Since a lane is held at most once, two entries never tie
  * on (timestamp, lane): laneSeq rides along for the caller (and orders values within a lane,
  * which the lane's own FIFO already does). Keys may move either way; a lane's slot is tracked,
@@ -309,12 +309,15 @@ export function mergeSortedLanes<T>(
 }
 
 /**
- * An unbounded FIFO of (value, timestamp) pairs: one lane's values waiting for their turn. Kept
- * in one ring array of alternating slots that doubles when full, so holding a value allocates
- * nothing once the ring has grown to the lane's high-water mark.
+ * An unbounded FIFO of values, each with its timestamp and arrival time: one lane's values
+ * waiting for their turn. Values sit in one ring array and their (timestamp, arrival) pairs in a
+ * parallel `Float64Array`, both doubling when full, so holding a value allocates nothing once the
+ * ring has grown to the lane's high-water mark.
  */
 export class TimedFifo<T> {
-  private slots: unknown[] = new Array(16);
+  private values: (T | undefined)[] = new Array(16);
+  /** Per ring slot `i`: the timestamp at `2 * i`, the arrival time at `2 * i + 1`. */
+  private stamps = new Float64Array(32);
   private head = 0;
   private count = 0;
 
@@ -323,46 +326,61 @@ export class TimedFifo<T> {
     return this.count;
   }
 
-  /** Appends a value with its timestamp. */
-  push(value: T, ts: number): void {
-    let slots = this.slots;
-    if (this.count * 2 === slots.length) slots = this.grow();
-    const at = (this.head + this.count * 2) & (slots.length - 1);
-    slots[at] = value;
-    slots[at + 1] = ts;
+  /**
+   * Appends a value with its timestamp and the time it arrived (any clock; `0` when the caller
+   * has no use for it).
+   */
+  push(value: T, ts: number, arrival = 0): void {
+    if (this.count === this.values.length) this.grow();
+    const at = (this.head + this.count) & (this.values.length - 1);
+    this.values[at] = value;
+    this.stamps[2 * at] = ts;
+    this.stamps[2 * at + 1] = arrival;
     this.count++;
   }
 
   /** The oldest value's timestamp; only when not empty. */
   headTs(): number {
-    return this.slots[this.head + 1] as number;
+    return this.stamps[2 * this.head] as number;
+  }
+
+  /** The oldest value's arrival time; only when not empty. */
+  headArrival(): number {
+    return this.stamps[2 * this.head + 1] as number;
   }
 
   /** Takes the oldest value out; only when not empty. */
   shift(): T {
-    const slots = this.slots;
-    const value = slots[this.head] as T;
-    slots[this.head] = undefined;
-    this.head = (this.head + 2) & (slots.length - 1);
+    const values = this.values;
+    const value = values[this.head] as T;
+    values[this.head] = undefined;
+    this.head = (this.head + 1) & (values.length - 1);
     this.count--;
     return value;
   }
 
   /** Drops every value. */
   clear(): void {
-    this.slots = new Array(16);
+    this.values = new Array(16);
+    this.stamps = new Float64Array(32);
     this.head = 0;
     this.count = 0;
   }
 
-  private grow(): unknown[] {
-    const old = this.slots;
-    const slots = new Array(old.length * 2);
-    for (let index = 0; index < this.count * 2; index++) {
-      slots[index] = old[(this.head + index) & (old.length - 1)];
+  private grow(): void {
+    const oldValues = this.values;
+    const oldStamps = this.stamps;
+    const mask = oldValues.length - 1;
+    const values = new Array<T | undefined>(oldValues.length * 2);
+    const stamps = new Float64Array(oldStamps.length * 2);
+    for (let index = 0; index < this.count; index++) {
+      const from = (this.head + index) & mask;
+      values[index] = oldValues[from];
+      stamps[2 * index] = oldStamps[2 * from] as number;
+      stamps[2 * index + 1] = oldStamps[2 * from + 1] as number;
     }
-    this.slots = slots;
+    this.values = values;
+    this.stamps = stamps;
     this.head = 0;
-    return slots;
   }
 }

@@ -19,7 +19,14 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type MergeLanesConfig, mergeLanes } from '../../src/operators/mergeLanes.js';
 import { keyBefore, type Laned, mergeSortedLanes, sortLaneIds } from '../../src/queue/laneOrder.js';
 import { type OverflowNotice, QueueOverflowError } from '../../src/queue/types.js';
-import { referenceOrder, type Stamped, sortedLanesArbitrary } from '../queue/laneReference.js';
+import {
+  type LaneStep,
+  referenceOrder,
+  referenceTimedMerge,
+  type Stamped,
+  sortedLanesArbitrary,
+  type TimedRelease,
+} from '../queue/laneReference.js';
 
 const stampOf = (value: Stamped): number => value.ts;
 
@@ -180,6 +187,65 @@ describe('mergeLanes', () => {
                 ),
               ).toBe(false);
             }
+          },
+        ),
+      );
+    });
+
+    it('with random timing, releases exactly what the reference release rule releases, exactly when', () => {
+      fc.assert(
+        fc.property(
+          sortedLanesArbitrary,
+          fc.array(fc.nat(), { maxLength: 100 }),
+          fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 30 }),
+          // Odd (or 0 or Infinity), while steps fall on even times: no deadline meets a step.
+          fc.constantFrom(0, 1, 3, 5, 9, Number.POSITIVE_INFINITY),
+          (lanes, picks, gaps, maxSkew) => {
+            const ids = Object.keys(lanes);
+            const steps: LaneStep<Stamped>[] = [];
+            const sent = new Map(ids.map((id) => [id, 0]));
+            const open = new Set(ids);
+            let time = 0;
+            for (let index = 0; open.size > 0; index++) {
+              const candidates = ids.filter((id) => open.has(id));
+              const id = candidates[(picks[index] ?? 0) % candidates.length]!;
+              time += 2 * gaps[index % gaps.length]!;
+              const at = sent.get(id)!;
+              if (at < lanes[id]!.length) {
+                steps.push({ time, lane: id, value: lanes[id]![at]! });
+                sent.set(id, at + 1);
+              } else {
+                steps.push({ time, lane: id });
+                open.delete(id);
+              }
+            }
+            const scheduler = new ManualScheduler();
+            const subjects = new Map(ids.map((id) => [id, new Subject<Stamped>()]));
+            const released: TimedRelease<Stamped>[] = [];
+            const out = { done: false, error: undefined as unknown };
+            mergeLanes(Object.fromEntries(subjects), {
+              order: 'timestamp',
+              timestamp: stampOf,
+              maxSkew,
+              scheduler,
+            }).subscribe({
+              next: (laned) => released.push({ time: scheduler.now(), laned }),
+              error: (error) => {
+                out.error = error;
+              },
+              complete: () => {
+                out.done = true;
+              },
+            });
+            for (const step of steps) {
+              scheduler.advanceTo(step.time);
+              const subject = subjects.get(step.lane)!;
+              if (step.value === undefined) subject.complete();
+              else subject.next(step.value);
+            }
+            expect(out).toEqual({ done: true, error: undefined });
+            expect(released).toEqual(referenceTimedMerge(ids, steps, stampOf, maxSkew));
+            expect(scheduler.open()).toBe(0);
           },
         ),
       );
@@ -390,6 +456,8 @@ describe('mergeLanes', () => {
       a.next(5);
       expect(out.values).toEqual([]);
       expect(scheduler.open()).toBe(1);
+      scheduler.advanceTo(9);
+      expect(out.values).toEqual([]);
       scheduler.advanceTo(10);
       expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 5 }]);
       b.next(3);
@@ -399,13 +467,20 @@ describe('mergeLanes', () => {
         { lane: 'b', laneSeq: 2, value: 4, late: true },
       ]);
       expect(lates.map(([, count]) => count)).toEqual([1, 2]);
-      // a has been silent for maxSkew (since time 0), so b's 7 goes at once, and a's 6 is late.
+      // b's 7 waits: a holds nothing. a's 6 sorts after a's 5, so it is in time, and with both
+      // lanes holding a value it goes at once.
       b.next(7);
+      expect(out.values).toHaveLength(3);
       a.next(6);
-      expect(out.values.slice(3)).toEqual([
-        { lane: 'b', laneSeq: 3, value: 7 },
-        { lane: 'a', laneSeq: 2, value: 6, late: true },
-      ]);
+      expect(out.values.slice(3)).toEqual([{ lane: 'a', laneSeq: 2, value: 6 }]);
+      // b's 7 arrived at 10: released by maxSkew at 20. Then a's next 6, though its lane did not
+      // go backwards, sorts before b's 7: late.
+      scheduler.advanceTo(19);
+      expect(out.values).toHaveLength(4);
+      scheduler.advanceTo(20);
+      expect(out.values.slice(4)).toEqual([{ lane: 'b', laneSeq: 3, value: 7 }]);
+      a.next(6);
+      expect(out.values.slice(5)).toEqual([{ lane: 'a', laneSeq: 3, value: 6, late: true }]);
       expect(lates.map(([late, count]) => [late.lane, count])).toEqual([
         ['b', 1],
         ['b', 2],
@@ -413,15 +488,39 @@ describe('mergeLanes', () => {
       ]);
     });
 
-    it('with maxSkew, a value going backwards behind the watermark is late, not an error', () => {
-      const out = collect(
+    it('with maxSkew, a lane going backwards is late only behind a value maxSkew released; otherwise a TypeError', () => {
+      // A lone lane always holds what it sends, so 3 goes without maxSkew's help and 2 is an error.
+      const alone = collect(
         mergeLanes({ a: of(3, 2) }, { order: 'timestamp', timestamp: Number, maxSkew: 100 }),
       );
+      expect(alone.values).toEqual([{ lane: 'a', laneSeq: 1, value: 3 }]);
+      expect(alone.error).toEqual(
+        new TypeError('mergeLanes: timestamps of lane "a" went backwards: 2 after 3'),
+      );
+
+      const scheduler = new ManualScheduler();
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const out = collect(
+        mergeLanes({ a, b }, { order: 'timestamp', timestamp: Number, maxSkew: 10, scheduler }),
+      );
+      a.next(3);
+      scheduler.advanceTo(10);
+      // 3 went by maxSkew (b held nothing): a's 2 is behind it, so late, not an error.
+      a.next(2);
       expect(out.values).toEqual([
         { lane: 'a', laneSeq: 1, value: 3 },
         { lane: 'a', laneSeq: 2, value: 2, late: true },
       ]);
-      expect(out.done).toBe(true);
+      // Both lanes hold a value: 5 goes by the merge itself, not by maxSkew.
+      a.next(5);
+      b.next(6);
+      expect(out.values.slice(2)).toEqual([{ lane: 'a', laneSeq: 3, value: 5 }]);
+      a.next(4);
+      expect(out.values).toHaveLength(3);
+      expect(out.error).toEqual(
+        new TypeError('mergeLanes: timestamps of lane "a" went backwards: 4 after 5'),
+      );
     });
 
     it('without maxSkew, a lane going backwards is a TypeError naming the lane', () => {
@@ -438,9 +537,10 @@ describe('mergeLanes', () => {
       const boom = new Error('late listener');
       const scheduler = new ManualScheduler();
       const a = new Subject<number>();
+      const b = new Subject<number>();
       const out = collect(
         mergeLanes(
-          { a },
+          { a, b },
           {
             order: 'timestamp',
             timestamp: Number,
@@ -452,13 +552,16 @@ describe('mergeLanes', () => {
           },
         ),
       );
+      // maxSkew 0: a's 2 goes as it arrives, though b holds nothing; b's 1 is then late.
       a.next(2);
-      a.next(1);
+      expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 2 }]);
+      b.next(1);
       expect(out.values).toHaveLength(1);
       expect(out.error).toBe(boom);
+      expect(a.observed || b.observed).toBe(false);
     });
 
-    it('keeps at most one watermark timer open, however many values wait', () => {
+    it('keeps one watermark timer, for the smallest value, however many values wait', () => {
       const scheduler = new ManualScheduler();
       const lanes = {
         a: new Subject<number>(),
@@ -474,16 +577,48 @@ describe('mergeLanes', () => {
         if (time % 3 === 0) lanes.b.next(time);
         expect(scheduler.open()).toBeLessThanOrEqual(1);
       }
-      // c has shown nothing: it holds everything back until it has been silent for maxSkew.
+      // The smallest value stayed a's 0, so the timer was armed once.
+      expect(scheduler.scheduled).toHaveLength(1);
+      // c holds nothing: each value waits 50 from its own arrival (here, its timestamp).
       expect(out.values).toEqual([]);
       scheduler.advanceTo(49);
       expect(out.values).toEqual([]);
       scheduler.advanceTo(50);
-      // b's 39 still waits for a, which could yet send another 39 (lane a sorts first).
-      expect(out.values).toHaveLength(40 + 14 - 1);
+      expect(out.values).toEqual([
+        { lane: 'a', laneSeq: 1, value: 0 },
+        { lane: 'b', laneSeq: 1, value: 0 },
+      ]);
       expect(scheduler.open()).toBe(1);
-      scheduler.advanceTo(200);
+      scheduler.advanceTo(60);
+      // Up to timestamp 10: a's 0..10 and b's 0, 3, 6, 9.
+      expect(out.values).toHaveLength(11 + 4);
+      // Everything but the two values that arrived at 39.
+      scheduler.advanceTo(88);
+      expect(out.values).toHaveLength(40 + 14 - 2);
+      scheduler.advanceTo(89);
       expect(out.values).toHaveLength(40 + 14);
+      expect(scheduler.open()).toBe(0);
+    });
+
+    it('re-arms the timer when a smaller value becomes the head; a value past its deadline goes once it is the smallest', () => {
+      const scheduler = new ManualScheduler();
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const c = new Subject<number>();
+      const out = collect(
+        mergeLanes({ a, b, c }, { order: 'timestamp', timestamp: Number, maxSkew: 10, scheduler }),
+      );
+      b.next(5);
+      expect(scheduler.scheduled.map((entry) => entry.due)).toEqual([10]);
+      scheduler.advanceTo(4);
+      a.next(3);
+      // a's 3 (due 14) is now the smallest: its deadline replaces b's 5's.
+      expect(scheduler.open()).toBe(1);
+      expect(scheduler.scheduled.filter((entry) => !entry.subscription.closed)[0]!.due).toBe(14);
+      scheduler.advanceTo(13);
+      expect(out.values).toEqual([]);
+      scheduler.advanceTo(14);
+      expect(out.values.map(({ lane, value }) => `${lane}${value}`)).toEqual(['a3', 'b5']);
       expect(scheduler.open()).toBe(0);
     });
 

@@ -85,7 +85,7 @@ describe('LaneHeap', () => {
 });
 
 describe('TimedFifo', () => {
-  it('is a FIFO of (value, timestamp) through growth and wrap-around', () => {
+  it('is a FIFO of (value, timestamp, arrival) through growth and wrap-around', () => {
     fc.assert(
       fc.property(
         fc.array(fc.option(fc.integer(), { nil: undefined }), { maxLength: 200 }),
@@ -96,15 +96,22 @@ describe('TimedFifo', () => {
             if (op === undefined) {
               if (model.length === 0) continue;
               expect(fifo.headTs()).toBe(model[0]! * 2);
+              expect(fifo.headArrival()).toBe(model[0]! * 3 + 0.5);
               expect(fifo.shift()).toBe(model.shift());
             } else {
-              fifo.push(op, op * 2);
+              fifo.push(op, op * 2, op * 3 + 0.5);
               model.push(op);
             }
             expect(fifo.size).toBe(model.length);
           }
           fifo.clear();
           expect(fifo.size).toBe(0);
+          fifo.push(7, Number.NEGATIVE_INFINITY);
+          expect([fifo.headTs(), fifo.headArrival(), fifo.shift()]).toEqual([
+            Number.NEGATIVE_INFINITY,
+            0,
+            7,
+          ]);
         },
       ),
     );
