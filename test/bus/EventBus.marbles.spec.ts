@@ -264,6 +264,44 @@ describe('EventBus marbles: close and re-entrance', () => {
     });
   });
 
+  it('a subscriber that unsubscribes another while receiving stops it before that frame', () => {
+    scheduler().run(({ hot, expectObservable, flush }) => {
+      const bus = new EventBus();
+      const victim: number[] = [];
+      let victimSubscription: { unsubscribe(): void } | undefined;
+      bus.select().subscribe((f) => {
+        if (f.seq === 2) victimSubscription?.unsubscribe();
+      });
+      victimSubscription = bus.select().subscribe((f) => victim.push(f.seq));
+      expectObservable(bus.select()).toBe('-abc', {
+        a: frame(1, 1, tool),
+        b: frame(2, 2, tool),
+        c: frame(3, 3, tool),
+      });
+      hot('-abc', { a: tool, b: tool, c: tool }).subscribe((e) => bus.publish(e));
+      flush();
+      expect(victim).toEqual([1]);
+      expect(bus.metrics().subscribers.map((s) => s.id)).toEqual([1, 3]);
+    });
+  });
+
+  it('a flushOn queue delivers what it holds at each tick', () => {
+    scheduler().run(({ hot, cold, expectObservable }) => {
+      const bus = new EventBus();
+      const queue: SubscriberQueue = {
+        capacity: 8,
+        overflow: 'drop-oldest',
+        flushOn: cold('---t---t---t'),
+      };
+      expectObservable(bus.select({}, { queue })).toBe('---(ab)c-|', {
+        a: frame(1, 1, tool),
+        b: frame(2, 2, tool),
+        c: frame(3, 5, tool),
+      });
+      publishFrom(bus, hot('-ab--c---|', { a: tool, b: tool, c: tool }));
+    });
+  });
+
   it('metrics$ samples on the scheduler and completes with the bus', () => {
     scheduler().run(({ hot, expectObservable }) => {
       const bus = new EventBus();
