@@ -5,6 +5,7 @@
  * Run with `node --expose-gc` (the npm script does) so heap figures are measured after a GC.
  */
 import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
+import { suite as consumersSuite } from './suites/consumers.js';
 import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
@@ -15,6 +16,7 @@ const suites: BenchSuite[] = [
   mergeLanesSuite,
   eventBusSuite,
   summarizeProgressSuite,
+  consumersSuite,
 ];
 
 const only = process.argv[2];

@@ -7,12 +7,14 @@ import { scene as eventBusScene } from './scenes/eventBus.js';
 import { scene as mergeLanesScene } from './scenes/mergeLanes.js';
 import { scene as summarizeProgressScene } from './scenes/summarizeProgress.js';
 import type { DemoScene } from './scenes/types.js';
+import { scene as workersScene } from './scenes/workers.js';
 
 const scenes: DemoScene[] = [
   boundedQueueScene,
   mergeLanesScene,
   eventBusScene,
   summarizeProgressScene,
+  workersScene,
 ];
 
 const only = process.argv[2];
