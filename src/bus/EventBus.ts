@@ -104,6 +104,12 @@ interface Counter {
   n: number;
 }
 
+/** The lane counters of one run: the default lane without a lookup, the others in a map. */
+interface RunLanes {
+  main: Counter;
+  others: Map<string, Counter> | undefined;
+}
+
 /** A `send` waiting for room. */
 interface PendingSend<P> {
   event: AgentEvent<P>;
@@ -186,11 +192,13 @@ export class EventBus<P = unknown> {
 
   private seq = 0;
   /** runId (or undefined) -> laneId -> last laneSeq. */
-  private readonly laneSeqs = new Map<string | undefined, Map<string, Counter>>();
+  private readonly laneSeqs = new Map<string | undefined, RunLanes>();
   /** The lane counter of the frame made last (saves a lookup in commit). */
   private stagedFrame: EventFrame<P> | undefined;
   private stagedLane: Counter | undefined;
   private readonly byKind = new Map<string, Counter>();
+  private lastKind: string | undefined;
+  private lastKindCount: Counter | undefined;
   private rejected = 0;
   private backpressured = 0;
   private archiveErrors = 0;
@@ -511,13 +519,15 @@ export class EventBus<P = unknown> {
   private laneCounter(runId: string | undefined, laneId: string): Counter {
     let lanes = this.laneSeqs.get(runId);
     if (lanes === undefined) {
-      lanes = new Map();
+      lanes = { main: { n: 0 }, others: undefined };
       this.laneSeqs.set(runId, lanes);
     }
-    let lane = lanes.get(laneId);
+    if (laneId === DEFAULT_LANE) return lanes.main;
+    if (lanes.others === undefined) lanes.others = new Map();
+    let lane = lanes.others.get(laneId);
     if (lane === undefined) {
       lane = { n: 0 };
-      lanes.set(laneId, lane);
+      lanes.others.set(laneId, lane);
     }
     return lane;
   }
@@ -555,9 +565,18 @@ export class EventBus<P = unknown> {
     this.seq = frame.seq;
     Object.freeze(frame);
     this.history.push(frame);
-    const kindCount = this.byKind.get(frame.kind);
-    if (kindCount === undefined) this.byKind.set(frame.kind, { n: 1 });
-    else kindCount.n++;
+    if (frame.kind === this.lastKind) (this.lastKindCount as Counter).n++;
+    else {
+      // Runs of one kind (a stream of deltas) skip the lookup.
+      let kindCount = this.byKind.get(frame.kind);
+      if (kindCount === undefined) {
+        kindCount = { n: 0 };
+        this.byKind.set(frame.kind, kindCount);
+      }
+      kindCount.n++;
+      this.lastKind = frame.kind;
+      this.lastKindCount = kindCount;
+    }
     if (this.archive !== undefined) this.appendToArchive(frame);
     this.dispatch(frame);
   }
@@ -600,16 +619,19 @@ export class EventBus<P = unknown> {
   }
 
   private deliver(frame: EventFrame<P>): void {
-    if (frame.runId !== undefined) {
+    // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
+    if (frame.runId !== undefined && this.byRun.size > 0) {
       const states = this.byRun.get(frame.runId);
       if (states !== undefined) this.deliverTo(states, frame);
     }
-    if (frame.agentId !== undefined) {
+    if (frame.agentId !== undefined && this.byAgent.size > 0) {
       const states = this.byAgent.get(frame.agentId);
       if (states !== undefined) this.deliverTo(states, frame);
     }
-    const laneStates = this.byLane.get(frame.laneId as string);
-    if (laneStates !== undefined) this.deliverTo(laneStates, frame);
+    if (this.byLane.size > 0) {
+      const states = this.byLane.get(frame.laneId as string);
+      if (states !== undefined) this.deliverTo(states, frame);
+    }
     if (this.wildcard.size > 0) this.deliverTo(this.wildcard, frame);
     if (this.live.observed) this.live.next(frame);
   }
