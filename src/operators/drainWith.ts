@@ -41,11 +41,9 @@ export interface DrainWithConfig<T> extends QueueConfig<T> {
  * Unsubscribing cancels the handlers in flight and empties the queue.
  *
  * ```text
- * concurrency 1, capacity 1, overflow 'drop-oldest', handler: v => v--v|
- * source:  -ab-c-----|
- * handler: -a--a
- *                b is dropped for c (queue of 1)
- * result:  -a--ac--c|        onOverflow before c: { dropped: 1, first: b, last: b }
+ * concurrency 1, capacity 2, overflow 'drop-oldest'; each handler call: ---v| (emits its value)
+ * source: -abcd---|
+ * result: ----a---c---d|      onOverflow as c starts: { dropped: 1, first: b, last: b }
  * ```
  *
  * @example

@@ -7,6 +7,11 @@ export {
   validateQueueConfig,
 } from './OverflowQueue.js';
 export {
+  MAX_PRIORITY,
+  PriorityOverflowQueue,
+  type PriorityOverflowQueueOptions,
+} from './PriorityOverflowQueue.js';
+export {
   type Classifier,
   type CoalescePolicy,
   coalesce,

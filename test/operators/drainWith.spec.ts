@@ -242,6 +242,34 @@ describe('drainWith', () => {
       expect(sourceFinalized).toBe(true);
     });
 
+    it('a throwing classify stops the source; the accepted values are handled first', () => {
+      const source = new Subject<string>();
+      const gate = new Subject<string>();
+      const seen: string[] = [];
+      let caught: unknown;
+      source
+        .pipe(
+          drainWith((value) => (value === 'a' ? gate : of(value)), {
+            capacity: 4,
+            overflow: 'error',
+            classify: (value): EventClass => {
+              if (value === 'boom') throw new Error('classify failed');
+              return 'normal';
+            },
+          }),
+        )
+        .subscribe({ next: (value) => seen.push(value), error: (error) => (caught = error) });
+      source.next('a');
+      source.next('b');
+      source.next('boom');
+      expect(source.observed).toBe(false);
+      expect(caught).toBeUndefined();
+      gate.next('a');
+      gate.complete();
+      expect(seen).toEqual(['a', 'b']);
+      expect((caught as Error).message).toBe('classify failed');
+    });
+
     it('unsubscribing cancels every handler in flight and never starts the waiting ones', () => {
       const cancelled: number[] = [];
       const started: number[] = [];
