@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Observable, SchedulerLike } from 'rxjs';
+import { defer, type Observable, type SchedulerLike } from 'rxjs';
 import { BusClosedError, InvalidEventError } from '../bus/errors.js';
 import type {
   AgentEvent,
@@ -168,6 +168,8 @@ export class RedisEventBus<P = unknown> {
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
   private readonly onConnectionError: ((error: unknown) => void) | undefined;
   private publishNumber = 0;
+  /** The highest seq Redis gave a publish of this process. */
+  private maxStamped = 0;
   private closed = false;
   private publishedHere = 0;
   private unavailable = 0;
@@ -236,8 +238,12 @@ export class RedisEventBus<P = unknown> {
     if (config.classify !== undefined) localConfig.classify = config.classify;
     if (config.validate !== undefined) localConfig.validate = config.validate;
     if (config.scheduler !== undefined) localConfig.scheduler = config.scheduler;
-    this.local = new LocalBus<P>(localConfig, startAfter);
-    this.events$ = this.local.events$;
+    this.local = new LocalBus<P>(localConfig, startAfter, () => this.listen());
+    const live$ = this.local.events$;
+    this.events$ = defer(() => {
+      this.listen();
+      return live$;
+    });
     this.publisher = new StreamPublisher(
       config.redis,
       streamKeys(archive.stream),
@@ -266,6 +272,8 @@ export class RedisEventBus<P = unknown> {
       },
       {
         frame: (frame) => this.receive(frame),
+        wanted: () => this.local.hasListeners,
+        skipped: (seq) => this.local.skipTo(seq),
         decodeError: (error) => {
           this.undecodable++;
           this.onDecodeError?.(error);
@@ -317,6 +325,7 @@ export class RedisEventBus<P = unknown> {
     return this.publisher.stamp(request.laneKey, request.number, request.body).then(
       (stamp) => {
         this.publishedHere++;
+        if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
         return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
       },
       (error: unknown) => {
@@ -356,6 +365,7 @@ export class RedisEventBus<P = unknown> {
             Math.max(remaining, this.retryDelayMs),
           );
           this.publishedHere++;
+          if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
           return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
         } catch (error) {
           if (!isConnectionError(error)) throw error;
@@ -468,6 +478,17 @@ export class RedisEventBus<P = unknown> {
     if (event.visibility !== undefined) frame.visibility = event.visibility;
     if (event.payload !== undefined) frame.payload = event.payload;
     return Object.freeze(frame);
+  }
+
+  /**
+   * Someone starts listening. While nobody listened the tail read nothing; "now" moves to the
+   * last seq this process published (anything before it was published before this subscription,
+   * so it is history, replayed from Redis on request), and the tail resumes from there.
+   */
+  private listen(): void {
+    if (!this.tail.idle) return;
+    this.local.skipTo(this.maxStamped);
+    this.tail.wake(this.local.lastSeq);
   }
 
   /** Hands a frame from the tail to the local bus, holding the tail while a 'backpressure' subscriber is full. */

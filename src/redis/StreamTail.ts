@@ -11,6 +11,13 @@ export interface StreamTailSink<P> {
    * slow local consumer leaves frames in Redis instead of in memory.
    */
   frame(frame: EventFrame<P>, gap: StreamGap | undefined): void | Promise<void>;
+  /**
+   * Whether frames are wanted now. When not, the tail goes idle after the read under way (whose
+   * entries are not decoded: only `skipped(seq)` is called, with the last seq read) until `wake`.
+   */
+  wanted(): boolean;
+  /** Entries up to `seq` were read while nobody wanted frames. */
+  skipped(seq: number): void;
   /** An entry that did not decode (skipped; its seq is also part of the next frame's gap). */
   decodeError(error: FrameDecodeError): void;
   /** The connection failed: the tail waits for the client to reconnect and goes on. */
@@ -50,6 +57,7 @@ export class StreamTail<P = unknown> {
   private running = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
 
   constructor(
     private readonly config: StreamTailConfig,
@@ -66,10 +74,32 @@ export class StreamTail<P = unknown> {
     this.loop = this.follow();
   }
 
+  /** Whether it waits for someone to want frames (reading nothing meanwhile). */
+  get idle(): boolean {
+    return this.wakeUp !== undefined;
+  }
+
+  /**
+   * Resumes an idle tail after `seq` (or after its own position, if later): the frames between
+   * were published before anyone here listened, so they are not read.
+   */
+  wake(seq: number): void {
+    const wakeUp = this.wakeUp;
+    if (wakeUp === undefined) return;
+    if (seq > this.lastSeq) {
+      this.lastSeq = seq;
+      this.lastId = `${seq}-0`;
+    }
+    this.wakeUp = undefined;
+    wakeUp();
+  }
+
   /** Stops following and closes the connection; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.running = false;
+    this.wakeUp?.();
+    this.wakeUp = undefined;
     this.config.connection.disconnect();
     await this.loop;
   }
@@ -78,6 +108,13 @@ export class StreamTail<P = unknown> {
     const { connection, stream, blockMs, count, retryDelayMs } = this.config;
     let gap: StreamGap | undefined;
     while (this.running) {
+      if (gap === undefined && !this.sink.wanted()) {
+        // Nobody here listens: read nothing until someone does (see wake).
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+        });
+        continue;
+      }
       let reply: [string, RawStreamEntry[]][] | null;
       try {
         reply = (await connection.xread(
@@ -98,7 +135,17 @@ export class StreamTail<P = unknown> {
       }
       if (!this.running) return;
       const entries = reply?.[0]?.[1];
-      if (entries === undefined) continue;
+      if (entries === undefined || entries.length === 0) continue;
+      if (gap === undefined && !this.sink.wanted()) {
+        const lastEntry = entries[entries.length - 1]!;
+        this.lastId = lastEntry[0];
+        const seq = seqOfEntryId(lastEntry[0]);
+        if (seq !== undefined) {
+          this.lastSeq = seq;
+          this.sink.skipped(seq);
+        }
+        continue;
+      }
       for (const entry of entries) {
         const seq = seqOfEntryId(entry[0]);
         if (seq !== undefined) {

@@ -1,5 +1,12 @@
+import { defer, type Observable } from 'rxjs';
 import { EventBus } from '../bus/EventBus.js';
-import type { AgentEvent, EventBusConfig, EventFrame } from '../bus/types.js';
+import type {
+  AgentEvent,
+  EventBusConfig,
+  EventFilter,
+  EventFrame,
+  SelectOptions,
+} from '../bus/types.js';
 
 /**
  * The members of the in-memory `EventBus` that the Redis bus drives directly. They are
@@ -15,6 +22,7 @@ interface EventBusInternals<P> {
   closed: boolean;
   history: { count: number; newest: number; readonly capacity: number };
   states: Set<SubscriberInternals>;
+  live: { readonly observed: boolean };
   backpressureSubscribers: number;
   check(event: AgentEvent<P>): void;
   commit(frame: EventFrame<P>): void;
@@ -37,7 +45,15 @@ const REQUIRED_METHODS = ['check', 'commit', 'fullSubscribers', 'recordHistoryGa
 export class LocalBus<P> extends EventBus<P> {
   private readonly internals: EventBusInternals<P>;
 
-  constructor(config: EventBusConfig<P>, startAfter: number) {
+  /**
+   * @param onListen - called synchronously at each subscription of `select` (and so `iterate`)
+   *   and `replay`, before the subscriber attaches: the Redis bus brings "now" up to date there.
+   */
+  constructor(
+    config: EventBusConfig<P>,
+    startAfter: number,
+    private readonly onListen: () => void,
+  ) {
     super(config);
     const internals = this as unknown as EventBusInternals<P>;
     for (const name of REQUIRED_METHODS) {
@@ -50,6 +66,7 @@ export class LocalBus<P> extends EventBus<P> {
     if (
       typeof internals.seq !== 'number' ||
       !(internals.states instanceof Set) ||
+      typeof internals.live?.observed !== 'boolean' ||
       typeof internals.history?.newest !== 'number'
     ) {
       throw new Error(
@@ -60,9 +77,38 @@ export class LocalBus<P> extends EventBus<P> {
     this.restartAt(startAfter);
   }
 
+  override select(filter?: EventFilter, options?: SelectOptions<P>): Observable<EventFrame<P>> {
+    const selected = super.select(filter, options);
+    return defer(() => {
+      this.onListen();
+      return selected;
+    });
+  }
+
+  override replay(filter?: EventFilter, after?: number): Observable<EventFrame<P>> {
+    const replayed = super.replay(filter, after);
+    return defer(() => {
+      this.onListen();
+      return replayed;
+    });
+  }
+
   /** Runs the bus's own event checks (and `validate`), counting refusals in `metrics().rejected`. */
   checkEvent(event: AgentEvent<P>): void {
     this.internals.check(event);
+  }
+
+  /** Whether anyone listens (a `select`/`iterate`/`replay` subscriber, or `events$`). */
+  get hasListeners(): boolean {
+    return this.internals.states.size > 0 || this.internals.live.observed;
+  }
+
+  /**
+   * Moves the cursor of "now" to `seq` without a frame: for a process nobody listens to, which
+   * need not decode frames (its history restarts empty; older cursors replay from Redis).
+   */
+  skipTo(seq: number): void {
+    if (seq > this.internals.seq && !this.internals.closed) this.restartAt(seq);
   }
 
   /** Whether a `'backpressure'` subscriber has no room for this frame now. */

@@ -282,6 +282,42 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     expect(held.values.map((f) => f.seq).at(-1)).toBe(12);
   });
 
+  it('reads nothing while nobody listens, and a later subscriber starts after its own publishes', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const other = await bus(stream);
+    for (let i = 1; i <= 10; i++) await a.publish({ kind: 'k', payload: i });
+    await other.publish({ kind: 'k', payload: 11 });
+    await sleep(50);
+    // No listener in a: its tail stayed idle, nothing was decoded or held.
+    expect(a.lastSeq).toBe(0);
+    expect(a.metrics().historySize).toBe(0);
+    const live = collect(a.select());
+    const all = collect(a.select({}, { after: 0 }));
+    await a.publish({ kind: 'k', payload: 12 });
+    await until(() => live.values.length === 2 && all.values.length === 12, 'frames');
+    // Live starts after a's own last publish (10): frame 11, from another process, is not
+    // ordered before this subscription by anything a knows, so it counts as live.
+    expect(live.values.map((f) => f.payload)).toEqual([11, 12]);
+    expect(all.values.map((f) => f.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('goes idle when the last listener leaves and resumes for the next one', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream, { blockMs: 100 });
+    const first = a.events$.subscribe();
+    await a.publish({ kind: 'k' });
+    await until(() => a.lastSeq === 1, 'first frame');
+    first.unsubscribe();
+    for (let i = 0; i < 5; i++) await a.publish({ kind: 'k' });
+    await sleep(250);
+    const again = collect(a.events$);
+    await a.publish({ kind: 'k' });
+    await until(() => again.values.length >= 1, 'a frame after resuming');
+    await sleep(50);
+    expect(again.values.map((f) => f.seq)).toEqual([7]);
+  });
+
   it('validates its options', async () => {
     const redis = client();
     await expect(createRedisBus({ redis, stream: '' })).rejects.toThrow(

@@ -64,6 +64,7 @@ export class RedisServer {
   readonly port: number;
   readonly dir: string;
   private child: ChildProcess | undefined;
+  private appendfsync: 'always' | 'everysec' = 'always';
 
   private constructor(port: number, dir: string) {
     this.port = port;
