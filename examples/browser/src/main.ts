@@ -19,6 +19,10 @@ type Frame = EventFrame<DeltaPayload>;
 type Mode = 'bounded' | 'unbounded';
 
 const LANES = ['research', 'code', 'review', 'write'] as const;
+const MODE_LABELS: Record<Mode, string> = {
+  bounded: 'bounded: bus queue (coalesce, 4,096) + summarizeProgress on animationFrames()',
+  unbounded: 'unbounded: observeOn(animationFrameScheduler), one paint per delta',
+};
 
 /** Deltas are progress (merged), a run's end is terminal (never dropped, never merged). */
 const classify: Classifier<Frame> = (frame) =>
@@ -139,10 +143,7 @@ function run(options: RunOptions = {}): Promise<RunResult> {
   const agent = new SimulatedAgent(bus, { runId, lanes: LANES, rate, durationMs });
   lastAgent = agent;
   resetLanes();
-  byId('mode').textContent =
-    mode === 'bounded'
-      ? 'bounded: bus queue (coalesce, 4,096) + summarizeProgress on animationFrames()'
-      : 'unbounded: observeOn(animationFrameScheduler), one paint per delta';
+  byId('mode').textContent = MODE_LABELS[mode];
 
   let valuesPainted = 0;
   let deltaValuesPainted = 0;
@@ -238,10 +239,8 @@ function run(options: RunOptions = {}): Promise<RunResult> {
 byId('start').addEventListener('click', () => void run());
 byId('stop').addEventListener('click', () => current?.stop());
 byId('unbounded').addEventListener('change', (event) => {
-  const unbounded = (event.target as HTMLInputElement).checked;
-  byId('mode').textContent = unbounded
-    ? 'unbounded: observeOn(animationFrameScheduler), one paint per delta'
-    : 'bounded: summarizeProgress on animationFrames()';
+  byId('mode').textContent =
+    MODE_LABELS[(event.target as HTMLInputElement).checked ? 'unbounded' : 'bounded'];
 });
 resetLanes();
 
