@@ -51,7 +51,7 @@ async function run(): Promise<void> {
         {},
         {
           queue: {
-            capacity: 64,
+            capacity: 128,
             overflow: coalesce(mergeAgentProgress as (a: Frame, b: Frame) => Frame, agentEventKey),
             demand: uiTicks,
           },
@@ -152,8 +152,9 @@ async function run(): Promise<void> {
         .join(', ')}); refused ${refused} event carrying hidden reasoning`,
       `fast log: ${fastFrames.length} frames`,
       `UI: ${uiFrames.length} frames for ${fastFrames.length}; ${uiNotices.length} carried a notice;` +
-        ` text per run ${RUNS.map((r) => `${text(uiFrames, r)}/${produced}`).join(', ')} chars` +
-        ' (merged, not lost, unless a notice says dropped)',
+        ` text per run ${RUNS.map((r) => `${text(uiFrames, r)}/${produced}`).join(', ')} chars:` +
+        ' merged deltas keep all their text; the rest went with frames the queue dropped' +
+        ' (when a tool event found it full), each gap announced by a notice',
       `db writer: ${written} writes, lossless; ${waitedSends} send() calls had to wait for it`,
       `late run-2 subscriber: ${lateSeqs.length} frames from cursor 0, identical to the log's run-2 frames: ${
         JSON.stringify(lateSeqs) === JSON.stringify(run2)
