@@ -144,6 +144,7 @@ function run(options: RunOptions = {}): Promise<RunResult> {
   lastAgent = agent;
   resetLanes();
   byId('mode').textContent = MODE_LABELS[mode];
+  (byId('unbounded') as HTMLInputElement).checked = mode === 'unbounded';
 
   let valuesPainted = 0;
   let deltaValuesPainted = 0;
@@ -212,7 +213,8 @@ function run(options: RunOptions = {}): Promise<RunResult> {
         depth = metrics.published - valuesPainted;
       }
       maxDepth = Math.max(maxDepth, depth);
-      const seconds = (performance.now() - started) / 1000;
+      // The agent streams for durationMs; painting may go on after it.
+      const seconds = Math.min(performance.now() - started, durationMs) / 1000;
       byId('c-events').textContent = metrics.published.toLocaleString('en-US');
       byId('c-rate').textContent = Math.round(
         agent.deltasSent / Math.max(seconds, 0.001),
