@@ -25,6 +25,11 @@ const ACTIVE = 1; // subscribed (the source may have ended, values may still be 
 const FINISHED = 2; // nothing more will be yielded
 type Phase = typeof IDLE | typeof ACTIVE | typeof FINISHED;
 
+/** How a `next()` call fails, told apart from an `IteratorResult` without a wrapper per value. */
+class Failure {
+  constructor(readonly error: unknown) {}
+}
+
 /** A `next()` call waiting for a value. */
 interface Waiter<T> {
   resolve: (result: IteratorResult<T, undefined>) => void;
@@ -79,9 +84,10 @@ class ObservableIterator<T> implements AsyncIterableIterator<T> {
     }
     if (this.waiterHead === this.waiters.length) {
       if (!this.queue.isEmpty) {
-        const notified = this.reportGap();
-        if (notified !== undefined) return Promise.reject(notified.error);
-        return Promise.resolve({ done: false, value: this.queue.shift() });
+        const outcome = this.takeValue();
+        return outcome instanceof Failure
+          ? Promise.reject(outcome.error)
+          : Promise.resolve(outcome);
       }
       if (this.sourceEnd !== undefined) {
         const end = this.sourceEnd;
@@ -157,12 +163,9 @@ class ObservableIterator<T> implements AsyncIterableIterator<T> {
     while (this.waiterHead < this.waiters.length && this.phase === ACTIVE) {
       if (!this.queue.isEmpty) {
         const waiter = this.takeWaiter();
-        const notified = this.reportGap();
-        if (notified !== undefined) {
-          waiter.reject(notified.error);
-          return;
-        }
-        waiter.resolve({ done: false, value: this.queue.shift() });
+        const outcome = this.takeValue();
+        if (outcome instanceof Failure) waiter.reject(outcome.error);
+        else waiter.resolve(outcome);
       } else if (this.sourceEnd !== undefined) {
         const end = this.sourceEnd;
         const waiter = this.takeWaiter();
@@ -178,21 +181,27 @@ class ObservableIterator<T> implements AsyncIterableIterator<T> {
   }
 
   /**
-   * Reports the pending gap, if any, before a value is delivered. A throwing `onOverflow` ends the
-   * iteration: the error is returned, and whoever asked for the value rejects with it.
+   * Takes the next queued value for one `next()` call, reporting the gap before it (if any). The
+   * value is taken first: `onOverflow` is user code, and a `next()` it makes gets the value after
+   * this one, a `return()` or an abort it makes ends the iteration before this call is answered,
+   * and a throw ends the iteration with this call rejecting.
    */
-  private reportGap(): { error: unknown } | undefined {
-    if (!this.queue.hasNotice) return undefined;
+  private takeValue(): IteratorResult<T, undefined> | Failure {
+    const value = this.queue.shift();
+    if (!this.queue.hasNotice) return { done: false, value };
     const notice = this.queue.takeNotice();
     const { onOverflow } = this.config;
-    if (notice === undefined || onOverflow === undefined) return undefined;
+    if (notice === undefined || onOverflow === undefined) return { done: false, value };
     try {
       onOverflow(notice);
-      return undefined;
     } catch (error) {
       for (const later of this.finish()) later.resolve(DONE);
-      return { error };
+      return new Failure(error);
     }
+    if (this.phase === FINISHED) {
+      return this.abortReason === undefined ? DONE : new Failure(this.abortReason.reason);
+    }
+    return { done: false, value };
   }
 
   private takeWaiter(): Waiter<T> {

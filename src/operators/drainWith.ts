@@ -159,8 +159,10 @@ export function drainWith<T, R>(
         draining = true;
         try {
           while (active < concurrency && !queue.isEmpty && !subscriber.closed) {
-            if (!reportGap()) return;
-            startHandler(queue.shift());
+            // Taken before the gap is reported: onOverflow is user code and may unsubscribe.
+            const value = queue.shift();
+            if (!reportGap() || subscriber.closed) return;
+            startHandler(value);
           }
         } finally {
           draining = false;

@@ -521,6 +521,50 @@ describe('toAsyncIterable', () => {
       await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
     });
 
+    describe('an onOverflow that calls back into the iterator', () => {
+      /** A loop that took 'a' and stalled while b, c, d arrived at a queue of 2 (b evicted). */
+      async function stalled(onOverflow: (iterator: AsyncIterableIterator<string>) => void) {
+        const subject = new Subject<string>();
+        const controller = new AbortController();
+        const holder: { iterator?: AsyncIterableIterator<string> } = {};
+        const iterator = toAsyncIterable(subject, {
+          capacity: 2,
+          overflow: 'drop-oldest',
+          signal: controller.signal,
+          onOverflow: () => onOverflow(holder.iterator as AsyncIterableIterator<string>),
+        });
+        holder.iterator = iterator;
+        const first = iterator.next();
+        subject.next('a');
+        await first;
+        for (const value of ['b', 'c', 'd']) subject.next(value);
+        return { iterator, subject, controller };
+      }
+
+      it('a return() ends the iteration; the call in progress sees done', async () => {
+        const { iterator, subject } = await stalled((it) => void it.return?.());
+        await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
+        expect(subject.observed).toBe(false);
+      });
+
+      it('a next() gets the value after the one being delivered', async () => {
+        const inner: Array<Promise<IteratorResult<string>>> = [];
+        const { iterator } = await stalled((it) => {
+          inner.push(it.next());
+        });
+        await expect(iterator.next()).resolves.toEqual({ done: false, value: 'c' });
+        await expect(inner[0]).resolves.toEqual({ done: false, value: 'd' });
+      });
+
+      it('an abort rejects the call in progress with the reason', async () => {
+        let controller: AbortController | undefined;
+        const setup = await stalled(() => controller?.abort('stop'));
+        controller = setup.controller;
+        await expect(setup.iterator.next()).rejects.toBe('stop');
+        expect(setup.subject.observed).toBe(false);
+      });
+    });
+
     it('a throwing classifier ends the iteration after the values queued before it', async () => {
       const broken = new Error('bad value');
       const source$ = of('a', 'b', 'boom', 'c');

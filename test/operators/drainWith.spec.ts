@@ -270,6 +270,33 @@ describe('drainWith', () => {
       expect((caught as Error).message).toBe('classify failed');
     });
 
+    it('an onOverflow that unsubscribes stops everything, without starting the next value', () => {
+      const gate = new Subject<string>();
+      const source = new Subject<string>();
+      const started: string[] = [];
+      const subscription = source
+        .pipe(
+          drainWith(
+            (value) => {
+              started.push(value);
+              return value === 'a' ? gate : of(value);
+            },
+            {
+              capacity: 1,
+              overflow: 'drop-oldest',
+              onOverflow: () => subscription.unsubscribe(),
+            },
+          ),
+        )
+        .subscribe();
+      source.next('a');
+      source.next('b');
+      source.next('c');
+      expect(() => gate.complete()).not.toThrow();
+      expect(started).toEqual(['a']);
+      expect(source.observed).toBe(false);
+    });
+
     it('unsubscribing cancels every handler in flight and never starts the waiting ones', () => {
       const cancelled: number[] = [];
       const started: number[] = [];
