@@ -168,6 +168,21 @@ describe('summarizeProgress', () => {
       );
     });
 
+    it('flushes on animationFrames(), requesting frames only while something is pending', () => {
+      new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+        ({ animate, cold, expectObservable }) => {
+          // Frames at 3, 7, 11, 15, 19. q2 and r1 arrive on a frame's tick, after its callbacks
+          // ran: they wait for the next frame.
+          animate('            ---x---x---x---x---x');
+          const source = cold('-p-q-a-----r-------|', { p: 'p1', q: 'q2', a: 'a1', r: 'r1' });
+          const expected = '   ---p-a-q-------r---|';
+          expectObservable(
+            source.pipe(summarizeProgress({ ...base, window: animationFrames() })),
+          ).toBe(expected, { p: 'p1', a: 'a1', q: 'q2', r: 'r1' });
+        },
+      );
+    });
+
     it('handles a synchronous notifier: every progress value is flushed as it arrives', () => {
       const received: string[] = [];
       of('p1', 'q1', 'a1', 'r2')
