@@ -224,6 +224,9 @@ class ObservableIterator<T> implements AsyncIterableIterator<T> {
 
   /** `return()` and `throw()`: stop at once, answering pending calls with the end. */
   private stop(): void {
+    // An abort that came first, before anything subscribed (no listener yet), still wins.
+    const signal = this.config.signal;
+    if (this.phase === IDLE && signal?.aborted) this.abortReason = { reason: reasonOf(signal) };
     for (const waiter of this.finish()) waiter.resolve(DONE);
   }
 

@@ -651,7 +651,12 @@ describe('toAsyncIterable', () => {
       key: number;
       parts: number[];
     }
-    type Op = { kind: 'emit'; cls: EventClass; key: number } | { kind: 'pull' } | { kind: 'tick' };
+    type Op =
+      | { kind: 'emit'; cls: EventClass; key: number }
+      | { kind: 'pull' }
+      | { kind: 'tick' }
+      | { kind: 'return' }
+      | { kind: 'abort' };
     type Outcome = { value: Item } | { done: true } | { error: unknown };
 
     const policyOf = (name: string): OverflowPolicy<Item> => {
@@ -680,6 +685,7 @@ describe('toAsyncIterable', () => {
       let ended: { error: unknown } | null | undefined;
       let stopped = false;
       let finished = false;
+      let aborted = false;
       let pulls = 0;
       let emits = 0;
       const deliver = (pull: number): void => {
@@ -704,14 +710,21 @@ describe('toAsyncIterable', () => {
       const pull = (): void => {
         const index = pulls++;
         if (index === 0 && sourceEnd !== undefined) ended = sourceEnd;
-        if (finished) outcomes[index] = { done: true };
+        if (finished) outcomes[index] = aborted ? { error: 'aborted' } : { done: true };
         else if (waiters.length === 0 && queue.items.length > 0) deliver(index);
         else if (waiters.length === 0 && ended !== undefined) finishWith(index, ended);
         else waiters.push(index);
       };
       for (const op of ops) {
         if (op.kind === 'pull') pull();
-        else if (op.kind === 'emit') {
+        else if (op.kind === 'return' && !finished) {
+          for (const later of waiters.splice(0)) outcomes[later] = { done: true };
+          finished = true;
+        } else if (op.kind === 'abort' && !finished) {
+          for (const later of waiters.splice(0)) outcomes[later] = { error: 'aborted' };
+          finished = true;
+          aborted = true;
+        } else if (op.kind === 'emit') {
           emits++;
           if (stopped || finished || pulls === 0) continue;
           const item: Item = { id: emits, cls: op.cls, key: op.key, parts: [emits] };
@@ -751,6 +764,10 @@ describe('toAsyncIterable', () => {
       }),
       fc.constant({ kind: 'pull' as const }),
       fc.constant({ kind: 'tick' as const }),
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom({ kind: 'return' as const }, { kind: 'abort' as const }),
+      },
     );
 
     it('matches the model for every policy, capacity, reserve and ending', async () => {
@@ -781,11 +798,13 @@ describe('toAsyncIterable', () => {
             const expected = model(options, ops, end, extraPulls);
 
             const subject = new Subject<Item>();
+            const controller = new AbortController();
             let pulls = 0;
             let emits = 0;
             const notices: Array<{ notice: OverflowNotice<Item>; at: string }> = [];
             const iterator = toAsyncIterable(subject, {
               ...options,
+              signal: controller.signal,
               onOverflow: (notice) => notices.push({ notice, at: `${pulls}/${emits}` }),
             });
             const calls: Array<ReturnType<typeof track<IteratorResult<Item>>>> = [];
@@ -796,6 +815,8 @@ describe('toAsyncIterable', () => {
             for (const op of ops) {
               if (op.kind === 'pull') pull();
               else if (op.kind === 'tick') await Promise.resolve();
+              else if (op.kind === 'return') void iterator.return?.();
+              else if (op.kind === 'abort') controller.abort('aborted');
               else {
                 emits++;
                 subject.next({ id: emits, cls: op.cls, key: op.key, parts: [emits] });
