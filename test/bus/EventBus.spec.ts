@@ -307,6 +307,28 @@ describe('EventBus: archive', () => {
     expect(bad.metrics().archiveErrors).toBe(1);
   });
 
+  it('metrics show a subscriber replaying from a slow archive, and the frames it holds back', () => {
+    const memory = new MemoryArchive();
+    let answer: (() => void) | undefined;
+    const bus = new EventBus({
+      history: 1,
+      archive: {
+        append: (f) => memory.append(f),
+        replay: (filter, after) =>
+          new Observable<EventFrame>((subscriber) => {
+            answer = () => memory.replay(filter, after).subscribe(subscriber);
+          }),
+      },
+    });
+    for (let i = 0; i < 3; i++) bus.publish({ kind: 'k' });
+    const sub = collect(bus, {}, { after: 0 });
+    bus.publish({ kind: 'k' });
+    expect(bus.metrics().subscribers[0]).toMatchObject({ replaying: true, delivered: 0, lag: 4 });
+    answer?.();
+    expect(seqs(sub.frames)).toEqual([1, 2, 3, 4]);
+    expect(bus.metrics().subscribers[0]).toMatchObject({ replaying: false, delivered: 4, lag: 0 });
+  });
+
   it('an archive replay error errors the subscriber', () => {
     const boom = new Error('archive down');
     const bus = new EventBus({
@@ -768,6 +790,20 @@ describe('EventBus: iterate', () => {
     await iterator.next();
     expect((await sent).seq).toBe(4);
     await iterator.return?.();
+  });
+
+  it('an abort signal rejects pending and later next() calls and unsubscribes', async () => {
+    const bus = new EventBus();
+    const controller = new AbortController();
+    const iterator = bus.iterate({}, { signal: controller.signal });
+    const pending = iterator.next();
+    expect(bus.metrics().subscribers).toHaveLength(1);
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(iterator.next()).rejects.toBe(reason);
+    expect(bus.metrics().subscribers).toEqual([]);
+    expect(bus.publish({ kind: 'k' }).seq).toBe(1);
   });
 
   it('ends when the bus closes, after what it holds', async () => {
