@@ -30,8 +30,12 @@ export class MemoryArchive implements EventArchive {
   /** Index in `frames` of the oldest frame (a ring once `limit` frames are held). */
   private head = 0;
 
-  /** @throws RangeError for a `limit` that is not a positive integer. */
-  constructor(options: MemoryArchiveConfig = {}) {
+  /**
+   * @param options - `{ limit }`, or the limit alone: `new MemoryArchive(100_000)`.
+   * @throws RangeError for a `limit` that is not a positive integer.
+   */
+  constructor(options: MemoryArchiveConfig | number = {}) {
+    if (typeof options === 'number') options = { limit: options };
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`MemoryArchive: options must be an object, got ${describe(options)}`);
     }

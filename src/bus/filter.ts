@@ -25,7 +25,7 @@ export function isVisibility(value: unknown): value is Visibility {
 
 /** A checked filter. */
 export interface CompiledFilter {
-  /** The filter as given (for metrics), frozen copy. */
+  /** The filter as given (for metrics and archives); `{}` when none was. */
   readonly source: EventFilter;
   readonly runId: string | undefined;
   readonly agentId: string | undefined;
@@ -98,15 +98,8 @@ export function compileFilter(filter: EventFilter | undefined, owner: string): C
       `${owner}: filter.where must be a function when given, got ${describe(filter.where)}`,
     );
   }
-  const source: EventFilter = {};
-  if (runId !== undefined) source.runId = runId;
-  if (agentId !== undefined) source.agentId = agentId;
-  if (laneId !== undefined) source.laneId = laneId;
-  if (kinds !== undefined) source.kinds = [...kinds];
-  if (filter.visibility !== undefined) source.visibility = filter.visibility;
-  if (filter.where !== undefined) source.where = filter.where;
   return {
-    source: Object.freeze(source),
+    source: filter,
     runId,
     agentId,
     laneId,

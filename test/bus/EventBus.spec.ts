@@ -818,6 +818,15 @@ describe('EventBus: iterate', () => {
 });
 
 describe('EventBus: metrics', () => {
+  it('reports each subscriber with the filter it gave', () => {
+    const bus = new EventBus();
+    const filter = { runId: 'r1', kinds: new Set(['a']) };
+    bus.select(filter).subscribe();
+    bus.select().subscribe();
+    expect(bus.metrics().subscribers.map((s) => s.filter)).toEqual([filter, {}]);
+    expect(bus.metrics().subscribers[0]?.filter).toBe(filter);
+  });
+
   it('counts published, per kind, history and per-subscriber lag', () => {
     const bus = new EventBus({ history: 2 });
     bus.publish({ kind: 'a' });

@@ -29,6 +29,14 @@ describe('MemoryArchive', () => {
     expect(archive.size).toBe(10);
   });
 
+  it('takes the limit alone too', () => {
+    const archive = new MemoryArchive(2);
+    for (let seq = 1; seq <= 5; seq++) archive.append(frame(seq));
+    expect(archive.limit).toBe(2);
+    expect(replayed(archive, 0)).toEqual([4, 5]);
+    expect(() => new MemoryArchive(0)).toThrow(RangeError);
+  });
+
   it('with a limit, keeps the newest frames in a ring', () => {
     const archive = new MemoryArchive({ limit: 4 });
     expect(archive.earliestSeq()).toBeUndefined();
