@@ -144,10 +144,10 @@ export const scene: DemoScene = {
     const identical = LANES.every((lane) => textIn.get(lane) === textOut.get(lane));
     const chars = [...textIn.values()].reduce((sum, text) => sum + text.length, 0);
     console.table({
-      'input events': input.length,
-      'output events': outputs,
-      'events per paint (in / out)': `${(input.length / outputs).toFixed(1)} : 1`,
-      'summaries (merged values)': summaries,
+      'input events': input.length.toLocaleString('en-US'),
+      'output events': outputs.toLocaleString('en-US'),
+      'input / output': `${(input.length / outputs).toFixed(1)} : 1`,
+      'summaries (merged values)': summaries.toLocaleString('en-US'),
       'largest summary (values)': biggest,
       'frames painted': `${paintedFrames.size} (at most ${Math.ceil(virtualMs / FRAME_MS)} in ${(virtualMs / 1000).toFixed(1)} s at 60 Hz)`,
       'text identical, per lane': identical
