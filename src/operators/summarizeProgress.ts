@@ -104,9 +104,9 @@ const ONE_KEY: unique symbol = Symbol('summarizeProgress.oneKey');
  * while nothing is pending.
  *
  * ```text
- * window 3 (frames), merge = concatenation, p q progress of one key, b normal:
- * source:  -p-q-p---p-b-|
- * result:  ----X----(Yb)-|     X = pqp (window from the first p), Y = p flushed by b
+ * window 4 (frames); p, q, r progress and a normal, all of one key; merge concatenates:
+ * source:  -p-q-----r-a---|
+ * result:  -----x-----(ra)|     x = pq at 5 (first value at 1, + 4); a flushes r just before it
  * ```
  *
  * A value pushed back into the source from inside a downstream `next` (re-entrance) is handled
