@@ -172,7 +172,7 @@ export function mergeAgentProgress<E extends AgentEventLike>(
     merged.overflow = nextNotice;
   }
   merged.summary = summary;
-  return merged as E & { summary: ProgressSummary };
+  return merged as unknown as E & { summary: ProgressSummary };
 }
 
 /** The fields mergeAgentProgress sets itself; any other field of `next` is copied as is. */
