@@ -1104,8 +1104,8 @@ export class EventBus<P = unknown> {
     for (const state of [...this.states]) this.end(state);
     if (!this.closedSignal.value) {
       this.live.complete();
+      // Not completed: a metrics$ subscribed after close must still see `true` and end at once.
       this.closedSignal.next(true);
-      this.closedSignal.complete();
     }
   }
 

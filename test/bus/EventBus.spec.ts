@@ -818,6 +818,18 @@ describe('EventBus: iterate', () => {
 });
 
 describe('EventBus: metrics', () => {
+  it('metrics$ subscribed after close completes at once', () => {
+    const bus = new EventBus();
+    bus.close();
+    let completed = false;
+    const emitted: unknown[] = [];
+    bus
+      .metrics$(10)
+      .subscribe({ next: (m) => emitted.push(m), complete: () => (completed = true) });
+    expect(completed).toBe(true);
+    expect(emitted).toEqual([]);
+  });
+
   it('reports each subscriber with the filter it gave', () => {
     const bus = new EventBus();
     const filter = { runId: 'r1', kinds: new Set(['a']) };
