@@ -3,6 +3,7 @@ import { Subject, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/bus/EventBus.js';
 import { BackpressureError, BusClosedError } from '../../src/bus/errors.js';
+import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { EventFilter, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
 import type { OverflowNotice } from '../../src/queue/types.js';
 
@@ -85,8 +86,8 @@ function matches(filter: EventFilter, frame: EventFrame): boolean {
   return filter.kinds === undefined || [...filter.kinds].includes(frame.kind);
 }
 
-function run(ops: Op[], history: number): void {
-  const bus = new EventBus({ history });
+function run(ops: Op[], history: number, archived = false): void {
+  const bus = new EventBus(archived ? { history, archive: new MemoryArchive() } : { history });
   const published: EventFrame[] = [];
   const subscribers: ModelSubscriber[] = [];
   let closed = false;
@@ -128,7 +129,7 @@ function run(ops: Op[], history: number): void {
           mode: op.mode,
           filter,
           start: after ?? published.length,
-          oldestHeld: Math.max(1, published.length - history + 1),
+          oldestHeld: archived ? 1 : Math.max(1, published.length - history + 1),
           demand,
           subscription: undefined as unknown as Subscription,
           frames: [],
@@ -226,6 +227,15 @@ describe('EventBus against a reference model', () => {
         run(ops, 10_000),
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('with a history of 5 frames and an archive (old cursors lose nothing)', () => {
+    fc.assert(
+      fc.property(fc.array(opArbitrary, { maxLength: 80, size: 'large' }), (ops) =>
+        run(ops, 5, true),
+      ),
+      { numRuns: 150 },
     );
   });
 
