@@ -1,6 +1,20 @@
-// The public surface: re-exports only.
+// The public surface: re-exports only, sorted by module path (src/bus, src/interop,
+// src/operators, src/queue). The Redis bus has its own entry point, rxjs-backpressure/redis.
 
-// src/bus (EventBus)
+export {
+  type AgentEventLike,
+  agentEventKey,
+  agentEventScope,
+  classifyAgentEvent,
+  DEFAULT_LANE,
+  mergeAgentProgress,
+  PROGRESS_KINDS,
+  type ProgressKind,
+  type ProgressSummary,
+  progressSummaryOf,
+  TERMINAL_KINDS,
+  type TerminalKind,
+} from './bus/agentEvents.js';
 export { DEFAULT_HISTORY, EventBus } from './bus/EventBus.js';
 export { BackpressureError, BusClosedError, InvalidEventError } from './bus/errors.js';
 export { filterPredicate } from './bus/filter.js';
@@ -18,33 +32,22 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
-
-// progress summarization and terminal handling (agent-event helpers, summarizeProgress,
-// takeThroughTerminal)
+export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
+export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
 export {
-  type AgentEventLike,
-  agentEventKey,
-  agentEventScope,
-  classifyAgentEvent,
-  DEFAULT_LANE,
-  mergeAgentProgress,
-  PROGRESS_KINDS,
-  type ProgressKind,
-  type ProgressSummary,
-  progressSummaryOf,
-  TERMINAL_KINDS,
-  type TerminalKind,
-} from './bus/agentEvents.js';
+  type Laned,
+  type LaneQueueConfig,
+  type MergeLanesConfig,
+  mergeLanes,
+} from './operators/mergeLanes.js';
+export { sequenceLanes } from './operators/sequenceLanes.js';
 export {
   type SummarizeProgressConfig,
   summarizeProgress,
 } from './operators/summarizeProgress.js';
 export { takeThroughTerminal } from './operators/takeThroughTerminal.js';
-
-// src/interop (pull consumers)
-export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
-
-// src/queue
+export { mergeSortedLanes } from './queue/laneOrder.js';
 export {
   OverflowQueue,
   type OverflowQueueOptions,
@@ -67,17 +70,3 @@ export {
   type QueueConfig,
   QueueOverflowError,
 } from './queue/types.js';
-
-// src/operators
-export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
-export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
-
-// parallel lanes (mergeLanes, sequenceLanes, mergeSortedLanes)
-export {
-  type Laned,
-  type LaneQueueConfig,
-  type MergeLanesConfig,
-  mergeLanes,
-} from './operators/mergeLanes.js';
-export { sequenceLanes } from './operators/sequenceLanes.js';
-export { mergeSortedLanes } from './queue/laneOrder.js';
