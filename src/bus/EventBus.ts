@@ -23,7 +23,7 @@ import {
   type OverflowPolicy,
   type QueueConfig,
 } from '../queue/types.js';
-import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
+import { classifyAgentEvent, DEFAULT_LANE, TERMINAL_KINDS } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
 import { FrameRing } from './FrameRing.js';
 import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
@@ -42,6 +42,9 @@ import { checkEvent } from './validators.js';
 
 /** The history kept when the `history` option is omitted. */
 export const DEFAULT_HISTORY = 10_000;
+
+/** Kinds that end a run, whatever the classifier says: the run's lane counters are freed. */
+const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_KINDS);
 
 /** The queue of `iterate` when none is given. */
 const DEFAULT_ITERATE_QUEUE = Object.freeze({ capacity: 1024, overflow: 'drop-oldest' as const });
@@ -563,6 +566,11 @@ export class EventBus<P = unknown> {
     lane.n = frame.laneSeq;
     this.stagedFrame = this.stagedLane = undefined;
     this.seq = frame.seq;
+    // A run that ended needs no lane counters: a long-lived bus would otherwise keep them for
+    // every run it ever saw.
+    if (frame.runId !== undefined && RUN_END_KINDS.has(frame.kind)) {
+      this.laneSeqs.delete(frame.runId);
+    }
     Object.freeze(frame);
     this.history.push(frame);
     if (frame.kind === this.lastKind) (this.lastKindCount as Counter).n++;

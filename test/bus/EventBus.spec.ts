@@ -61,6 +61,16 @@ describe('EventBus: stamping', () => {
     ]);
   });
 
+  it("frees a run's lane counters when the run ends", () => {
+    const bus = new EventBus();
+    bus.publish({ kind: 'model.delta', runId: 'r1' });
+    bus.publish({ kind: 'model.delta', runId: 'r2' });
+    expect(bus.publish({ kind: 'run.finished', runId: 'r1' }).laneSeq).toBe(2);
+    expect(bus.publish({ kind: 'model.delta', runId: 'r2' }).laneSeq).toBe(2);
+    const laneSeqs = (bus as unknown as { laneSeqs: Map<unknown, unknown> }).laneSeqs;
+    expect([...laneSeqs.keys()]).toEqual(['r2']);
+  });
+
   it('returns a frozen frame that keeps only the known fields', () => {
     const bus = new EventBus();
     const event = { kind: 'tool.call', runId: 'r', payload: { n: 1 }, seq: 99, overflow: 'x' };
