@@ -21,9 +21,10 @@ import { StreamTail } from './StreamTail.js';
 /** The options of {@link RedisEventBus.create}. */
 export interface RedisEventBusConfig<P = unknown> {
   /**
-   * An ioredis client for commands. The bus never closes it; it opens one more connection of its
-   * own (`redis.duplicate()`) for the blocking live tail, and closes that one on `close()`.
-   * Required.
+   * An ioredis client: replays (XRANGE) go through it, and the bus opens two connections of its
+   * own with its options (`redis.duplicate()`): one for publishing, which never queues or resends
+   * a command by itself, and one for the blocking live tail. `close()` closes those two, never
+   * this one. Required.
    */
   redis: Redis;
   /** The stream key shared by every process of this bus (see `RedisStreamArchiveConfig.stream`). Required. */
@@ -51,13 +52,12 @@ export interface RedisEventBusConfig<P = unknown> {
   /** Pause between retries (of `send`, and of the tail after a connection error), in ms. Default 100. */
   retryDelayMs?: number | undefined;
   /**
-   * How many recent publishes of this process Redis remembers, so a retried publish whose first
-   * reply was lost is not appended twice. 0 turns it off. Default 10,000.
+   * A `send` retried after a connection failure first looks for its first attempt among at most
+   * this many entries appended since (so a lost reply never appends the event twice). Default
+   * 10,000.
    */
   dedupeWindow?: number | undefined;
-  /** How long Redis keeps that memory after this process's last publish, in ms. Default 86,400,000 (a day). */
-  dedupeTtlMs?: number | undefined;
-  /** This process's producer id in the dedupe memory. Default: a random UUID. */
+  /** This bus's producer id, written in each entry it appends (field `p`). Default: 12 random characters. */
   producerId?: string | undefined;
   /** Receives each stream entry that does not decode (it is skipped; see docs/redis.md). Default: none. */
   onDecodeError?: ((error: FrameDecodeError) => void) | undefined;
@@ -99,9 +99,14 @@ function isConnectionError(error: unknown): boolean {
   return true;
 }
 
+/** ioredis refused to send the command at all (the connection was not writable). */
+function neverSent(error: unknown): boolean {
+  return /isn't writeable/.test(String((error as Error)?.message));
+}
+
 function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (crypto?.randomUUID !== undefined) return crypto.randomUUID();
+  if (crypto?.randomUUID !== undefined) return crypto.randomUUID().replace(/-/g, '').slice(0, 12);
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
@@ -168,6 +173,8 @@ export class RedisEventBus<P = unknown> {
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
   private readonly onConnectionError: ((error: unknown) => void) | undefined;
   private publishNumber = 0;
+  private readonly producerId: string;
+  private readonly startSeq: number;
   /** The highest seq Redis gave a publish of this process. */
   private maxStamped = 0;
   private closed = false;
@@ -193,7 +200,14 @@ export class RedisEventBus<P = unknown> {
       onDecodeError: config.onDecodeError,
     });
     const last = await archive.lastSeq();
-    return new RedisEventBus<P>(config, archive, last);
+    const bus = new RedisEventBus<P>(config, archive, last);
+    try {
+      await bus.connected();
+    } catch (error) {
+      await bus.close();
+      throw error;
+    }
+    return bus;
   }
 
   private constructor(
@@ -213,14 +227,27 @@ export class RedisEventBus<P = unknown> {
     this.sendTimeoutMs = nonNegativeInteger(config.sendTimeoutMs, 'sendTimeoutMs', 10_000);
     this.retryDelayMs = nonNegativeInteger(config.retryDelayMs, 'retryDelayMs', 100);
     const dedupeWindow = nonNegativeInteger(config.dedupeWindow, 'dedupeWindow', 10_000);
-    const dedupeTtlMs = nonNegativeInteger(config.dedupeTtlMs, 'dedupeTtlMs', 86_400_000) || 1;
     const producerId = config.producerId ?? randomId();
     if (typeof producerId !== 'string' || producerId === '') {
       throw new TypeError(
         `RedisEventBus: producerId must be a non-empty string, got ${describe(producerId)}`,
       );
     }
-    this.redis = config.redis;
+    this.producerId = producerId;
+    this.startSeq = startAfter;
+    // Commands of this bus go through a connection of its own that never queues or resends a
+    // command by itself: a publish is sent once, and only send() retries, knowing it retries.
+    this.redis = config.redis.duplicate({
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      // Publishes made in one tick leave in one write (fewer syscalls under load).
+      enableAutoPipelining: true,
+    });
+    this.redis.on('error', (error: unknown) => {
+      this.connectionErrors++;
+      this.onConnectionError?.(error);
+    });
     this.archive = archive;
     this.scheduler = config.scheduler;
     this.onDecodeError = config.onDecodeError;
@@ -245,12 +272,10 @@ export class RedisEventBus<P = unknown> {
       return live$;
     });
     this.publisher = new StreamPublisher(
-      config.redis,
+      this.redis,
       streamKeys(archive.stream),
-      producerId,
       archive.trimArguments(),
-      dedupeWindow,
-      dedupeTtlMs,
+      Math.max(dedupeWindow, 1),
     );
     const tailConnection = config.redis.duplicate({
       maxRetriesPerRequest: null,
@@ -322,7 +347,7 @@ export class RedisEventBus<P = unknown> {
         `the connection is ${this.redis.status}; nothing was published`,
       );
     }
-    return this.publisher.stamp(request.laneKey, request.number, request.body).then(
+    return this.publisher.stamp(request.laneKey, request.tag, request.body).then(
       (stamp) => {
         this.publishedHere++;
         if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
@@ -342,8 +367,10 @@ export class RedisEventBus<P = unknown> {
 
   /**
    * Publishes an event, waiting and retrying while Redis is unreachable, up to `timeoutMs`.
-   * Retries reuse the same publish number, so a retry after a lost reply never appends twice
-   * (within `dedupeWindow` publishes of this process). Resolves with the frame.
+   * Resolves with the frame. A retry after an attempt whose outcome is unknown (the connection
+   * dropped before the reply) first looks for that attempt's entry (by this bus's producer tag,
+   * among at most `dedupeWindow` entries appended since) and returns it instead of appending
+   * the event twice.
    *
    * Rejects with `InvalidEventError` or `BusClosedError` at once, or with `RedisUnavailableError`
    * at the timeout (`outcomeUnknown` when an attempt may have reached Redis).
@@ -352,17 +379,25 @@ export class RedisEventBus<P = unknown> {
     const request = this.prepare(event);
     const timeoutMs = nonNegativeInteger(options?.timeoutMs, 'send timeoutMs', this.sendTimeoutMs);
     const deadline = Date.now() + timeoutMs;
-    let attempted = false;
+    // Set at the first attempt that may have reached Redis: a seq below that attempt's entry.
+    let retryAfter: number | undefined;
     let lastError: unknown;
     for (;;) {
       if (this.closed) throw new BusClosedError();
       if (this.redis.status === 'ready') {
-        attempted = true;
-        const remaining = deadline - Date.now();
+        // Entries up to this seq existed before this attempt was sent (replies and the tail
+        // only report entries that exist), so this attempt's entry, if any, comes later.
+        const floor = Math.max(this.maxStamped, this.local.lastSeq, this.startSeq);
+        const attempt = this.publisher.stamp(
+          request.laneKey,
+          request.tag,
+          request.body,
+          retryAfter,
+        );
         try {
           const stamp = await withTimeout(
-            this.publisher.stamp(request.laneKey, request.number, request.body),
-            Math.max(remaining, this.retryDelayMs),
+            attempt,
+            Math.max(deadline - Date.now(), this.retryDelayMs),
           );
           this.publishedHere++;
           if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
@@ -370,6 +405,7 @@ export class RedisEventBus<P = unknown> {
         } catch (error) {
           if (!isConnectionError(error)) throw error;
           lastError = error;
+          if (retryAfter === undefined && !neverSent(error)) retryAfter = floor;
         }
       }
       if (Date.now() >= deadline) {
@@ -379,7 +415,7 @@ export class RedisEventBus<P = unknown> {
           `send gave up after ${timeoutMs} ms (connection ${this.redis.status}${
             lastError === undefined ? '' : `; last error: ${(lastError as Error)?.message}`
           })`,
-          { cause: lastError, outcomeUnknown: attempted },
+          { cause: lastError, outcomeUnknown: retryAfter !== undefined },
         );
       }
       this.retries++;
@@ -419,7 +455,7 @@ export class RedisEventBus<P = unknown> {
   }
 
   /**
-   * Stops this process's bus: the tail stops and its connection closes, `publish` and `send`
+   * Stops this process's bus: the tail stops and the bus's own connections close, `publish` and `send`
    * throw `BusClosedError`, subscribers receive what they hold and complete. The stream and the
    * client given as `redis` are left alone. Resolves when the tail has stopped.
    */
@@ -427,7 +463,26 @@ export class RedisEventBus<P = unknown> {
     if (this.closed) return;
     this.closed = true;
     await this.tail.stop();
+    this.redis.disconnect();
     this.local.close();
+  }
+
+  /** Resolves when this bus's command connection is ready (rejects if it ends first). */
+  private connected(): Promise<void> {
+    const connection = this.redis;
+    if (connection.status === 'ready') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        connection.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = () => {
+        connection.off('ready', onReady);
+        reject(new RedisUnavailableError(this.stream, 'the connection ended before it was ready'));
+      };
+      connection.once('ready', onReady);
+      connection.once('end', onEnd);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -437,7 +492,7 @@ export class RedisEventBus<P = unknown> {
     laneKey: string;
     ts: number;
     body: string;
-    number: number;
+    tag: string;
   } {
     if (this.closed) throw new BusClosedError();
     this.local.checkEvent(event);
@@ -457,7 +512,7 @@ export class RedisEventBus<P = unknown> {
     }
     // A lane is a run + lane pair; the JSON array keeps "no run" apart from any run id.
     const laneKey = JSON.stringify([event.runId ?? null, laneId]);
-    return { laneId, laneKey, ts, body, number: ++this.publishNumber };
+    return { laneId, laneKey, ts, body, tag: `${this.producerId}:${++this.publishNumber}` };
   }
 
   private frameOf(

@@ -7,7 +7,6 @@ export interface StreamKeys {
   stream: string;
   seq: string;
   lanes: string;
-  producerPrefix: string;
 }
 
 /** The companion keys of a stream. */
@@ -16,7 +15,6 @@ export function streamKeys(stream: string): StreamKeys {
     stream,
     seq: `${stream}:seq`,
     lanes: `${stream}:lanes`,
-    producerPrefix: `${stream}:producer:`,
   };
 }
 
@@ -29,50 +27,51 @@ export interface Stamp {
 
 /**
  * Runs the publish script: assigns seq and laneSeq inside Redis and appends the entry, in one
- * atomic step. Each call carries this producer's id and a publish number, so retrying a number
- * returns the first outcome instead of appending twice.
+ * atomic step. Each entry carries its producer tag (producer id + publish number), so a retry
+ * finds its first attempt instead of appending twice.
  */
 export class StreamPublisher {
   private sha: Promise<string> | undefined;
-  private readonly producerKey: string;
-  private readonly staticArguments: string[];
+  private readonly keys: string[];
+  private readonly trim: string[];
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: StreamKeys,
-    producerId: string,
+    keys: StreamKeys,
     trimArguments: string[],
-    dedupeWindow: number,
-    dedupeTtlMs: number,
+    private readonly retryScanLimit: number,
   ) {
-    this.producerKey = `${keys.producerPrefix}${producerId}`;
-    const trim =
+    this.keys = [keys.stream, keys.seq, keys.lanes];
+    this.trim =
       trimArguments.length === 3 ? ['MAXLEN', trimArguments[1]!, trimArguments[2]!] : ['', '', ''];
-    this.staticArguments = [
-      FRAME_ENCODING_VERSION,
-      ...trim,
-      String(dedupeWindow),
-      String(dedupeTtlMs),
-    ];
   }
 
-  /** Stamps and appends one entry. Rejects with the client's error when Redis fails. */
-  async stamp(laneId: string, publishNumber: number, body: string): Promise<Stamp> {
-    const keys = [this.keys.stream, this.keys.seq, this.keys.lanes, this.producerKey];
-    const args = [laneId, String(publishNumber), body, ...this.staticArguments];
+  /**
+   * Stamps and appends one entry. `retryAfter`: on a retry, a seq known to be below the first
+   * attempt's (the first attempt's entry, if any, is looked for after it). Rejects with the
+   * client's error when Redis fails.
+   */
+  async stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
+    const args = [
+      laneKey,
+      tag,
+      body,
+      FRAME_ENCODING_VERSION,
+      ...this.trim,
+      retryAfter === undefined ? '' : String(retryAfter),
+      String(this.retryScanLimit),
+    ];
     let reply: unknown;
     try {
       this.sha ??= this.load();
-      reply = await this.redis.evalsha(await this.sha, 4, ...keys, ...args);
+      reply = await this.redis.evalsha(await this.sha, 3, ...this.keys, ...args);
     } catch (error) {
       // A restarted Redis has an empty script cache: EVAL sends the source and caches it again.
       if (!/NOSCRIPT/.test(String((error as Error)?.message))) {
-        if (/Connection|ECONNREFUSED|writeable|closed/i.test(String((error as Error)?.message))) {
-          this.sha = undefined;
-        }
+        if ((error as Error)?.name !== 'ReplyError') this.sha = undefined;
         throw error;
       }
-      reply = await this.redis.eval(PUBLISH_SCRIPT, 4, ...keys, ...args);
+      reply = await this.redis.eval(PUBLISH_SCRIPT, 3, ...this.keys, ...args);
     }
     const [seq, laneSeq, repeated] = reply as [number, number, number];
     return { seq, laneSeq, repeated: repeated === 1 };

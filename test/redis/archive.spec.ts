@@ -224,51 +224,59 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     expect(first.map((f) => f.seq)).toEqual([1, 2, 3]);
   });
 
-  it('stamps dense seqs and laneSeqs atomically, and a repeated publish number appends nothing', async () => {
+  it('stamps dense seqs and laneSeqs atomically; a retry finds its first attempt instead of appending again', async () => {
     const keys = streamKeys(stream);
-    const p1 = new StreamPublisher(redis, keys, 'p1', [], 100, 60_000);
-    const p2 = new StreamPublisher(redis, keys, 'p2', [], 100, 60_000);
+    const publisher = new StreamPublisher(redis, keys, [], 100);
     const body = (lane: string) => encodeEventBody({ kind: 'k' }, lane, 1);
     const stamps = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        (i % 2 === 0 ? p1 : p2).stamp(i % 3 === 0 ? 'x' : 'y', i + 1, body('l')),
+        publisher.stamp(
+          i % 3 === 0 ? 'x' : 'y',
+          `${i % 2 === 0 ? 'p1' : 'p2'}:${i + 1}`,
+          body('l'),
+        ),
       ),
     );
     expect(stamps.map((s) => s.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 200 }, (_, i) => i + 1),
     );
-    // p1 published the odd numbers 1..199; its window remembers the last 100 numbers.
-    const again = await p1.stamp('x', 199, body('x'));
-    expect(again).toEqual({ ...stamps[198], repeated: true });
     const lanes = await redis.hgetall(keys.lanes);
     expect(Number(lanes.x) + Number(lanes.y)).toBe(200);
-    expect(await redis.xlen(stream)).toBe(200);
+    // A retry of p2:150 that knows its first attempt came after seq 120 finds it.
+    const again = await publisher.stamp('y', 'p2:150', body('y'), 120);
+    expect(again).toEqual({ ...stamps[149], repeated: true });
+    // Searched only after the given seq, and at most 100 entries: not found, so appended.
+    const beyond = await publisher.stamp('y', 'p2:150', body('y'), 150);
+    expect(beyond).toMatchObject({ seq: 201, repeated: false });
+    const fresh = await publisher.stamp('y', 'p3:1', body('y'), 0);
+    expect(fresh).toMatchObject({ seq: 202, repeated: false });
+    expect(await redis.xlen(stream)).toBe(202);
     const archive = new RedisStreamArchive({ redis, stream });
     const frames = await lastValueFrom(archive.replay({}, 0).pipe(toArray()));
-    expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 1));
   });
 
   it('leaves no hole when Redis refuses an append: the counters are restored', async () => {
     const keys = streamKeys(stream);
     const archive = new RedisStreamArchive({ redis, stream });
     await archive.append(frame(3));
-    const publisher = new StreamPublisher(redis, keys, 'p', [], 0, 1);
+    const publisher = new StreamPublisher(redis, keys, [], 10);
     await expect(
-      publisher.stamp('main', 1, encodeEventBody({ kind: 'k' }, 'main', 1)),
+      publisher.stamp('main', 'p:1', encodeEventBody({ kind: 'k' }, 'main', 1)),
     ).rejects.toThrow(/XADD refused seq 1/);
     expect(await redis.get(keys.seq)).toBe('0');
     await redis.set(keys.seq, '3');
     expect(
-      await publisher.stamp('main', 2, encodeEventBody({ kind: 'k' }, 'main', 1)),
+      await publisher.stamp('main', 'p:2', encodeEventBody({ kind: 'k' }, 'main', 1)),
     ).toMatchObject({ seq: 4 });
   });
 
   it('reloads the script after the server restarts with an empty script cache', async () => {
-    const publisher = new StreamPublisher(redis, streamKeys(stream), 'p', [], 10, 60_000);
-    await publisher.stamp('main', 1, encodeEventBody({ kind: 'k' }, 'main', 1));
+    const publisher = new StreamPublisher(redis, streamKeys(stream), [], 10);
+    await publisher.stamp('main', 'p:1', encodeEventBody({ kind: 'k' }, 'main', 1));
     await redis.script('FLUSH');
     expect(
-      await publisher.stamp('main', 2, encodeEventBody({ kind: 'k' }, 'main', 1)),
+      await publisher.stamp('main', 'p:2', encodeEventBody({ kind: 'k' }, 'main', 1)),
     ).toMatchObject({ seq: 2 });
   });
 });

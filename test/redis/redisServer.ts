@@ -71,12 +71,17 @@ export class RedisServer {
     this.dir = dir;
   }
 
-  /** Starts a server on a free loopback port with a fresh data directory. */
-  static async start(): Promise<RedisServer> {
+  /**
+   * Starts a server on a free loopback port with a fresh data directory. `appendfsync` defaults
+   * to `always` (the specs: nothing acknowledged is lost to a SIGKILL); the bench uses Redis's own
+   * default for append-only files, `everysec`.
+   */
+  static async start(options: { appendfsync?: 'always' | 'everysec' } = {}): Promise<RedisServer> {
     const server = new RedisServer(
       await freePort(),
       mkdtempSync(join(dataRoot(), 'rxjs-bp-redis-')),
     );
+    server.appendfsync = options.appendfsync ?? 'always';
     await server.restart();
     return server;
   }
