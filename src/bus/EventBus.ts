@@ -93,6 +93,8 @@ class SubscriberState<P> {
   bucket: Set<SubscriberState<P>> | undefined;
   bucketKey: string | undefined;
   bucketMap: Map<string, Set<SubscriberState<P>>> | undefined;
+  /** The run of a run-indexed subscriber. */
+  bucketRun: RunEntry<P> | undefined;
 
   constructor(
     readonly id: number,
@@ -107,10 +109,15 @@ interface Counter {
   n: number;
 }
 
-/** The lane counters of one run: the default lane without a lookup, the others in a map. */
-interface RunLanes {
+/**
+ * What the bus keeps per run, behind one lookup on the publish path: the lane counters (the
+ * default lane without a further lookup) and the subscribers indexed by this run.
+ */
+interface RunEntry<P> {
+  runId: string | undefined;
   main: Counter;
   others: Map<string, Counter> | undefined;
+  subscribers: Set<SubscriberState<P>> | undefined;
 }
 
 /** A `send` waiting for room. */
@@ -194,10 +201,11 @@ export class EventBus<P = unknown> {
   private readonly scheduler: SchedulerLike;
 
   private seq = 0;
-  /** runId (or undefined) -> laneId -> last laneSeq. */
-  private readonly laneSeqs = new Map<string | undefined, RunLanes>();
-  /** The lane counter of the frame made last (saves a lookup in commit). */
+  /** Per run (and for frames without a run): lane counters and run-indexed subscribers. */
+  private readonly runs = new Map<string | undefined, RunEntry<P>>();
+  /** The run and lane counter of the frame made last (saves lookups in commit and deliver). */
   private stagedFrame: EventFrame<P> | undefined;
+  private stagedRun: RunEntry<P> | undefined;
   private stagedLane: Counter | undefined;
   private readonly byKind = new Map<string, Counter>();
   private lastKind: string | undefined;
@@ -209,7 +217,7 @@ export class EventBus<P = unknown> {
 
   private nextSubscriberId = 1;
   private readonly states = new Set<SubscriberState<P>>();
-  private readonly byRun = new Map<string, Set<SubscriberState<P>>>();
+  private runSubscribers = 0;
   private readonly byAgent = new Map<string, Set<SubscriberState<P>>>();
   private readonly byLane = new Map<string, Set<SubscriberState<P>>>();
   private readonly wildcard = new Set<SubscriberState<P>>();
@@ -518,13 +526,18 @@ export class EventBus<P = unknown> {
     }
   }
 
-  /** The last laneSeq of a lane (created at 0). */
-  private laneCounter(runId: string | undefined, laneId: string): Counter {
-    let lanes = this.laneSeqs.get(runId);
-    if (lanes === undefined) {
-      lanes = { main: { n: 0 }, others: undefined };
-      this.laneSeqs.set(runId, lanes);
+  /** The entry of a run (created on first use). */
+  private runEntry(runId: string | undefined): RunEntry<P> {
+    let entry = this.runs.get(runId);
+    if (entry === undefined) {
+      entry = { runId, main: { n: 0 }, others: undefined, subscribers: undefined };
+      this.runs.set(runId, entry);
     }
+    return entry;
+  }
+
+  /** The last laneSeq of a lane of a run (created at 0). */
+  private laneCounter(lanes: RunEntry<P>, laneId: string): Counter {
     if (laneId === DEFAULT_LANE) return lanes.main;
     if (lanes.others === undefined) lanes.others = new Map();
     let lane = lanes.others.get(laneId);
@@ -538,7 +551,8 @@ export class EventBus<P = unknown> {
   /** The frame the event would become if committed now. Changes nothing but the staging. */
   private makeFrame(event: AgentEvent<P>): EventFrame<P> {
     const laneId = event.laneId ?? DEFAULT_LANE;
-    const lane = this.laneCounter(event.runId, laneId);
+    const run = this.runEntry(event.runId);
+    const lane = this.laneCounter(run, laneId);
     const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
     if (event.runId !== undefined) frame.runId = event.runId;
     if (event.agentId !== undefined) frame.agentId = event.agentId;
@@ -549,6 +563,7 @@ export class EventBus<P = unknown> {
     frame.laneSeq = lane.n + 1;
     frame.ts = this.scheduler.now();
     this.stagedFrame = frame;
+    this.stagedRun = run;
     this.stagedLane = lane;
     return frame;
   }
@@ -559,17 +574,22 @@ export class EventBus<P = unknown> {
       frame = this.makeFrame(frame);
     }
     // A frame stamped elsewhere (the Redis bus commits frames Redis stamped) keeps its laneSeq.
-    const lane =
-      frame === this.stagedFrame
-        ? (this.stagedLane as Counter)
-        : this.laneCounter(frame.runId, frame.laneId ?? DEFAULT_LANE);
-    lane.n = frame.laneSeq;
-    this.stagedFrame = this.stagedLane = undefined;
+    let run: RunEntry<P>;
+    if (frame === this.stagedFrame) {
+      run = this.stagedRun as RunEntry<P>;
+      (this.stagedLane as Counter).n = frame.laneSeq;
+    } else {
+      run = this.runEntry(frame.runId);
+      this.laneCounter(run, frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
+    }
+    this.stagedFrame = this.stagedRun = this.stagedLane = undefined;
     this.seq = frame.seq;
     // A run that ended needs no lane counters: a long-lived bus would otherwise keep them for
     // every run it ever saw.
     if (frame.runId !== undefined && RUN_END_KINDS.has(frame.kind)) {
-      this.laneSeqs.delete(frame.runId);
+      run.main = { n: 0 };
+      run.others = undefined;
+      if (run.subscribers === undefined) this.runs.delete(frame.runId);
     }
     Object.freeze(frame);
     this.history.push(frame);
@@ -586,7 +606,7 @@ export class EventBus<P = unknown> {
       this.lastKindCount = kindCount;
     }
     if (this.archive !== undefined) this.appendToArchive(frame);
-    this.dispatch(frame);
+    this.dispatch(frame, run.subscribers);
   }
 
   private appendToArchive(frame: EventFrame<P>): void {
@@ -602,19 +622,25 @@ export class EventBus<P = unknown> {
     }
   }
 
-  /** Delivers a frame to everyone, or queues it when a delivery is running (re-entrance). */
-  private dispatch(frame: EventFrame<P>): void {
+  /**
+   * Delivers a frame to everyone, or queues it when a delivery is running (re-entrance).
+   * `runSubscribers` are the subscribers of the frame's run, when the caller has them at hand.
+   */
+  private dispatch(
+    frame: EventFrame<P>,
+    runSubscribers: Set<SubscriberState<P>> | undefined,
+  ): void {
     if (this.dispatching) {
       this.pendingFrames.push(frame);
       return;
     }
     this.dispatching = true;
     try {
-      this.deliver(frame);
+      this.deliver(frame, runSubscribers);
       while (this.pendingHead < this.pendingFrames.length) {
         const next = this.pendingFrames[this.pendingHead] as EventFrame<P>;
         this.pendingFrames[this.pendingHead++] = undefined;
-        this.deliver(next);
+        this.deliver(next, this.runSubscribersOf(next));
       }
     } finally {
       if (this.pendingHead > 0) {
@@ -626,11 +652,15 @@ export class EventBus<P = unknown> {
     if (this.closed) this.endAll();
   }
 
-  private deliver(frame: EventFrame<P>): void {
+  private runSubscribersOf(frame: EventFrame<P>): Set<SubscriberState<P>> | undefined {
+    if (frame.runId === undefined || this.runSubscribers === 0) return undefined;
+    return this.runs.get(frame.runId)?.subscribers;
+  }
+
+  private deliver(frame: EventFrame<P>, runSubscribers: Set<SubscriberState<P>> | undefined): void {
     // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
-    if (frame.runId !== undefined && this.byRun.size > 0) {
-      const states = this.byRun.get(frame.runId);
-      if (states !== undefined) this.deliverTo(states, frame);
+    if (runSubscribers !== undefined && frame.runId !== undefined) {
+      this.deliverTo(runSubscribers, frame);
     }
     if (frame.agentId !== undefined && this.byAgent.size > 0) {
       const states = this.byAgent.get(frame.agentId);
@@ -677,7 +707,7 @@ export class EventBus<P = unknown> {
         else full.push(state.id);
       }
     };
-    if (frame.runId !== undefined) check(this.byRun.get(frame.runId));
+    check(this.runSubscribersOf(frame));
     if (frame.agentId !== undefined) check(this.byAgent.get(frame.agentId));
     check(this.byLane.get(frame.laneId as string));
     check(this.wildcard);
@@ -814,11 +844,17 @@ export class EventBus<P = unknown> {
     const { runId, agentId, laneId } = state.filter;
     let map: Map<string, Set<SubscriberState<P>>> | undefined;
     let key: string | undefined;
-    if (runId !== undefined) [map, key] = [this.byRun, runId];
-    else if (agentId !== undefined) [map, key] = [this.byAgent, agentId];
+    if (agentId !== undefined) [map, key] = [this.byAgent, agentId];
     else if (laneId !== undefined) [map, key] = [this.byLane, laneId];
     let bucket: Set<SubscriberState<P>>;
-    if (map === undefined || key === undefined) bucket = this.wildcard;
+    if (runId !== undefined) {
+      const run = this.runEntry(runId);
+      run.subscribers ??= new Set();
+      bucket = run.subscribers;
+      state.bucketRun = run;
+      map = key = undefined;
+      this.runSubscribers++;
+    } else if (map === undefined || key === undefined) bucket = this.wildcard;
     else {
       bucket = map.get(key) ?? new Set();
       if (bucket.size === 0) map.set(key, bucket);
@@ -839,10 +875,23 @@ export class EventBus<P = unknown> {
     const bucket = state.bucket;
     if (bucket === undefined) return;
     bucket.delete(state);
-    if (bucket.size === 0 && state.bucketMap !== undefined && state.bucketKey !== undefined) {
+    const run = state.bucketRun;
+    if (run !== undefined) {
+      this.runSubscribers--;
+      if (bucket.size === 0) {
+        run.subscribers = undefined;
+        // Forget a run nobody listens to that has no lane counts (ended, or never published).
+        if (run.main.n === 0 && run.others === undefined) this.runs.delete(run.runId);
+      }
+    } else if (
+      bucket.size === 0 &&
+      state.bucketMap !== undefined &&
+      state.bucketKey !== undefined
+    ) {
       state.bucketMap.delete(state.bucketKey);
     }
     state.bucket = undefined;
+    state.bucketRun = undefined;
     this.states.delete(state);
     if (state.plan?.backpressure === true) {
       this.backpressureSubscribers--;

@@ -67,8 +67,15 @@ describe('EventBus: stamping', () => {
     bus.publish({ kind: 'model.delta', runId: 'r2' });
     expect(bus.publish({ kind: 'run.finished', runId: 'r1' }).laneSeq).toBe(2);
     expect(bus.publish({ kind: 'model.delta', runId: 'r2' }).laneSeq).toBe(2);
-    const laneSeqs = (bus as unknown as { laneSeqs: Map<unknown, unknown> }).laneSeqs;
-    expect([...laneSeqs.keys()]).toEqual(['r2']);
+    const runs = (bus as unknown as { runs: Map<unknown, unknown> }).runs;
+    expect([...runs.keys()]).toEqual(['r2']);
+    // A run somebody listens to keeps its subscribers when it ends, and is forgotten after.
+    const sub = bus.select({ runId: 'r3' }).subscribe();
+    bus.publish({ kind: 'model.delta', runId: 'r3' });
+    expect(bus.publish({ kind: 'run.error', runId: 'r3' }).laneSeq).toBe(2);
+    expect([...runs.keys()]).toEqual(['r2', 'r3']);
+    sub.unsubscribe();
+    expect([...runs.keys()]).toEqual(['r2']);
   });
 
   it('returns a frozen frame that keeps only the known fields', () => {
