@@ -840,31 +840,42 @@ export class EventBus<P = unknown> {
     }
   }
 
+  /** Indexes a subscriber by its run, else its agent, else its lane, else as a wildcard. */
   private register(state: SubscriberState<P>): void {
     const { runId, agentId, laneId } = state.filter;
-    let map: Map<string, Set<SubscriberState<P>>> | undefined;
-    let key: string | undefined;
-    if (agentId !== undefined) [map, key] = [this.byAgent, agentId];
-    else if (laneId !== undefined) [map, key] = [this.byLane, laneId];
     let bucket: Set<SubscriberState<P>>;
     if (runId !== undefined) {
       const run = this.runEntry(runId);
       run.subscribers ??= new Set();
       bucket = run.subscribers;
       state.bucketRun = run;
-      map = key = undefined;
       this.runSubscribers++;
-    } else if (map === undefined || key === undefined) bucket = this.wildcard;
-    else {
-      bucket = map.get(key) ?? new Set();
-      if (bucket.size === 0) map.set(key, bucket);
+    } else if (agentId !== undefined) {
+      bucket = this.bucketIn(this.byAgent, agentId, state);
+    } else if (laneId !== undefined) {
+      bucket = this.bucketIn(this.byLane, laneId, state);
+    } else {
+      bucket = this.wildcard;
     }
     bucket.add(state);
     state.bucket = bucket;
-    state.bucketMap = map;
-    state.bucketKey = key;
     this.states.add(state);
     if (state.plan?.backpressure === true) this.backpressureSubscribers++;
+  }
+
+  private bucketIn(
+    map: Map<string, Set<SubscriberState<P>>>,
+    key: string,
+    state: SubscriberState<P>,
+  ): Set<SubscriberState<P>> {
+    let bucket = map.get(key);
+    if (bucket === undefined) {
+      bucket = new Set();
+      map.set(key, bucket);
+    }
+    state.bucketMap = map;
+    state.bucketKey = key;
+    return bucket;
   }
 
   private detach(state: SubscriberState<P>): void {
