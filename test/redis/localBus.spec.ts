@@ -12,7 +12,7 @@ function frame(seq: number, extra: Partial<EventFrame> = {}): EventFrame {
   return Object.freeze({ seq, laneSeq: seq, ts: seq, kind: 'k', laneId: 'main', ...extra });
 }
 
-function make(startAfter = 0, onListen = () => undefined): LocalBus<unknown> {
+function make(startAfter = 0, onListen: () => void = () => undefined): LocalBus<unknown> {
   return new LocalBus({ history: 10 }, startAfter, onListen);
 }
 
@@ -66,7 +66,9 @@ describe('LocalBus (the in-memory EventBus fed with frames stamped by Redis)', (
 
   it('skips ahead without frames, and calls onListen before each select and replay attaches', () => {
     const calls: number[] = [];
-    const bus = make(0, () => calls.push(bus.lastSeq));
+    const bus = make(0, () => {
+      calls.push(bus.lastSeq);
+    });
     bus.skipTo(9);
     bus.skipTo(3);
     expect(bus.lastSeq).toBe(9);
