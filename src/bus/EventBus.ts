@@ -109,6 +109,11 @@ interface Counter {
   n: number;
 }
 
+/** Frames of one kind, and whether that kind ends a run. */
+interface KindCounter extends Counter {
+  readonly endsRun: boolean;
+}
+
 /**
  * What the bus keeps per run, behind one lookup on the publish path: the lane counters (the
  * default lane without a further lookup) and the subscribers indexed by this run.
@@ -207,9 +212,9 @@ export class EventBus<P = unknown> {
   private stagedFrame: EventFrame<P> | undefined;
   private stagedRun: RunEntry<P> | undefined;
   private stagedLane: Counter | undefined;
-  private readonly byKind = new Map<string, Counter>();
+  private readonly byKind = new Map<string, KindCounter>();
   private lastKind: string | undefined;
-  private lastKindCount: Counter | undefined;
+  private lastKindCount: KindCounter | undefined;
   private rejected = 0;
   private backpressured = 0;
   private archiveErrors = 0;
@@ -584,26 +589,26 @@ export class EventBus<P = unknown> {
     }
     this.stagedFrame = this.stagedRun = this.stagedLane = undefined;
     this.seq = frame.seq;
+    Object.freeze(frame);
+    this.history.push(frame);
+    if (frame.kind !== this.lastKind) {
+      // Runs of one kind (a stream of deltas) skip the lookups.
+      let kindCount = this.byKind.get(frame.kind);
+      if (kindCount === undefined) {
+        kindCount = { n: 0, endsRun: RUN_END_KINDS.has(frame.kind) };
+        this.byKind.set(frame.kind, kindCount);
+      }
+      this.lastKind = frame.kind;
+      this.lastKindCount = kindCount;
+    }
+    const kindCount = this.lastKindCount as KindCounter;
+    kindCount.n++;
     // A run that ended needs no lane counters: a long-lived bus would otherwise keep them for
     // every run it ever saw.
-    if (frame.runId !== undefined && RUN_END_KINDS.has(frame.kind)) {
+    if (kindCount.endsRun && frame.runId !== undefined) {
       run.main = { n: 0 };
       run.others = undefined;
       if (run.subscribers === undefined) this.runs.delete(frame.runId);
-    }
-    Object.freeze(frame);
-    this.history.push(frame);
-    if (frame.kind === this.lastKind) (this.lastKindCount as Counter).n++;
-    else {
-      // Runs of one kind (a stream of deltas) skip the lookup.
-      let kindCount = this.byKind.get(frame.kind);
-      if (kindCount === undefined) {
-        kindCount = { n: 0 };
-        this.byKind.set(frame.kind, kindCount);
-      }
-      kindCount.n++;
-      this.lastKind = frame.kind;
-      this.lastKindCount = kindCount;
     }
     if (this.archive !== undefined) this.appendToArchive(frame);
     this.dispatch(frame, run.subscribers);
@@ -678,11 +683,15 @@ export class EventBus<P = unknown> {
     for (const state of states) {
       if (frame.seq <= state.afterSeq || state.ended) continue;
       let matches: boolean;
-      try {
-        matches = matchesFilter(state.filter, frame);
-      } catch (error) {
-        state.out.error(error);
-        continue;
+      if (state.filter.where === undefined) matches = matchesFilter(state.filter, frame);
+      else {
+        // Only `where` can throw.
+        try {
+          matches = matchesFilter(state.filter, frame);
+        } catch (error) {
+          state.out.error(error);
+          continue;
+        }
       }
       if (!matches) continue;
       if (state.replaying) {
