@@ -132,6 +132,7 @@ interface PendingSend<P> {
   reject: (error: unknown) => void;
 }
 
+/** Two gaps reported on one frame (`a` the older): counts add up, the range spans both. */
 function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): OverflowNotice<F> {
   const combined: OverflowNotice<F> = {
     policy: b.policy,
@@ -150,6 +151,7 @@ function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): Overflow
   return combined;
 }
 
+/** Checks a cursor: a non-negative integer seq, or `undefined`. */
 function checkAfter(after: unknown, owner: string): number | undefined {
   if (after === undefined) return undefined;
   if (typeof after !== 'number' || !Number.isInteger(after) || after < 0) {
