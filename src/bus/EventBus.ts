@@ -206,6 +206,7 @@ export class EventBus<P = unknown> {
   private readonly classify: Classifier<EventFrame<P>>;
   private readonly validate: ((event: AgentEvent<P>) => void) | undefined;
   private readonly scheduler: SchedulerLike;
+  private readonly freeze: boolean;
 
   private seq = 0;
   /** Per run (and for frames without a run): lane counters and run-indexed subscribers. */
@@ -245,7 +246,14 @@ export class EventBus<P = unknown> {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`EventBus: options must be an object, got ${describe(options)}`);
     }
-    const { history = DEFAULT_HISTORY, archive, classify, validate, scheduler } = options;
+    const {
+      history = DEFAULT_HISTORY,
+      archive,
+      classify,
+      validate,
+      scheduler,
+      freeze = true,
+    } = options;
     if (typeof history !== 'number' || !Number.isInteger(history) || history < 0) {
       throw new RangeError(
         `EventBus: history must be a non-negative integer, got ${describe(history)}`,
@@ -279,6 +287,10 @@ export class EventBus<P = unknown> {
         `EventBus: scheduler must be a SchedulerLike, got ${describe(scheduler)}`,
       );
     }
+    if (typeof freeze !== 'boolean') {
+      throw new TypeError(`EventBus: freeze must be a boolean, got ${describe(freeze)}`);
+    }
+    this.freeze = freeze;
     this.history = new FrameRing(history);
     this.archive = archive;
     this.classify = classify ?? classifyAgentEvent;
@@ -591,7 +603,7 @@ export class EventBus<P = unknown> {
     }
     this.stagedFrame = this.stagedRun = this.stagedLane = undefined;
     this.seq = frame.seq;
-    Object.freeze(frame);
+    if (this.freeze) Object.freeze(frame);
     this.history.push(frame);
     if (frame.kind !== this.lastKind) {
       // Runs of one kind (a stream of deltas) skip the lookups.
@@ -961,7 +973,8 @@ export class EventBus<P = unknown> {
       cls = undefined;
     }
     if (cls !== 'terminal' && state.nonTerminalDepth > 0) state.nonTerminalDepth--;
-    if (!Object.isFrozen(frame)) Object.freeze(frame);
+    // A coalesced frame is the merge function's new object.
+    if (this.freeze && !Object.isFrozen(frame)) Object.freeze(frame);
     this.emit(state, frame);
     if (plan.backpressure && this.sendHead < this.sends.length) this.pumpSends();
   }
@@ -971,7 +984,11 @@ export class EventBus<P = unknown> {
     const notice = state.pendingNotice;
     if (notice !== undefined) {
       state.pendingNotice = undefined;
-      frame = Object.freeze({ ...frame, overflow: Object.freeze(notice) });
+      frame = { ...frame, overflow: notice };
+      if (this.freeze) {
+        Object.freeze(notice);
+        Object.freeze(frame);
+      }
     }
     state.delivered++;
     if (frame.seq > state.lastDeliveredSeq) state.lastDeliveredSeq = frame.seq;
@@ -1077,7 +1094,7 @@ export class EventBus<P = unknown> {
           state.out.error(error);
           return;
         }
-        if (matches) this.offer(state, Object.isFrozen(frame) ? frame : Object.freeze(frame));
+        if (matches) this.offer(state, this.freeze ? Object.freeze(frame) : frame);
       },
       (error) => state.out.error(error),
       () => {

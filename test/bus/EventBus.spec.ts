@@ -98,6 +98,24 @@ describe('EventBus: stamping', () => {
     }).toThrow(TypeError);
   });
 
+  it('with freeze: false, frames are left unfrozen (and still never changed by the bus)', () => {
+    const bus = new EventBus({ freeze: false, history: 1 });
+    const frame = bus.publish({ kind: 'k' });
+    expect(Object.isFrozen(frame)).toBe(false);
+    bus.publish({ kind: 'k' });
+    const late = collect(bus, {}, { after: 0 });
+    expect(late.frames[0]?.overflow).toMatchObject({ fromSeq: 1, toSeq: 1 });
+    expect(Object.isFrozen(late.frames[0])).toBe(false);
+    expect(frame).toEqual({
+      kind: 'k',
+      laneId: 'main',
+      seq: 1,
+      laneSeq: 1,
+      ts: expect.any(Number),
+    });
+    expect(() => new EventBus({ freeze: 'no' } as never)).toThrow(TypeError);
+  });
+
   it('puts a notice on a copy, never on the shared frame', async () => {
     const bus = new EventBus({ history: 2 });
     for (let i = 0; i < 5; i++) bus.publish({ kind: 'k' });
