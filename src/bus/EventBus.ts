@@ -23,7 +23,7 @@ import {
   type OverflowPolicy,
   type QueueConfig,
 } from '../queue/types.js';
-import { classifyAgentEvent, DEFAULT_LANE, TERMINAL_KINDS } from './agentEvents.js';
+import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
 import { FrameRing } from './FrameRing.js';
 import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
@@ -42,9 +42,6 @@ import { checkEvent } from './validators.js';
 
 /** The history kept when the `history` option is omitted. */
 export const DEFAULT_HISTORY = 10_000;
-
-/** Kinds that end a run, whatever the classifier says: the run's lane counters are freed. */
-const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_KINDS);
 
 /** The queue of `iterate` when none is given. */
 const DEFAULT_ITERATE_QUEUE = Object.freeze({ capacity: 1024, overflow: 'drop-oldest' as const });
@@ -109,19 +106,9 @@ interface Counter {
   n: number;
 }
 
-/** Frames of one kind, and whether that kind ends a run. */
-interface KindCounter extends Counter {
-  readonly endsRun: boolean;
-}
-
-/**
- * What the bus keeps per run, behind one lookup on the publish path: the lane counters (the
- * default lane without a further lookup) and the subscribers indexed by this run.
- */
+/** The subscribers indexed by one run: kept only while the run has subscribers. */
 interface RunEntry<P> {
   runId: string | undefined;
-  main: Counter;
-  others: Map<string, Counter> | undefined;
   subscribers: Set<SubscriberState<P>> | undefined;
 }
 
@@ -166,7 +153,7 @@ function checkAfter(after: unknown, owner: string): number | undefined {
  * A publish/subscribe bus for agent events, exposed as Observables.
  *
  * Every published event becomes an immutable {@link EventFrame} stamped with a global `seq`
- * (dense from 1: the cursor), a `laneSeq` (dense from 1 per run and lane) and `ts`. Subscribers
+ * (dense from 1: the cursor), a `laneSeq` (dense from 1 per lane: per `laneId`, across runs) and `ts`. Subscribers
  * {@link EventBus.select} frames by run, agent, lane, kinds, visibility and a predicate; each may
  * resume from a cursor (history, then an archive, then live, with no gap and no duplicate) and
  * may have its own bounded queue, so a slow subscriber never slows or drops anything for
@@ -214,10 +201,13 @@ export class EventBus<P = unknown> {
   /** The run and lane counter of the frame made last (saves lookups in commit and deliver). */
   private stagedFrame: EventFrame<P> | undefined;
   private stagedRun: RunEntry<P> | undefined;
+  /** laneSeq counters, per laneId across the bus (as the seeds' buses count them). */
+  private readonly mainLane: Counter = { n: 0 };
+  private readonly otherLanes = new Map<string, Counter>();
   private stagedLane: Counter | undefined;
-  private readonly byKind = new Map<string, KindCounter>();
+  private readonly byKind = new Map<string, Counter>();
   private lastKind: string | undefined;
-  private lastKindCount: KindCounter | undefined;
+  private lastKindCount: Counter | undefined;
   private rejected = 0;
   private backpressured = 0;
   private archiveErrors = 0;
@@ -549,20 +539,19 @@ export class EventBus<P = unknown> {
   private runEntry(runId: string | undefined): RunEntry<P> {
     let entry = this.runs.get(runId);
     if (entry === undefined) {
-      entry = { runId, main: { n: 0 }, others: undefined, subscribers: undefined };
+      entry = { runId, subscribers: undefined };
       this.runs.set(runId, entry);
     }
     return entry;
   }
 
-  /** The last laneSeq of a lane of a run (created at 0). */
-  private laneCounter(lanes: RunEntry<P>, laneId: string): Counter {
-    if (laneId === DEFAULT_LANE) return lanes.main;
-    if (lanes.others === undefined) lanes.others = new Map();
-    let lane = lanes.others.get(laneId);
+  /** The last laneSeq of a lane (created at 0); the default lane without a lookup. */
+  private laneCounter(laneId: string): Counter {
+    if (laneId === DEFAULT_LANE) return this.mainLane;
+    let lane = this.otherLanes.get(laneId);
     if (lane === undefined) {
       lane = { n: 0 };
-      lanes.others.set(laneId, lane);
+      this.otherLanes.set(laneId, lane);
     }
     return lane;
   }
@@ -570,8 +559,8 @@ export class EventBus<P = unknown> {
   /** The frame the event would become if committed now. Changes nothing but the staging. */
   private makeFrame(event: AgentEvent<P>): EventFrame<P> {
     const laneId = event.laneId ?? DEFAULT_LANE;
-    const run = this.runEntry(event.runId);
-    const lane = this.laneCounter(run, laneId);
+    const run = this.runs.get(event.runId);
+    const lane = this.laneCounter(laneId);
     const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
     if (event.runId !== undefined) frame.runId = event.runId;
     if (event.agentId !== undefined) frame.agentId = event.agentId;
@@ -593,13 +582,13 @@ export class EventBus<P = unknown> {
       frame = this.makeFrame(frame);
     }
     // A frame stamped elsewhere (the Redis bus commits frames Redis stamped) keeps its laneSeq.
-    let run: RunEntry<P>;
+    let run: RunEntry<P> | undefined;
     if (frame === this.stagedFrame) {
-      run = this.stagedRun as RunEntry<P>;
+      run = this.stagedRun;
       (this.stagedLane as Counter).n = frame.laneSeq;
     } else {
-      run = this.runEntry(frame.runId);
-      this.laneCounter(run, frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
+      run = this.runs.get(frame.runId);
+      this.laneCounter(frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
     }
     this.stagedFrame = this.stagedRun = this.stagedLane = undefined;
     this.seq = frame.seq;
@@ -609,23 +598,16 @@ export class EventBus<P = unknown> {
       // Runs of one kind (a stream of deltas) skip the lookups.
       let kindCount = this.byKind.get(frame.kind);
       if (kindCount === undefined) {
-        kindCount = { n: 0, endsRun: RUN_END_KINDS.has(frame.kind) };
+        kindCount = { n: 0 };
         this.byKind.set(frame.kind, kindCount);
       }
       this.lastKind = frame.kind;
       this.lastKindCount = kindCount;
     }
-    const kindCount = this.lastKindCount as KindCounter;
+    const kindCount = this.lastKindCount as Counter;
     kindCount.n++;
-    // A run that ended needs no lane counters: a long-lived bus would otherwise keep them for
-    // every run it ever saw.
-    if (kindCount.endsRun && frame.runId !== undefined) {
-      run.main = { n: 0 };
-      run.others = undefined;
-      if (run.subscribers === undefined) this.runs.delete(frame.runId);
-    }
     if (this.archive !== undefined) this.appendToArchive(frame);
-    this.dispatch(frame, run.subscribers);
+    this.dispatch(frame, run?.subscribers);
   }
 
   private appendToArchive(frame: EventFrame<P>): void {
@@ -914,8 +896,8 @@ export class EventBus<P = unknown> {
       this.runSubscribers--;
       if (bucket.size === 0) {
         run.subscribers = undefined;
-        // Forget a run nobody listens to that has no lane counts (ended, or never published).
-        if (run.main.n === 0 && run.others === undefined) this.runs.delete(run.runId);
+        // A run's entry holds only its subscribers: forget it once nobody listens.
+        this.runs.delete(run.runId);
       }
     } else if (
       bucket.size === 0 &&

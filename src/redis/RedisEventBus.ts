@@ -510,8 +510,9 @@ export class RedisEventBus<P = unknown> {
         },
       );
     }
-    // A lane is a run + lane pair; the JSON array keeps "no run" apart from any run id.
-    const laneKey = JSON.stringify([event.runId ?? null, laneId]);
+    // A lane is a run + lane pair; the length prefix keeps "no run" and every run id apart.
+    // laneSeq counts per lane id across the bus, as the in-memory bus does.
+    const laneKey = laneId;
     return { laneId, laneKey, ts, body, tag: `${this.producerId}:${++this.publishNumber}` };
   }
 

@@ -56,8 +56,8 @@ describe('EventBus marbles: stamping and filters', () => {
         c: { kind: 'run.finished', runId: 'r1' },
       };
       const r1a = frame(1, 1, events.a, 1);
-      const r2b = frame(2, 3, events.b, 1);
-      const r1c = frame(3, 5, events.c, 2);
+      const r2b = frame(2, 3, events.b, 2);
+      const r1c = frame(3, 5, events.c, 3);
       const publisher = hot('-a-b-c-|', events);
       expectObservable(bus.select({ runId: 'r1' })).toBe('-a---c-|', { a: r1a, c: r1c });
       expectObservable(bus.select({ visibility: 'internal' })).toBe('-a-b-c-|', {

@@ -38,7 +38,7 @@ function collect<P>(bus: EventBus<P>, ...args: Parameters<EventBus<P>['select']>
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 describe('EventBus: stamping', () => {
-  it('stamps a dense global seq, a dense laneSeq per run and lane, and ts from the scheduler', () => {
+  it('stamps a dense global seq, a dense laneSeq per lane, and ts from the scheduler', () => {
     let now = 100;
     const bus = new EventBus({
       scheduler: { now: () => now++, schedule: () => ({}) as Subscription } as never,
@@ -55,27 +55,24 @@ describe('EventBus: stamping', () => {
       [1, 'main', 1, 100],
       [2, 'x', 1, 101],
       [3, 'main', 2, 102],
-      [4, 'main', 1, 103],
+      [4, 'main', 3, 103],
       [5, 'x', 2, 104],
-      [6, 'main', 1, 105],
+      [6, 'main', 4, 105],
     ]);
   });
 
-  it("frees a run's lane counters when the run ends", () => {
+  it('keeps a lane dense across the end of a run, and forgets a run nobody listens to', () => {
     const bus = new EventBus();
     bus.publish({ kind: 'model.delta', runId: 'r1' });
-    bus.publish({ kind: 'model.delta', runId: 'r2' });
     expect(bus.publish({ kind: 'run.finished', runId: 'r1' }).laneSeq).toBe(2);
-    expect(bus.publish({ kind: 'model.delta', runId: 'r2' }).laneSeq).toBe(2);
+    expect(bus.publish({ kind: 'model.delta', runId: 'r1' }).laneSeq).toBe(3);
     const runs = (bus as unknown as { runs: Map<unknown, unknown> }).runs;
-    expect([...runs.keys()]).toEqual(['r2']);
-    // A run somebody listens to keeps its subscribers when it ends, and is forgotten after.
+    expect([...runs.keys()]).toEqual([]);
     const sub = bus.select({ runId: 'r3' }).subscribe();
-    bus.publish({ kind: 'model.delta', runId: 'r3' });
-    expect(bus.publish({ kind: 'run.error', runId: 'r3' }).laneSeq).toBe(2);
-    expect([...runs.keys()]).toEqual(['r2', 'r3']);
+    expect([...runs.keys()]).toEqual(['r3']);
+    bus.publish({ kind: 'run.error', runId: 'r3' });
     sub.unsubscribe();
-    expect([...runs.keys()]).toEqual(['r2']);
+    expect([...runs.keys()]).toEqual([]);
   });
 
   it('returns a frozen frame that keeps only the known fields', () => {
@@ -479,7 +476,7 @@ describe('EventBus: backpressure', () => {
     expect(bus.publish({ kind: 'k', runId: 'other' }).seq).toBe(3);
     demand.next(2);
     expect(bus.publish({ kind: 'k', runId: 'r' }).seq).toBe(4);
-    expect(bus.publish({ kind: 'k', runId: 'r' }).laneSeq).toBe(4);
+    expect(bus.publish({ kind: 'k', runId: 'r' }).laneSeq).toBe(5);
     expect(() => bus.publish({ kind: 'k', runId: 'r' })).toThrow(BackpressureError);
     demand.next(10);
     expect(seqs(sub.frames)).toEqual([1, 2, 4, 5]);
