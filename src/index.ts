@@ -7,6 +7,7 @@ export {
   agentEventScope,
   classifyAgentEvent,
   DEFAULT_LANE,
+  type MergedProgress,
   mergeAgentProgress,
   PROGRESS_KINDS,
   type ProgressKind,

@@ -33,12 +33,17 @@ export interface ProgressSummary {
  * does any object with a `kind`.
  */
 export interface AgentEventLike {
+  /** What happened, e.g. `'model.delta'`, `'tool.call'`, `'run.finished'`. */
   kind: string;
+  /** The run the event belongs to. */
   runId?: string | undefined;
+  /** The agent that emitted it. */
   agentId?: string | undefined;
   /** Absent means `'main'`. */
   laneId?: string | undefined;
+  /** Who may see it (`'public'`, `'internal'`, `'private'`); merging never widens it. */
   visibility?: string | undefined;
+  /** The event's data; for `model.delta`, `{ text }` or a string. */
   payload?: unknown;
   /** The bus's global cursor, when the value is a frame. */
   seq?: number | undefined;
@@ -124,6 +129,12 @@ export function progressSummaryOf(event: AgentEventLike): ProgressSummary {
   return withSeqs({ count: 1 }, event.seq, event.seq);
 }
 
+/** A merged progress event: the event type, with the summary of the values it stands for. */
+export type MergedProgress<E> = E & {
+  /** How many values this one stands for, and the seqs it covers. */
+  summary: ProgressSummary;
+};
+
 /**
  * Folds two progress events of one key (same run, lane and kind) into one:
  *
@@ -139,10 +150,7 @@ export function progressSummaryOf(event: AgentEventLike): ProgressSummary {
  * value. When both inputs carry an `overflow` notice (bus frames), the notices are combined.
  * Neither input is mutated.
  */
-export function mergeAgentProgress<E extends AgentEventLike>(
-  acc: E,
-  next: E,
-): E & { summary: ProgressSummary } {
+export function mergeAgentProgress<E extends AgentEventLike>(acc: E, next: E): MergedProgress<E> {
   const before = progressSummaryOf(acc);
   const after = progressSummaryOf(next);
   const summary = withSeqs(
