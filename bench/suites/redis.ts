@@ -156,8 +156,13 @@ async function runCase(
       120_000,
     ),
   );
+  let published = 0;
+  void Promise.all(pubs.map((pub) => pub.done)).then(() => {
+    published = now();
+  });
   const end = await Promise.race([sink.finished, timeout]);
   await Promise.all(pubs.map((pub) => pub.done));
+  if (published === 0) published = now();
   await sink.stop();
   const ms = end - start;
   const sorted = sink.latencies.slice(0, total).sort();
@@ -173,6 +178,7 @@ async function runCase(
     extra: {
       'p50 ms': percentile(sorted, 50).toFixed(2),
       'p99 ms': percentile(sorted, 99).toFixed(2),
+      'publishers done ms': (published - start).toFixed(0),
     },
   };
 }

@@ -241,8 +241,6 @@ export class RedisEventBus<P = unknown> {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      // Publishes made in one tick leave in one write (fewer syscalls under load).
-      enableAutoPipelining: true,
     });
     this.redis.on('error', (error: unknown) => {
       this.connectionErrors++;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { FRAME_ENCODING_VERSION } from './codec.js';
-import { PUBLISH_SCRIPT } from './scripts.js';
+import { publishScript } from './scripts.js';
 
 /** The keys of one stream and its companions (see `RedisStreamArchiveConfig.stream`). */
 export interface StreamKeys {
@@ -33,17 +33,17 @@ export interface Stamp {
 export class StreamPublisher {
   private sha: Promise<string> | undefined;
   private readonly keys: string[];
-  private readonly trim: string[];
+  /** The script, with this stream's constants (encoding version, trimming, scan limit) in it. */
+  readonly script: string;
 
   constructor(
     private readonly redis: Redis,
     keys: StreamKeys,
-    trimArguments: string[],
-    private readonly retryScanLimit: number,
+    trimArguments: readonly string[],
+    retryScanLimit: number,
   ) {
     this.keys = [keys.stream, keys.seq, keys.lanes];
-    this.trim =
-      trimArguments.length === 3 ? ['MAXLEN', trimArguments[1]!, trimArguments[2]!] : ['', '', ''];
+    this.script = publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit);
   }
 
   /**
@@ -52,15 +52,7 @@ export class StreamPublisher {
    * client's error when Redis fails.
    */
   async stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
-    const args = [
-      laneKey,
-      tag,
-      body,
-      FRAME_ENCODING_VERSION,
-      ...this.trim,
-      retryAfter === undefined ? '' : String(retryAfter),
-      String(this.retryScanLimit),
-    ];
+    const args = [laneKey, tag, body, retryAfter === undefined ? '' : String(retryAfter)];
     let reply: unknown;
     try {
       this.sha ??= this.load();
@@ -71,14 +63,14 @@ export class StreamPublisher {
         if ((error as Error)?.name !== 'ReplyError') this.sha = undefined;
         throw error;
       }
-      reply = await this.redis.eval(PUBLISH_SCRIPT, 3, ...this.keys, ...args);
+      reply = await this.redis.eval(this.script, 3, ...this.keys, ...args);
     }
     const [seq, laneSeq, repeated] = reply as [number, number, number];
     return { seq, laneSeq, repeated: repeated === 1 };
   }
 
   private load(): Promise<string> {
-    const loading = this.redis.script('LOAD', PUBLISH_SCRIPT) as Promise<string>;
+    const loading = this.redis.script('LOAD', this.script) as Promise<string>;
     loading.catch(() => {
       if (this.sha === loading) this.sha = undefined;
     });

@@ -24,4 +24,4 @@ export {
   type RedisSendOptions,
 } from './RedisEventBus.js';
 export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
-export { PUBLISH_SCRIPT } from './scripts.js';
+export { publishScript } from './scripts.js';

@@ -4,9 +4,10 @@
  *
  * KEYS: 1 the stream, 2 the seq counter, 3 the per-lane laneSeq counters (a hash).
  * ARGV: 1 the lane key, 2 the producer tag (`<producer id>:<publish number>`, unique per publish),
- * 3 the JSON body, 4 the encoding version, 5 'MAXLEN' or '' (trim on append), 6 '~' or '=',
- * 7 the MAXLEN threshold, 8 '' on a first attempt; on a retry, the seq after which the first
- * attempt's entry would be ('0' for the start of the stream), 9 the most entries a retry scans.
+ * 3 the JSON body, 4 '' on a first attempt; on a retry, the seq after which the first attempt's
+ * entry would be ('0' for the start of the stream).
+ * Constants baked into the source by {@link publishScript} (fewer arguments per call): the
+ * encoding version, the XADD trim arguments, the most entries a retry scans.
  * Returns { seq, laneSeq, 1 if a retry found its first attempt already appended else 0 }.
  *
  * The hot path is INCR + HINCRBY + XADD. A retry (after a connection failure left the outcome of
@@ -17,11 +18,18 @@
  * fails halfway: XADD is therefore called with pcall, and a refusal undoes both counter
  * increments before the error is returned, so the counters stay dense.
  */
-export const PUBLISH_SCRIPT = `
-if ARGV[8] ~= '' then
+export function publishScript(
+  version: string,
+  trim: readonly string[],
+  retryScanLimit: number,
+): string {
+  const quoted = (text: string) => `'${text.replace(/[^0-9A-Za-z~=]/g, '')}'`;
+  const trimArguments = trim.map((part) => `${quoted(part)}, `).join('');
+  return `
+if ARGV[4] ~= '' then
   local start = '-'
-  if ARGV[8] ~= '0' then start = '(' .. ARGV[8] .. '-0' end
-  local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[9])
+  if ARGV[4] ~= '0' then start = '(' .. ARGV[4] .. '-0' end
+  local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ${Math.max(1, Math.floor(retryScanLimit))})
   for _, entry in ipairs(entries) do
     local fields = entry[2]
     local tag, laneSeq
@@ -36,13 +44,8 @@ if ARGV[8] ~= '' then
 end
 local seq = redis.call('INCR', KEYS[2])
 local laneSeq = redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
-local added
-if ARGV[5] == 'MAXLEN' then
-  added = redis.pcall('XADD', KEYS[1], 'MAXLEN', ARGV[6], ARGV[7], seq .. '-0',
-    'v', ARGV[4], 'l', laneSeq, 'e', ARGV[3], 'p', ARGV[2])
-else
-  added = redis.pcall('XADD', KEYS[1], seq .. '-0', 'v', ARGV[4], 'l', laneSeq, 'e', ARGV[3], 'p', ARGV[2])
-end
+local added = redis.pcall('XADD', KEYS[1], ${trimArguments}seq .. '-0',
+  'v', ${quoted(version)}, 'l', laneSeq, 'e', ARGV[3], 'p', ARGV[2])
 if type(added) == 'table' and added.err then
   redis.call('DECR', KEYS[2])
   redis.call('HINCRBY', KEYS[3], ARGV[1], -1)
@@ -51,3 +54,4 @@ if type(added) == 'table' and added.err then
 end
 return { seq, laneSeq, 0 }
 `;
+}
