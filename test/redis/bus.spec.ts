@@ -1,3 +1,4 @@
+import { createServer, type Server, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { firstValueFrom, lastValueFrom, type Observable, Subject, take, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,50 @@ function collect<T>(source: Observable<T>): {
     },
   });
   return { values, done: () => completed, error: () => failure };
+}
+
+/**
+ * A TCP proxy in front of redis-server that can lose one reply: `loseNextReply()` makes it drop
+ * the next bytes the server sends to any client and cut that client's connection (the command
+ * ran, its answer never arrived).
+ */
+function replyLosingProxy(
+  target: number,
+): Promise<{ port: number; server: Server; loseNextReply(): Promise<void> }> {
+  let armed: (() => void) | undefined;
+  const server = createServer((client) => {
+    const upstream = new Socket();
+    upstream.connect(target, '127.0.0.1');
+    client.on('data', (data) => upstream.write(data));
+    upstream.on('data', (data) => {
+      if (armed !== undefined) {
+        const done = armed;
+        armed = undefined;
+        client.destroy();
+        upstream.destroy();
+        done();
+        return;
+      }
+      client.write(data);
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as { port: number };
+      resolve({
+        port: address.port,
+        server,
+        loseNextReply: () =>
+          new Promise<void>((lost) => {
+            armed = lost;
+          }),
+      });
+    });
+  });
 }
 
 describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', () => {
@@ -222,6 +267,43 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     expect(seen.values.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(seen.values.map((f) => f.payload)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(b.metrics().redis.connectionErrors).toBeGreaterThan(0);
+  });
+
+  it('send retries after a lost reply without appending twice; publish says the outcome is unknown', async () => {
+    const stream = `bus-${++n}`;
+    const proxy = await replyLosingProxy(server.port);
+    try {
+      const redis = new Redis(proxy.port, '127.0.0.1', { retryStrategy: () => 20 });
+      redis.on('error', () => undefined);
+      clients.push(redis);
+      const a = await createRedisBus({ redis, stream, retryDelayMs: 20 });
+      buses.push(a);
+      expect((await a.send({ kind: 'k', payload: 1 })).seq).toBe(1);
+      const lost = proxy.loseNextReply();
+      const sent = a.send({ kind: 'k', payload: 2 }, { timeoutMs: 5000 });
+      await lost;
+      const frame = await sent;
+      expect(frame).toMatchObject({ seq: 2, payload: 2 });
+      expect(a.metrics().redis.retries).toBeGreaterThan(0);
+      const direct = client();
+      expect(await direct.xlen(stream)).toBe(2);
+      await until(
+        () =>
+          a.publish !== undefined && (a as unknown as { redis: Redis }).redis.status === 'ready',
+        'reconnect',
+      );
+      const lostAgain = proxy.loseNextReply();
+      const published = a.publish({ kind: 'k', payload: 3 });
+      await lostAgain;
+      await expect(published).rejects.toMatchObject({
+        name: 'RedisUnavailableError',
+        outcomeUnknown: true,
+        message: expect.stringMatching(/may or may not be published/),
+      });
+      expect(await direct.xlen(stream)).toBe(3);
+    } finally {
+      proxy.server.close();
+    }
   });
 
   it('reports and skips an entry that does not decode, telling subscribers on the next frame', async () => {
