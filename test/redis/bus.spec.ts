@@ -287,11 +287,7 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
       expect(a.metrics().redis.retries).toBeGreaterThan(0);
       const direct = client();
       expect(await direct.xlen(stream)).toBe(2);
-      await until(
-        () =>
-          a.publish !== undefined && (a as unknown as { redis: Redis }).redis.status === 'ready',
-        'reconnect',
-      );
+      await until(() => (a as unknown as { redis: Redis }).redis.status === 'ready', 'reconnect');
       const lostAgain = proxy.loseNextReply();
       const published = a.publish({ kind: 'k', payload: 3 });
       await lostAgain;
