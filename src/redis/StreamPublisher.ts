@@ -25,14 +25,40 @@ export interface Stamp {
   repeated: boolean;
 }
 
+/** An error Redis answered for one event (the script's refusal), not a connection failure. */
+function scriptError(message: string): Error {
+  const error = new Error(message);
+  // As ioredis names server error replies: callers tell "Redis said no" from "no answer".
+  error.name = 'ReplyError';
+  return error;
+}
+
+interface PendingStamp {
+  args: [string, string, string, string];
+  resolve: (stamp: Stamp) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Script calls under way at once; further events wait and leave together in the next call. */
+const MAX_CALLS_IN_FLIGHT = 2;
+/** Events per script call at most. */
+const MAX_BATCH = 256;
+
 /**
- * Runs the publish script: assigns seq and laneSeq inside Redis and appends the entry, in one
+ * Runs the publish script: assigns seq and laneSeq inside Redis and appends each entry in one
  * atomic step. Each entry carries its producer tag (producer id + publish number), so a retry
  * finds its first attempt instead of appending twice.
+ *
+ * Group commit: while two script calls are under way, new events wait and then leave together
+ * in one call (the script's fixed cost in Redis is paid per call, not per event); an event
+ * that finds fewer calls under way leaves at once. Calls go out in order on one connection, so
+ * seqs follow the order of `stamp` calls.
  */
 export class StreamPublisher {
   private sha: Promise<string> | undefined;
   private readonly keys: string[];
+  private readonly waiting: PendingStamp[] = [];
+  private callsInFlight = 0;
   /** The script, with this stream's constants (encoding version, trimming, scan limit) in it. */
   readonly script: string;
 
@@ -49,24 +75,74 @@ export class StreamPublisher {
   /**
    * Stamps and appends one entry. `retryAfter`: on a retry, a seq known to be below the first
    * attempt's (the first attempt's entry, if any, is looked for after it). Rejects with the
-   * client's error when Redis fails.
+   * client's error when Redis fails (every event of that call rejects alike: the call is atomic,
+   * so all of them were appended or none).
    */
-  async stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
-    const args = [laneKey, tag, body, retryAfter === undefined ? '' : String(retryAfter)];
-    let reply: unknown;
+  stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
+    return new Promise<Stamp>((resolve, reject) => {
+      this.waiting.push({
+        args: [laneKey, tag, body, retryAfter === undefined ? '' : String(retryAfter)],
+        resolve,
+        reject,
+      });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.waiting.length > 0 && this.callsInFlight < MAX_CALLS_IN_FLIGHT) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      this.callsInFlight++;
+      void this.call(batch).finally(() => {
+        this.callsInFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async call(batch: PendingStamp[]): Promise<void> {
+    const args: string[] = [];
+    for (const pending of batch) args.push(...pending.args);
+    let reply: unknown[];
+    try {
+      reply = (await this.evaluate(args)) as unknown[];
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i]!;
+      const status = reply[3 * i + 2];
+      if (status === undefined) {
+        pending.reject(
+          scriptError(
+            'rxjs-backpressure: not attempted: an earlier event of the same call was refused',
+          ),
+        );
+      } else if (typeof status === 'string') {
+        pending.reject(scriptError(status));
+      } else {
+        pending.resolve({
+          seq: reply[3 * i] as number,
+          laneSeq: reply[3 * i + 1] as number,
+          repeated: status === 1,
+        });
+      }
+    }
+  }
+
+  private async evaluate(args: string[]): Promise<unknown> {
     try {
       this.sha ??= this.load();
-      reply = await this.redis.evalsha(await this.sha, 3, ...this.keys, ...args);
+      return await this.redis.evalsha(await this.sha, 3, ...this.keys, ...args);
     } catch (error) {
       // A restarted Redis has an empty script cache: EVAL sends the source and caches it again.
       if (!/NOSCRIPT/.test(String((error as Error)?.message))) {
         if ((error as Error)?.name !== 'ReplyError') this.sha = undefined;
         throw error;
       }
-      reply = await this.redis.eval(this.script, 3, ...this.keys, ...args);
+      return this.redis.eval(this.script, 3, ...this.keys, ...args);
     }
-    const [seq, laneSeq, repeated] = reply as [number, number, number];
-    return { seq, laneSeq, repeated: repeated === 1 };
   }
 
   private load(): Promise<string> {

@@ -271,6 +271,59 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     ).toMatchObject({ seq: 4 });
   });
 
+  it('groups concurrent stamps into few script calls, in call order', async () => {
+    const publisher = new StreamPublisher(redis, streamKeys(stream), [], 10);
+    const before = Number(
+      (await redis.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0,
+    );
+    const stamps = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        publisher.stamp('main', `p:${i}`, encodeEventBody({ kind: 'k', payload: i }, 'main', 1)),
+      ),
+    );
+    expect(stamps.map((s) => s.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const after = Number(
+      (await redis.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0,
+    );
+    expect(after - before).toBeLessThanOrEqual(3);
+  });
+
+  it('rejects the refused event of a call and the ones after it, keeping those before', async () => {
+    const keys = streamKeys(stream);
+    const archive = new RedisStreamArchive({ redis, stream });
+    await archive.append(frame(3));
+    await redis.set(keys.seq, '3');
+    const publisher = new StreamPublisher(redis, keys, [], 10);
+    const body = encodeEventBody({ kind: 'k' }, 'main', 1);
+    // Two calls go out at once (4 and 5); the next three wait and leave together in one call.
+    const first = [publisher.stamp('main', 'p:1', body), publisher.stamp('main', 'p:2', body)];
+    const batch = [
+      publisher.stamp('main', 'p:3', body),
+      publisher.stamp('main', 'p:4', body),
+      publisher.stamp('main', 'p:5', body),
+    ];
+    expect((await Promise.all(first)).map((s) => s.seq)).toEqual([4, 5]);
+    const outcomes = await Promise.allSettled(batch);
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { seq: 6 } });
+    expect(outcomes.slice(1).every((o) => o.status === 'fulfilled')).toBe(true);
+    // The counter pulled back below the stream: every XADD is refused. p:6 and p:7 go out alone,
+    // p:8 and p:9 together: p:8 is refused and p:9 is not attempted.
+    await redis.set(keys.seq, '1');
+    const refused = await Promise.allSettled([
+      publisher.stamp('main', 'p:6', body),
+      publisher.stamp('main', 'p:7', body),
+      publisher.stamp('main', 'p:8', body),
+      publisher.stamp('main', 'p:9', body),
+    ]);
+    expect(refused.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect((refused[2] as PromiseRejectedResult).reason).toMatchObject({ name: 'ReplyError' });
+    expect(String((refused[3] as PromiseRejectedResult).reason.message)).toMatch(
+      /XADD refused|not attempted/,
+    );
+    expect(await redis.get(keys.seq)).toBe('1');
+    expect(await redis.xlen(stream)).toBe(6);
+  });
+
   it('reloads the script after the server restarts with an empty script cache', async () => {
     const publisher = new StreamPublisher(redis, streamKeys(stream), [], 10);
     await publisher.stamp('main', 'p:1', encodeEventBody({ kind: 'k' }, 'main', 1));
