@@ -173,6 +173,8 @@ export class RedisEventBus<P = unknown> {
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
   private readonly onConnectionError: ((error: unknown) => void) | undefined;
   private publishNumber = 0;
+  private waitingSends = 0;
+  private nextRetry: Promise<void> | undefined;
   private readonly producerId: string;
   private readonly startSeq: number;
   /** The highest seq Redis gave a publish of this process. */
@@ -380,9 +382,11 @@ export class RedisEventBus<P = unknown> {
     // Set at the first attempt that may have reached Redis: a seq below that attempt's entry.
     let retryAfter: number | undefined;
     let lastError: unknown;
+    // Behind sends already waiting for Redis: sends go out in the order they were made.
+    let waitFirst = this.waitingSends > 0;
     for (;;) {
       if (this.closed) throw new BusClosedError();
-      if (this.redis.status === 'ready') {
+      if (!waitFirst && this.redis.status === 'ready') {
         // Entries up to this seq existed before this attempt was sent (replies and the tail
         // only report entries that exist), so this attempt's entry, if any, comes later.
         const floor = Math.max(this.maxStamped, this.local.lastSeq, this.startSeq);
@@ -416,9 +420,27 @@ export class RedisEventBus<P = unknown> {
           { cause: lastError, outcomeUnknown: retryAfter !== undefined },
         );
       }
-      this.retries++;
-      await sleep(Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now())));
+      if (!waitFirst) this.retries++;
+      waitFirst = false;
+      // One shared tick for every waiting send: they resume, and call Redis, in the order they
+      // started waiting.
+      this.waitingSends++;
+      try {
+        await this.retryTick();
+      } finally {
+        this.waitingSends--;
+      }
     }
+  }
+
+  private retryTick(): Promise<void> {
+    this.nextRetry ??= new Promise<void>((resolve) => {
+      setTimeout(() => {
+        this.nextRetry = undefined;
+        resolve();
+      }, this.retryDelayMs);
+    });
+    return this.nextRetry;
   }
 
   /** As `EventBus.select`: replays from this process's history, then Redis, then live. */
