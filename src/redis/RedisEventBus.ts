@@ -530,7 +530,6 @@ export class RedisEventBus<P = unknown> {
         },
       );
     }
-    // A lane is a run + lane pair; the length prefix keeps "no run" and every run id apart.
     // laneSeq counts per lane id across the bus, as the in-memory bus does.
     const laneKey = laneId;
     return { laneId, laneKey, ts, body, tag: `${this.producerId}:${++this.publishNumber}` };
