@@ -151,6 +151,26 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     });
   });
 
+  it('counts laneSeq per lane id across the stream, as the in-memory bus does', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const b = await bus(stream);
+    const frames = [
+      await a.publish({ kind: 'k', runId: 'r1', laneId: 'x' }),
+      await b.publish({ kind: 'k', runId: 'r2', laneId: 'x' }),
+      await a.publish({ kind: 'k', runId: 'r1' }),
+      await b.publish({ kind: 'k', laneId: 'x' }),
+      await a.publish({ kind: 'k', runId: 'r2' }),
+    ];
+    expect(frames.map((f) => [f.seq, f.laneId, f.laneSeq])).toEqual([
+      [1, 'x', 1],
+      [2, 'x', 2],
+      [3, 'main', 1],
+      [4, 'x', 3],
+      [5, 'main', 2],
+    ]);
+  });
+
   it('starts at the end of an existing stream and replays older frames from Redis on request', async () => {
     const stream = `bus-${++n}`;
     const a = await bus(stream);
