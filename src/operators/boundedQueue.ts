@@ -68,6 +68,9 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
  * consumer that pushes back into the source while receiving a value neither reorders nor
  * duplicates values.
  *
+ * Every case of marbles/boundedQueue.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/boundedQueue.md in the repository.
+ *
  * @example
  * ```ts
  * const ready$ = new Subject<number>();

@@ -46,6 +46,9 @@ export interface DrainWithConfig<T> extends QueueConfig<T> {
  * result: ----a---c---d|      onOverflow as c starts: { dropped: 1, first: b, last: b }
  * ```
  *
+ * Every case of marbles/drainWith.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/drainWith.md in the repository.
+ *
  * @example
  * ```ts
  * rows$

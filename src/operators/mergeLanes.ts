@@ -228,6 +228,9 @@ function validateOptions<T>(options: MergeLanesConfig<T>): void {
  * @param lanes - lane id (non-empty) to an `ObservableInput`; subscribed in the object's key order.
  * @param options - see {@link MergeLanesConfig}.
  *
+ * Every case of marbles/mergeLanes.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/mergeLanes.md in the repository.
+ *
  * @example
  * ```ts
  * mergeLanes(

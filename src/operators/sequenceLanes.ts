@@ -19,6 +19,9 @@ import { describe } from '../queue/types.js';
  *
  * @param laneOf - the lane id of a value: a non-empty string.
  *
+ * Every case of marbles/sequenceLanes.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/sequenceLanes.md in the repository.
+ *
  * @example
  * ```ts
  * socket$.pipe(sequenceLanes((event) => event.agentId)).subscribe(({ lane, laneSeq, value }) =>

@@ -112,6 +112,9 @@ const ONE_KEY: unique symbol = Symbol('summarizeProgress.oneKey');
  * A value pushed back into the source from inside a downstream `next` (re-entrance) is handled
  * after the current emission is complete, so it never overtakes the values around it.
  *
+ * Every case of marbles/summarizeProgress.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/summarizeProgress.md in the repository.
+ *
  * @example
  * ```ts
  * events$.pipe(

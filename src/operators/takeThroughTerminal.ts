@@ -18,6 +18,9 @@ import { type Classifier, describe } from '../queue/types.js';
  * throws, or answers anything but `'terminal'`, `'progress'` or `'normal'`, errors the stream
  * (and unsubscribes from the source).
  *
+ * Every case of marbles/takeThroughTerminal.ts, drawn (drops crossed out, notices marked):
+ * docs/marbles/takeThroughTerminal.md in the repository.
+ *
  * @example
  * ```ts
  * // One run's events, ending with its run.finished / run.error / run.cancelled.
