@@ -1,8 +1,15 @@
 import {
+  type ClassCode,
+  classCodeOf,
+  NORMAL,
+  POOL_LIMIT,
+  PROGRESS,
+  TERMINAL,
+} from './classCodes.js';
+import {
   type Classifier,
   type CoalescePolicy,
   describe,
-  type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   type OverflowPolicyName,
@@ -58,14 +65,6 @@ export interface QueueStats {
   /** Terminal values admitted while the queue was already at (or above) capacity. */
   terminalOvercommits: number;
 }
-
-const TERMINAL = 0;
-const PROGRESS = 1;
-const NORMAL = 2;
-type ClassCode = typeof TERMINAL | typeof PROGRESS | typeof NORMAL;
-
-/** Nodes of freed values are kept for reuse up to this many, so a burst does not pin memory. */
-const POOL_LIMIT = 1024;
 
 /**
  * One queued value, threaded on up to three lists at once: the FIFO of all values, the FIFO of
@@ -151,22 +150,6 @@ export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): Ove
   throw new TypeError(
     `${owner}: overflow must be 'drop-oldest', 'drop-incoming', 'drop-progress', 'error' or coalesce(merge, key?), got ${describe(overflow)}`,
   );
-}
-
-/** Maps a classifier's answer to its code, rejecting anything but the three classes. */
-function classCodeOf(cls: EventClass): ClassCode {
-  switch (cls) {
-    case 'terminal':
-      return TERMINAL;
-    case 'progress':
-      return PROGRESS;
-    case 'normal':
-      return NORMAL;
-    default:
-      throw new TypeError(
-        `classify must return 'terminal', 'progress' or 'normal', got ${describe(cls)}`,
-      );
-  }
 }
 
 /**

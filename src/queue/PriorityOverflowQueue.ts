@@ -1,9 +1,16 @@
+import {
+  type ClassCode,
+  classCodeOf,
+  NORMAL,
+  POOL_LIMIT,
+  PROGRESS,
+  TERMINAL,
+} from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome, QueueStats } from './OverflowQueue.js';
 import { policyNameOf, validateQueueConfig } from './OverflowQueue.js';
 import {
   type Classifier,
   describe,
-  type EventClass,
   type OverflowNotice,
   type OverflowPolicyName,
   QueueOverflowError,
@@ -21,13 +28,6 @@ export interface PriorityOverflowQueueOptions<T> extends OverflowQueueOptions<T>
    */
   priority?: ((value: T) => number) | undefined;
 }
-
-const TERMINAL = 0;
-const PROGRESS = 1;
-const NORMAL = 2;
-type ClassCode = typeof TERMINAL | typeof PROGRESS | typeof NORMAL;
-
-const POOL_LIMIT = 1024;
 
 /**
  * One queued value, threaded on the lists of its priority level: all values, non-terminal values
@@ -63,21 +63,6 @@ interface Level<T> {
   progressSize: number;
   /** The newest node of each key at this level; only for `coalesce` with a key function. */
   newestOfKey: Map<unknown, Node<T>> | undefined;
-}
-
-function classCodeOf(cls: EventClass): ClassCode {
-  switch (cls) {
-    case 'terminal':
-      return TERMINAL;
-    case 'progress':
-      return PROGRESS;
-    case 'normal':
-      return NORMAL;
-    default:
-      throw new TypeError(
-        `classify must return 'terminal', 'progress' or 'normal', got ${describe(cls)}`,
-      );
-  }
 }
 
 /** The highest set bit of a non-zero 32-bit mask. */
