@@ -19,6 +19,7 @@ export {
 export { DEFAULT_HISTORY, EventBus } from './bus/EventBus.js';
 export { BackpressureError, BusClosedError, InvalidEventError } from './bus/errors.js';
 export { filterPredicate } from './bus/filter.js';
+export { createFrame } from './bus/frame.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
 export type {
   AgentEvent,

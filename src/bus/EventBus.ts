@@ -27,6 +27,7 @@ import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
 import { FrameRing } from './FrameRing.js';
 import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
+import { createFrame } from './frame.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -179,10 +180,6 @@ function checkAfter(after: unknown, owner: string): number | undefined {
  * ```
  */
 export class EventBus<P = unknown> {
-  // Note: src/redis/localBus.ts drives some private members (seq, closed, history, states, live,
-  // backpressureSubscribers, check, commit, fullSubscribers, recordHistoryGap): keep their names
-  // and meaning, or change both together.
-
   /** Every live frame, hot: all visibilities, no queue, no replay. Completes on `close()`. */
   readonly events$: Observable<EventFrame<P>>;
 
@@ -198,9 +195,8 @@ export class EventBus<P = unknown> {
   private seq = 0;
   /** Per run (and for frames without a run): lane counters and run-indexed subscribers. */
   private readonly runs = new Map<string | undefined, RunEntry<P>>();
-  /** The run and lane counter of the frame made last (saves lookups in commit and deliver). */
+  /** The frame made last and its lane counter (saves a lookup in commit). */
   private stagedFrame: EventFrame<P> | undefined;
-  private stagedRun: RunEntry<P> | undefined;
   /** laneSeq counters, per laneId across the bus (as the seeds' buses count them). */
   private readonly mainLane: Counter = { n: 0 };
   private readonly otherLanes = new Map<string, Counter>();
@@ -242,7 +238,7 @@ export class EventBus<P = unknown> {
       classify,
       validate,
       scheduler,
-      freeze = true,
+      freeze = false,
     } = options;
     if (typeof history !== 'number' || !Number.isInteger(history) || history < 0) {
       throw new RangeError(
@@ -512,6 +508,67 @@ export class EventBus<P = unknown> {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // for subclasses whose frames are stamped elsewhere (the Redis bus: Redis stamps them)
+
+  /**
+   * Commits a frame stamped elsewhere, exactly as `publish` would have committed it (history,
+   * subscribers and their queues, `events$`, metrics) minus the stamping, the checks and the
+   * archive append. A frame at or below {@link EventBus.lastSeq} is a repeat and is ignored. A
+   * seq jump means frames this bus will never hold: each live subscriber gets a `'drop-oldest'`
+   * notice for the missing range on its next frame, and the history restarts at this frame, so
+   * it never holds a gap. Ignored after `close()`.
+   *
+   * @throws TypeError for a frame whose seq is not a positive integer.
+   */
+  protected ingest(frame: EventFrame<P>): void {
+    if (
+      frame === null ||
+      typeof frame !== 'object' ||
+      !Number.isInteger(frame.seq) ||
+      frame.seq < 1
+    ) {
+      throw new TypeError(
+        `EventBus.ingest: a frame needs a positive integer seq, got ${describe(frame)}`,
+      );
+    }
+    if (this.closed || frame.seq <= this.seq) return;
+    if (frame.seq > this.seq + 1) {
+      const fromSeq = this.seq + 1;
+      const toSeq = frame.seq - 1;
+      for (const state of this.states) {
+        if (!state.ended && !state.replaying) this.recordHistoryGap(state, fromSeq, toSeq);
+      }
+      this.restartAt(toSeq);
+    }
+    this.commit(frame);
+  }
+
+  /**
+   * Makes `seq` the last seq without a frame (the next one is `seq + 1`) and empties the history:
+   * for a bus that skips frames nobody here listens to. Older cursors then replay from the
+   * archive.
+   */
+  protected restartAt(seq: number): void {
+    this.seq = seq;
+    this.history.restart(seq);
+  }
+
+  /** Runs the checks `publish` makes (and `validate`), counting a refusal in `rejected`. */
+  protected validateEvent(event: AgentEvent<P>): void {
+    this.check(event);
+  }
+
+  /** Whether a matching `'backpressure'` subscriber has no room for this frame now. */
+  protected isHeldBack(frame: EventFrame<P>): boolean {
+    return this.backpressureSubscribers > 0 && this.fullSubscribers(frame) !== undefined;
+  }
+
+  /** Whether anyone listens: a `select`, `iterate` or `replay` subscriber, or `events$`. */
+  protected get hasListeners(): boolean {
+    return this.states.size > 0 || this.live.observed;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // publishing
 
   private check(event: AgentEvent<P>): void {
@@ -559,19 +616,9 @@ export class EventBus<P = unknown> {
   /** The frame the event would become if committed now. Changes nothing but the staging. */
   private makeFrame(event: AgentEvent<P>): EventFrame<P> {
     const laneId = event.laneId ?? DEFAULT_LANE;
-    const run = this.runs.get(event.runId);
     const lane = this.laneCounter(laneId);
-    const frame = { kind: event.kind } as Mutable<EventFrame<P>>;
-    if (event.runId !== undefined) frame.runId = event.runId;
-    if (event.agentId !== undefined) frame.agentId = event.agentId;
-    frame.laneId = laneId;
-    if (event.visibility !== undefined) frame.visibility = event.visibility;
-    if (event.payload !== undefined) frame.payload = event.payload;
-    frame.seq = this.seq + 1;
-    frame.laneSeq = lane.n + 1;
-    frame.ts = this.scheduler.now();
+    const frame = createFrame(event, laneId, this.seq + 1, lane.n + 1, this.scheduler.now());
     this.stagedFrame = frame;
-    this.stagedRun = run;
     this.stagedLane = lane;
     return frame;
   }
@@ -581,16 +628,10 @@ export class EventBus<P = unknown> {
       // A user callback (classify, where) published between makeFrame and commit: restamp.
       frame = this.makeFrame(frame);
     }
-    // A frame stamped elsewhere (the Redis bus commits frames Redis stamped) keeps its laneSeq.
-    let run: RunEntry<P> | undefined;
-    if (frame === this.stagedFrame) {
-      run = this.stagedRun;
-      (this.stagedLane as Counter).n = frame.laneSeq;
-    } else {
-      run = this.runs.get(frame.runId);
-      this.laneCounter(frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
-    }
-    this.stagedFrame = this.stagedRun = this.stagedLane = undefined;
+    // A frame stamped elsewhere (see `ingest`) keeps its laneSeq.
+    if (frame === this.stagedFrame) (this.stagedLane as Counter).n = frame.laneSeq;
+    else this.laneCounter(frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
+    this.stagedFrame = this.stagedLane = undefined;
     this.seq = frame.seq;
     if (this.freeze) Object.freeze(frame);
     this.history.push(frame);
@@ -604,10 +645,9 @@ export class EventBus<P = unknown> {
       this.lastKind = frame.kind;
       this.lastKindCount = kindCount;
     }
-    const kindCount = this.lastKindCount as Counter;
-    kindCount.n++;
+    (this.lastKindCount as Counter).n++;
     if (this.archive !== undefined) this.appendToArchive(frame);
-    this.dispatch(frame, run?.subscribers);
+    this.dispatch(frame);
   }
 
   private appendToArchive(frame: EventFrame<P>): void {
@@ -623,25 +663,19 @@ export class EventBus<P = unknown> {
     }
   }
 
-  /**
-   * Delivers a frame to everyone, or queues it when a delivery is running (re-entrance).
-   * `runSubscribers` are the subscribers of the frame's run, when the caller has them at hand.
-   */
-  private dispatch(
-    frame: EventFrame<P>,
-    runSubscribers: Set<SubscriberState<P>> | undefined,
-  ): void {
+  /** Delivers a frame to everyone, or queues it when a delivery is running (re-entrance). */
+  private dispatch(frame: EventFrame<P>): void {
     if (this.dispatching) {
       this.pendingFrames.push(frame);
       return;
     }
     this.dispatching = true;
     try {
-      this.deliver(frame, runSubscribers);
+      this.deliver(frame);
       while (this.pendingHead < this.pendingFrames.length) {
         const next = this.pendingFrames[this.pendingHead] as EventFrame<P>;
         this.pendingFrames[this.pendingHead++] = undefined;
-        this.deliver(next, this.runSubscribersOf(next));
+        this.deliver(next);
       }
     } finally {
       if (this.pendingHead > 0) {
@@ -658,10 +692,11 @@ export class EventBus<P = unknown> {
     return this.runs.get(frame.runId)?.subscribers;
   }
 
-  private deliver(frame: EventFrame<P>, runSubscribers: Set<SubscriberState<P>> | undefined): void {
+  private deliver(frame: EventFrame<P>): void {
     // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
-    if (runSubscribers !== undefined && frame.runId !== undefined) {
-      this.deliverTo(runSubscribers, frame);
+    if (this.runSubscribers > 0) {
+      const states = this.runSubscribersOf(frame);
+      if (states !== undefined) this.deliverTo(states, frame);
     }
     if (frame.agentId !== undefined && this.byAgent.size > 0) {
       const states = this.byAgent.get(frame.agentId);

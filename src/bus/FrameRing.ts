@@ -8,6 +8,8 @@ export class FrameRing<F extends { readonly seq: number }> {
   private readonly slots: Array<F | undefined>;
   private count = 0;
   private newest = 0;
+  /** `newest % capacity`, kept up to date by counting so that a push needs no division. */
+  private newestSlot = 0;
 
   constructor(readonly capacity: number) {
     this.slots = new Array<F | undefined>(capacity).fill(undefined);
@@ -28,12 +30,24 @@ export class FrameRing<F extends { readonly seq: number }> {
     return this.newest;
   }
 
-  /** Appends a frame; its seq must be the previous one's plus 1. */
+  /** Appends a frame; its seq must be the previous one's plus 1 (see `restart` otherwise). */
   push(frame: F): void {
     this.newest = frame.seq;
     if (this.capacity === 0) return;
-    this.slots[frame.seq % this.capacity] = frame;
+    if (++this.newestSlot === this.capacity) this.newestSlot = 0;
+    this.slots[this.newestSlot] = frame;
     if (this.count < this.capacity) this.count++;
+  }
+
+  /**
+   * Forgets every frame and makes `seq` the last one, so that the next push is `seq + 1`: for a
+   * bus whose seq jumps (frames it will never hold).
+   */
+  restart(seq: number): void {
+    this.slots.fill(undefined);
+    this.count = 0;
+    this.newest = seq;
+    this.newestSlot = this.capacity === 0 ? 0 : seq % this.capacity;
   }
 
   /** The frame of `seq`, or `undefined` when it is not held (never held or overwritten). */

@@ -27,26 +27,34 @@ export interface AgentEvent<P = unknown> {
   laneId?: string;
   /** Who may see the event. Default: `'public'`. */
   visibility?: Visibility;
-  /** The event's data. The bus freezes the frame, not the payload: do not mutate it. */
+  /** The event's data. The bus never copies or freezes it: do not mutate it once published. */
   payload?: P;
 }
 
 /**
- * A published event, stamped by the bus. Frozen: the bus never changes a frame once published;
- * what differs per subscriber (the `overflow` notice) is put on a frozen copy.
+ * A published event, stamped by the bus. Immutable: the bus never changes a frame once published
+ * (and freezes it with the `freeze` option); what differs per subscriber (the `overflow` notice)
+ * is put on a copy.
  */
 export interface EventFrame<P = unknown> extends AgentEvent<P> {
+  readonly kind: string;
+  readonly runId?: string;
+  readonly agentId?: string;
+  /** The lane: the event's `laneId`, or `'main'`. */
+  readonly laneId?: string;
+  readonly visibility?: Visibility;
+  readonly payload?: P;
   /** Global, dense from 1 across the bus: the cursor to resume from. */
-  seq: number;
-  /** Dense from 1 per lane (a lane is a `runId` + `laneId` pair). */
-  laneSeq: number;
+  readonly seq: number;
+  /** Dense from 1 per lane id, across the bus. */
+  readonly laneSeq: number;
   /** `scheduler.now()` at publish. */
-  ts: number;
+  readonly ts: number;
   /**
    * The gap this subscriber had just before this frame: frames it will never receive. Repair by
    * replaying from `overflow.fromSeq - 1` while history holds it.
    */
-  overflow?: OverflowNotice<EventFrame<P>>;
+  readonly overflow?: OverflowNotice<EventFrame<P>>;
 }
 
 /**
@@ -184,10 +192,12 @@ export interface EventBusConfig<P = unknown> {
   /** Gives `ts` and drives `metrics$`. Default: `asyncScheduler`. */
   scheduler?: SchedulerLike;
   /**
-   * Freezes every frame (and notice) with `Object.freeze`, so that no subscriber can change what
-   * the others see. `false` saves that call on every publish (about a quarter of its cost); frames
-   * are then immutable by contract only: the bus never mutates a frame, and neither may
-   * subscribers. Default: `true`.
+   * Freezes every frame (and notice) with `Object.freeze`, so that a subscriber that assigns to a
+   * frame fails loudly instead of changing what the others see. Without it, frames are immutable
+   * by contract: their fields are `readonly` in the types and the bus never changes a frame once
+   * published (a subscriber's notice goes on a copy). Freezing costs about as much as the rest of
+   * a publish (an `Object.freeze` call per frame), so it is off unless asked for: turn it on in
+   * development or for untyped code. Default: `false`.
    */
   freeze?: boolean;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { defer, type Observable, type SchedulerLike } from 'rxjs';
 import { BusClosedError, InvalidEventError } from '../bus/errors.js';
+import { createFrame } from '../bus/frame.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -37,6 +38,8 @@ export interface RedisEventBusConfig<P = unknown> {
   validate?: ((event: AgentEvent<P>) => void) | undefined;
   /** Gives `ts` (the publisher's clock) and drives `metrics$`. Default: `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
+  /** As `EventBusConfig.freeze`: freeze every frame this process hands out. Default `false`. */
+  freeze?: boolean | undefined;
   /** Keep about this many newest frames in the stream (`XADD MAXLEN ~`). Default: no trimming on publish. */
   maxLen?: number | undefined;
   /** Trim exactly instead of approximately. Default `false`. */
@@ -168,6 +171,7 @@ export class RedisEventBus<P = unknown> {
   private readonly tail: StreamTail<P>;
   private readonly publisher: StreamPublisher;
   private readonly scheduler: SchedulerLike | undefined;
+  private readonly freeze: boolean;
   private readonly sendTimeoutMs: number;
   private readonly retryDelayMs: number;
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
@@ -224,6 +228,12 @@ export class RedisEventBus<P = unknown> {
         );
       }
     }
+    if (config.freeze !== undefined && typeof config.freeze !== 'boolean') {
+      throw new TypeError(
+        `RedisEventBus: freeze must be a boolean, got ${describe(config.freeze)}`,
+      );
+    }
+    this.freeze = config.freeze ?? false;
     const readCount = nonNegativeInteger(config.readCount, 'readCount', 500) || 500;
     const blockMs = nonNegativeInteger(config.blockMs, 'blockMs', 2000);
     this.sendTimeoutMs = nonNegativeInteger(config.sendTimeoutMs, 'sendTimeoutMs', 10_000);
@@ -265,6 +275,7 @@ export class RedisEventBus<P = unknown> {
     if (config.classify !== undefined) localConfig.classify = config.classify;
     if (config.validate !== undefined) localConfig.validate = config.validate;
     if (config.scheduler !== undefined) localConfig.scheduler = config.scheduler;
+    if (config.freeze !== undefined) localConfig.freeze = config.freeze;
     this.local = new LocalBus<P>(localConfig, startAfter, () => this.listen());
     const live$ = this.local.events$;
     this.events$ = defer(() => {
@@ -541,18 +552,8 @@ export class RedisEventBus<P = unknown> {
     seq: number,
     laneSeq: number,
   ): EventFrame<P> {
-    const frame: EventFrame<P> = {
-      kind: event.kind,
-      seq,
-      laneSeq,
-      ts: request.ts,
-      laneId: request.laneId,
-    };
-    if (event.runId !== undefined) frame.runId = event.runId;
-    if (event.agentId !== undefined) frame.agentId = event.agentId;
-    if (event.visibility !== undefined) frame.visibility = event.visibility;
-    if (event.payload !== undefined) frame.payload = event.payload;
-    return Object.freeze(frame);
+    const frame = createFrame(event, request.laneId, seq, laneSeq, request.ts);
+    return this.freeze ? Object.freeze(frame) : frame;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
+import type { MutableFrame } from '../bus/frame.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
 import type { OverflowNotice, OverflowPolicyName } from '../queue/types.js';
 import {
@@ -224,10 +225,10 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
             }
             if (!matches(frame as EventFrame)) continue;
             if (gap !== undefined) {
-              frame.overflow = noticeOfGap<P>(gap);
+              (frame as MutableFrame<P>).overflow = noticeOfGap<P>(gap);
               gap = undefined;
             }
-            subscriber.next(Object.freeze(frame));
+            subscriber.next(frame);
             if (!active) return;
           }
           if (page.length < this.pageSize) break;

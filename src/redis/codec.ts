@@ -15,7 +15,8 @@
  *
  * @packageDocumentation
  */
-import type { EventFrame } from '../bus/types.js';
+import { createFrame } from '../bus/frame.js';
+import type { AgentEvent, EventFrame } from '../bus/types.js';
 
 /** The encoding version this build writes, and the only one it reads. */
 export const FRAME_ENCODING_VERSION = '1';
@@ -159,17 +160,12 @@ export function decodeEntry<P = unknown>(entry: RawStreamEntry): EventFrame<P> |
   if (event.visibility !== undefined && !VISIBILITIES.has(event.visibility)) {
     return new FrameDecodeError(id, `"visibility" is not public, internal or private`);
   }
-  const frame: EventFrame<P> = {
+  const frame = createFrame(
+    event as unknown as AgentEvent<P>,
+    event.laneId as string,
     seq,
     laneSeq,
-    ts: event.ts,
-    kind: event.kind,
-    laneId: event.laneId,
-  };
-  if (event.runId !== undefined) frame.runId = event.runId as string;
-  if (event.agentId !== undefined) frame.agentId = event.agentId as string;
-  if (event.visibility !== undefined)
-    frame.visibility = event.visibility as EventFrame['visibility'];
-  if (event.payload !== undefined) frame.payload = event.payload as P;
+    event.ts,
+  );
   return frame;
 }

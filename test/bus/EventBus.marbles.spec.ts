@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeAgentProgress } from '../../src/bus/agentEvents.js';
 import { EventBus } from '../../src/bus/EventBus.js';
 import { BackpressureError } from '../../src/bus/errors.js';
+import type { MutableFrame } from '../../src/bus/frame.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { AgentEvent, EventArchive, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
 import { coalesce, type OverflowNotice, QueueOverflowError } from '../../src/queue/types.js';
@@ -32,7 +33,7 @@ function frame(
   laneSeq = seq,
   overflow?: OverflowNotice<EventFrame>,
 ): EventFrame {
-  const result: EventFrame = { ...event, laneId: event.laneId ?? 'main', seq, laneSeq, ts };
+  const result: MutableFrame = { ...event, laneId: event.laneId ?? 'main', seq, laneSeq, ts };
   if (overflow !== undefined) result.overflow = overflow;
   return result;
 }

@@ -75,8 +75,8 @@ describe('EventBus: stamping', () => {
     expect([...runs.keys()]).toEqual([]);
   });
 
-  it('returns a frozen frame that keeps only the known fields', () => {
-    const bus = new EventBus();
+  it('with freeze: true, returns a frozen frame that keeps only the known fields', () => {
+    const bus = new EventBus({ freeze: true });
     const event = { kind: 'tool.call', runId: 'r', payload: { n: 1 }, seq: 99, overflow: 'x' };
     const frame = bus.publish(event as AgentEvent);
     expect(Object.isFrozen(frame)).toBe(true);
@@ -95,22 +95,54 @@ describe('EventBus: stamping', () => {
     }).toThrow(TypeError);
   });
 
-  it('with freeze: false, frames are left unfrozen (and still never changed by the bus)', () => {
-    const bus = new EventBus({ freeze: false, history: 1 });
+  it('by default (freeze: false), frames are plain objects the bus never changes', () => {
+    const bus = new EventBus({ history: 1 });
     const frame = bus.publish({ kind: 'k' });
     expect(Object.isFrozen(frame)).toBe(false);
     bus.publish({ kind: 'k' });
     const late = collect(bus, {}, { after: 0 });
     expect(late.frames[0]?.overflow).toMatchObject({ fromSeq: 1, toSeq: 1 });
     expect(Object.isFrozen(late.frames[0])).toBe(false);
-    expect(frame).toEqual({
+    expect(frame).toStrictEqual({
       kind: 'k',
       laneId: 'main',
       seq: 1,
       laneSeq: 1,
       ts: expect.any(Number),
     });
+    expect(Object.getPrototypeOf(frame)).toBe(Object.prototype);
+    expect(frame.constructor).toBe(Object);
     expect(() => new EventBus({ freeze: 'no' } as never)).toThrow(TypeError);
+  });
+
+  it('builds frames with the known fields only, in one order, absent fields absent', () => {
+    const bus = new EventBus();
+    const full = bus.publish({
+      payload: 1,
+      visibility: 'internal',
+      laneId: 'l',
+      agentId: 'a',
+      runId: 'r',
+      kind: 'k',
+      extra: true,
+    } as AgentEvent);
+    expect(Object.keys(full)).toEqual([
+      'kind',
+      'runId',
+      'agentId',
+      'laneId',
+      'visibility',
+      'payload',
+      'seq',
+      'laneSeq',
+      'ts',
+    ]);
+    const bare = bus.publish({ kind: 'k', runId: undefined });
+    expect(Object.keys(bare)).toEqual(['kind', 'laneId', 'seq', 'laneSeq', 'ts']);
+    // Readonly in the types: assigning is a compile error.
+    // @ts-expect-error seq is readonly
+    bare.seq = 9;
+    expect(structuredClone(full)).toStrictEqual(full);
   });
 
   it('puts a notice on a copy, never on the shared frame', async () => {
@@ -398,7 +430,7 @@ describe('EventBus: subscriber queues', () => {
   });
 
   it('coalesce merges progress frames with the bus classifier by default', async () => {
-    const bus = new EventBus();
+    const bus = new EventBus({ freeze: true });
     const sub = collect(
       bus,
       {},

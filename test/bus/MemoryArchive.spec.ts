@@ -119,6 +119,30 @@ describe('FrameRing', () => {
     ]);
   });
 
+  it('restarts empty at any seq and fills on from there, wrapping around', () => {
+    const ring = new FrameRing<EventFrame>(3);
+    for (let seq = 1; seq <= 4; seq++) ring.push(frame(seq));
+    ring.restart(10);
+    expect([ring.size, ring.oldestSeq, ring.newestSeq, ring.get(4)]).toEqual([
+      0,
+      11,
+      10,
+      undefined,
+    ]);
+    for (let seq = 11; seq <= 15; seq++) ring.push(frame(seq));
+    expect([12, 13, 14, 15, 16].map((seq) => ring.get(seq)?.seq)).toEqual([
+      undefined,
+      13,
+      14,
+      15,
+      undefined,
+    ]);
+    const empty = new FrameRing<EventFrame>(0);
+    empty.restart(5);
+    empty.push(frame(6));
+    expect([empty.size, empty.newestSeq]).toEqual([0, 6]);
+  });
+
   it('a ring of capacity 0 holds nothing but tracks the newest seq', () => {
     const ring = new FrameRing<EventFrame>(0);
     ring.push(frame(1));

@@ -124,7 +124,7 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
 
   it('gives frames published by two buses dense seqs, and both see every frame in seq order', async () => {
     const stream = `bus-${++n}`;
-    const a = await bus(stream);
+    const a = await bus(stream, { freeze: true });
     const b = await bus(stream);
     const seenA = collect(a.select());
     const seenB = collect(b.events$);
@@ -145,6 +145,7 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     const bySeq = new Map(seenA.values.map((f) => [f.seq, f]));
     for (const frame of sent) expect(bySeq.get(frame.seq)).toEqual(frame);
     expect(Object.isFrozen(seenA.values[0])).toBe(true);
+    expect(Object.isFrozen(seenB.values[0])).toBe(false);
     expect(a.metrics()).toMatchObject({
       published: 100,
       redis: { lastSeq: 100, publishedHere: 50 },

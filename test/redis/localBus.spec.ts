@@ -5,8 +5,8 @@ import { InvalidEventError } from '../../src/bus/errors.js';
 import type { EventFrame } from '../../src/bus/types.js';
 import { LocalBus } from '../../src/redis/localBus.js';
 
-// LocalBus drives TypeScript-private members of the in-memory EventBus: these specs fail as soon
-// as those members change shape, without needing Redis.
+// LocalBus is the in-memory EventBus fed through its protected hooks for frames stamped
+// elsewhere (ingest, restartAt, validateEvent, isHeldBack, hasListeners): no Redis needed here.
 
 function frame(seq: number, extra: Partial<EventFrame> = {}): EventFrame {
   return Object.freeze({ seq, laneSeq: seq, ts: seq, kind: 'k', laneId: 'main', ...extra });
@@ -113,5 +113,13 @@ describe('LocalBus (the in-memory EventBus fed with frames stamped by Redis)', (
     bus.close();
     bus.ingest(frame(1));
     expect(bus.lastSeq).toBe(0);
+  });
+
+  it('refuses a frame without a positive integer seq, changing nothing', () => {
+    const bus = make(3);
+    for (const bad of [null, {}, frame(0), frame(2.5), { ...frame(4), seq: '4' }]) {
+      expect(() => bus.ingest(bad as never)).toThrow(TypeError);
+    }
+    expect(bus.lastSeq).toBe(3);
   });
 });
