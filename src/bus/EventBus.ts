@@ -47,8 +47,6 @@ export const DEFAULT_HISTORY = 10_000;
 /** The queue of `iterate` when none is given. */
 const DEFAULT_ITERATE_QUEUE = Object.freeze({ capacity: 1024, overflow: 'drop-oldest' as const });
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 /** A subscriber queue, checked and resolved against the bus's defaults. */
 interface QueuePlan<P> {
   backpressure: boolean;
