@@ -98,7 +98,7 @@ export const scene: DemoScene = {
           merge: mergeAgentProgress,
           window: nextFrame(scheduler),
         }),
-        takeThroughTerminal<AgentEventLike>(classifyAgentEvent),
+        takeThroughTerminal(classifyAgentEvent),
       )
       .subscribe({
         next: (event) => {

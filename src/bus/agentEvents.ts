@@ -73,13 +73,17 @@ const progressKinds: ReadonlySet<string> = new Set(PROGRESS_KINDS);
  * The default classifier of agent events: `run.finished`, `run.error` and `run.cancelled` are
  * terminal; `model.delta`, `usage`, `cost` and `stats` are progress; every other kind is normal.
  *
+ * Generic (as are {@link agentEventKey} and {@link agentEventScope}) so that an operator given it
+ * takes its value type from the stream: `frames$.pipe(takeThroughTerminal(classifyAgentEvent))`
+ * stays an `Observable<EventFrame<P>>`.
+ *
  * @example
  * ```ts
  * events$.pipe(summarizeProgress({ classify: classifyAgentEvent, key: agentEventKey,
  *   merge: mergeAgentProgress, window: 50 }))
  * ```
  */
-export function classifyAgentEvent(event: { readonly kind: string }): EventClass {
+export function classifyAgentEvent<E extends { readonly kind: string }>(event: E): EventClass {
   const kind = event.kind;
   if (terminalKinds.has(kind)) return 'terminal';
   if (progressKinds.has(kind)) return 'progress';
@@ -96,11 +100,13 @@ export function classifyAgentEvent(event: { readonly kind: string }): EventClass
  * agentEventKey({ kind: 'model.delta', runId: 'r1' }) // '2:r1/4:main/model.delta'
  * ```
  */
-export function agentEventKey(event: {
-  readonly kind: string;
-  readonly runId?: string | undefined;
-  readonly laneId?: string | undefined;
-}): string {
+export function agentEventKey<
+  E extends {
+    readonly kind: string;
+    readonly runId?: string | undefined;
+    readonly laneId?: string | undefined;
+  },
+>(event: E): string {
   const run = event.runId === undefined ? '' : prefixed(String(event.runId));
   const lane = prefixed(event.laneId === undefined ? DEFAULT_LANE : String(event.laneId));
   return `${run}/${lane}/${event.kind}`;
@@ -112,7 +118,9 @@ export function agentEventKey(event: {
  * the lane or kind, so no event of a run overtakes progress of that run that arrived before it.
  * Events without `runId` share one scope.
  */
-export function agentEventScope(event: { readonly runId?: string | undefined }): unknown {
+export function agentEventScope<E extends { readonly runId?: string | undefined }>(
+  event: E,
+): unknown {
   return event.runId;
 }
 

@@ -1,7 +1,14 @@
 import { type MonoTypeOperatorFunction, Observable, Subject } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { classifyLetter } from '../../marbles/fixtures.js';
-import { classifyAgentEvent } from '../../src/bus/agentEvents.js';
+import {
+  agentEventKey,
+  agentEventScope,
+  classifyAgentEvent,
+  mergeAgentProgress,
+} from '../../src/bus/agentEvents.js';
+import type { EventFrame } from '../../src/bus/types.js';
+import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import { takeThroughTerminal } from '../../src/operators/takeThroughTerminal.js';
 import type { Classifier } from '../../src/queue/types.js';
 
@@ -69,9 +76,32 @@ describe('takeThroughTerminal', () => {
   });
 
   it('is typed as a MonoTypeOperatorFunction of the value type', () => {
-    expectTypeOf(takeThroughTerminal(classifyAgentEvent)).toEqualTypeOf<
-      MonoTypeOperatorFunction<{ readonly kind: string }>
+    // classifyAgentEvent is generic, so the operator keeps the stream's own value type.
+    const frames$ = new Observable<EventFrame<{ text: string }>>();
+    expectTypeOf(frames$.pipe(takeThroughTerminal(classifyAgentEvent))).toEqualTypeOf<
+      Observable<EventFrame<{ text: string }>>
     >();
+    expectTypeOf(
+      frames$.pipe(
+        summarizeProgress({
+          classify: classifyAgentEvent,
+          key: agentEventKey,
+          scope: agentEventScope,
+          merge: (a, b) => ({ ...a, payload: { text: a.payload!.text + b.payload!.text } }),
+        }),
+      ),
+    ).toEqualTypeOf<Observable<EventFrame<{ text: string }>>>();
+    expectTypeOf(
+      frames$.pipe(
+        summarizeProgress({
+          classify: classifyAgentEvent,
+          key: agentEventKey,
+          scope: agentEventScope,
+          merge: mergeAgentProgress,
+        }),
+        takeThroughTerminal(classifyAgentEvent),
+      ),
+    ).toEqualTypeOf<Observable<EventFrame<{ text: string }>>>();
     expectTypeOf(takeThroughTerminal<string>(classifyLetter)).toEqualTypeOf<
       MonoTypeOperatorFunction<string>
     >();
