@@ -39,26 +39,44 @@ interface PendingStamp {
   reject: (error: unknown) => void;
 }
 
-/** Script calls under way at once; further events wait and leave together in the next call. */
+/** Script calls under way at once; further events wait and leave together in a later call. */
 const MAX_CALLS_IN_FLIGHT = 2;
 /** Events per script call at most. */
 const MAX_BATCH = 256;
+
+/**
+ * Runs a callback once, after the current macrotask and every microtask it queued (a
+ * `MessageChannel` message: no timer clamping, in browsers and Node alike; unreferenced in Node
+ * so that it never holds a process open). Falls back to `setTimeout(0)`.
+ */
+function afterThisTurn(callback: () => void): () => void {
+  const Channel = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
+  if (Channel === undefined) return () => void setTimeout(callback, 0);
+  const channel = new Channel();
+  channel.port1.onmessage = callback;
+  (channel.port1 as { unref?: () => void }).unref?.();
+  return () => channel.port2.postMessage(undefined);
+}
 
 /**
  * Runs the publish script: assigns seq and laneSeq inside Redis and appends each entry in one
  * atomic step. Each entry carries its producer tag (producer id + publish number), so a retry
  * finds its first attempt instead of appending twice.
  *
- * Group commit: while two script calls are under way, new events wait and then leave together
- * in one call (the script's fixed cost in Redis is paid per call, not per event); an event
- * that finds fewer calls under way leaves at once. Calls go out in order on one connection, so
- * seqs follow the order of `stamp` calls.
+ * Group commit: an event made while no call is under way leaves at once. Otherwise events wait
+ * and leave together, in one call, after the current turn of the event loop (so every publish
+ * made in reaction to the replies just received joins it), as long as fewer than two calls are
+ * under way; else when a call returns. The script's fixed cost in Redis, and the client's per
+ * command, are paid per call, not per event. Calls go out in order on one connection, so seqs
+ * follow the order of `stamp` calls.
  */
 export class StreamPublisher {
   private sha: Promise<string> | undefined;
   private readonly keys: string[];
   private readonly waiting: PendingStamp[] = [];
   private callsInFlight = 0;
+  private flushScheduled = false;
+  private readonly scheduleFlush: () => void;
   /** The script, with this stream's constants (encoding version, trimming, scan limit) in it. */
   readonly script: string;
 
@@ -70,6 +88,10 @@ export class StreamPublisher {
   ) {
     this.keys = [keys.stream, keys.seq, keys.lanes];
     this.script = publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit);
+    this.scheduleFlush = afterThisTurn(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /**
@@ -85,8 +107,15 @@ export class StreamPublisher {
         resolve,
         reject,
       });
-      this.flush();
+      if (this.callsInFlight === 0 && !this.flushScheduled) this.flush();
+      else this.requestFlush();
     });
+  }
+
+  private requestFlush(): void {
+    if (this.flushScheduled || this.callsInFlight >= MAX_CALLS_IN_FLIGHT) return;
+    this.flushScheduled = true;
+    this.scheduleFlush();
   }
 
   private flush(): void {
@@ -95,7 +124,7 @@ export class StreamPublisher {
       this.callsInFlight++;
       void this.call(batch).finally(() => {
         this.callsInFlight--;
-        this.flush();
+        if (this.waiting.length > 0) this.requestFlush();
       });
     }
   }
@@ -113,7 +142,7 @@ export class StreamPublisher {
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i]!;
       const status = reply[3 * i + 2];
-      if (status === undefined) {
+      if (status === '' || status === undefined) {
         pending.reject(
           scriptError(
             'rxjs-backpressure: not attempted: an earlier event of the same call was refused',

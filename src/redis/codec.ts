@@ -1,16 +1,16 @@
 /**
- * The wire format of a frame in a Redis stream (encoding version 1).
+ * The wire format of a frame in a Redis stream (encoding version 2; version 1 is still read).
  *
- * One stream entry per frame:
+ * One stream entry per frame, two fields:
  *
  * | part | content |
  * | --- | --- |
  * | entry id | `<seq>-0`: the frame's global `seq` is the entry id, so a cursor is an id |
- * | field `v` | the encoding version, `"1"` |
- * | field `l` | the frame's `laneSeq`, decimal |
+ * | field `m` | `2 <laneSeq>` or `2 <laneSeq> <producer tag>`: the encoding version, the frame's `laneSeq` (decimal), and the tag of the publish that wrote it, if any (the rest of the text) |
  * | field `e` | JSON of `{ kind, runId?, agentId?, laneId, visibility?, payload?, ts }` |
  *
- * A later version adds a new `v` value; a reader that meets a version it does not know reports
+ * Version 1 (written by earlier builds) had four fields: `v` = `"1"`, `l` = laneSeq, `e` = the
+ * same JSON, and `p` = the producer tag. A reader that meets a version it does not know reports
  * the entry as undecodable ({@link FrameDecodeError}) and skips it instead of guessing.
  *
  * @packageDocumentation
@@ -18,15 +18,17 @@
 import { createFrame } from '../bus/frame.js';
 import type { AgentEvent, EventFrame } from '../bus/types.js';
 
-/** The encoding version this build writes, and the only one it reads. */
-export const FRAME_ENCODING_VERSION = '1';
+/** The encoding version this build writes (it also reads version 1). */
+export const FRAME_ENCODING_VERSION = '2';
 
-/** The field names of an encoded entry. */
-export const FIELD_VERSION = 'v';
-/** The field holding the frame's `laneSeq`. */
-export const FIELD_LANE_SEQ = 'l';
-/** The field holding the JSON body. */
+/** Version 2: the field holding `<version> <laneSeq>[ <producer tag>]`. */
+export const FIELD_META = 'm';
+/** The field holding the JSON body (both versions). */
 export const FIELD_EVENT = 'e';
+/** Version 1: the field holding the encoding version. */
+export const FIELD_VERSION = 'v';
+/** Version 1: the field holding the frame's `laneSeq`. */
+export const FIELD_LANE_SEQ = 'l';
 
 /** A raw stream entry as ioredis returns it from XRANGE / XREAD: `[id, [field, value, ...]]`. */
 export type RawStreamEntry = [id: string, fields: string[]];
@@ -90,16 +92,13 @@ export function encodeEventBody(
   });
 }
 
-/** Field/value pairs of one entry, ready for XADD after the id. */
-export function encodeFields(laneSeq: number, body: string): string[] {
-  return [
-    FIELD_VERSION,
-    FRAME_ENCODING_VERSION,
-    FIELD_LANE_SEQ,
-    String(laneSeq),
-    FIELD_EVENT,
-    body,
-  ];
+/**
+ * Field/value pairs of one entry (version 2), ready for XADD after the id. `tag`: the producer
+ * tag of the publish, when there is one.
+ */
+export function encodeFields(laneSeq: number, body: string, tag?: string): string[] {
+  const meta = `${FRAME_ENCODING_VERSION} ${laneSeq}`;
+  return [FIELD_META, tag === undefined || tag === '' ? meta : `${meta} ${tag}`, FIELD_EVENT, body];
 }
 
 const VISIBILITIES: ReadonlySet<unknown> = new Set(['public', 'internal', 'private']);
@@ -113,26 +112,63 @@ export function decodeEntry<P = unknown>(entry: RawStreamEntry): EventFrame<P> |
   const seq = seqOfEntryId(id);
   if (seq === undefined) return new FrameDecodeError(id, 'the entry id is not of the form <seq>-0');
   const fields = entry[1];
-  let version: string | undefined;
-  let laneSeqText: string | undefined;
+  let meta: string | undefined;
   let body: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i];
-    if (name === FIELD_VERSION) version = fields[i + 1];
-    else if (name === FIELD_LANE_SEQ) laneSeqText = fields[i + 1];
-    else if (name === FIELD_EVENT) body = fields[i + 1];
+  if (fields.length === 4 && fields[0] === FIELD_META && fields[2] === FIELD_EVENT) {
+    // Version 2 as this library writes it: no search.
+    meta = fields[1] as string;
+    body = fields[3];
+  } else {
+    let version: string | undefined;
+    let laneSeqText: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i];
+      if (name === FIELD_META) meta = fields[i + 1];
+      else if (name === FIELD_EVENT) body = fields[i + 1];
+      else if (name === FIELD_VERSION) version = fields[i + 1];
+      else if (name === FIELD_LANE_SEQ) laneSeqText = fields[i + 1];
+    }
+    if (meta === undefined) {
+      if (version === undefined) {
+        return new FrameDecodeError(id, 'no encoding version (field "m", or "v" of version 1)');
+      }
+      if (version !== '1') {
+        return new FrameDecodeError(
+          id,
+          `unknown encoding version ${JSON.stringify(version)} in field "v" (only version 1 has one)`,
+        );
+      }
+      return decodeBody(id, seq, laneSeqOf(laneSeqText), body);
+    }
   }
-  if (version !== FRAME_ENCODING_VERSION) {
+  // "2 <laneSeq>[ <tag>]"
+  if (meta.charCodeAt(0) !== 50 || (meta.length > 1 && meta.charCodeAt(1) !== 32)) {
     return new FrameDecodeError(
       id,
-      version === undefined
-        ? 'no encoding version field "v"'
-        : `unknown encoding version ${JSON.stringify(version)} (this build reads "${FRAME_ENCODING_VERSION}")`,
+      `unknown encoding version ${JSON.stringify(meta.split(' ', 1)[0])} in field "m" (this build reads "${FRAME_ENCODING_VERSION}")`,
     );
   }
-  const laneSeq = Number(laneSeqText);
-  if (!Number.isSafeInteger(laneSeq) || laneSeq < 1) {
-    return new FrameDecodeError(id, `field "l" (laneSeq) is not a positive integer`);
+  const space = meta.indexOf(' ', 2);
+  return decodeBody(id, seq, laneSeqOf(space < 0 ? meta.slice(2) : meta.slice(2, space)), body);
+}
+
+/** The laneSeq written in an entry, or `undefined` when it is not a positive integer. */
+function laneSeqOf(text: string | undefined): number | undefined {
+  const laneSeq = Number(text);
+  return text !== undefined && text !== '' && Number.isSafeInteger(laneSeq) && laneSeq >= 1
+    ? laneSeq
+    : undefined;
+}
+
+/** The frame of an entry whose id and laneSeq are read: checks and parses the JSON body. */
+function decodeBody<P>(
+  id: string,
+  seq: number,
+  laneSeq: number | undefined,
+  body: string | undefined,
+): EventFrame<P> | FrameDecodeError {
+  if (laneSeq === undefined) {
+    return new FrameDecodeError(id, 'the laneSeq is not a positive integer');
   }
   if (body === undefined) return new FrameDecodeError(id, 'no event field "e"');
   let parsed: unknown;
@@ -152,10 +188,11 @@ export function decodeEntry<P = unknown>(entry: RawStreamEntry): EventFrame<P> |
   if (typeof event.ts !== 'number' || !Number.isFinite(event.ts)) {
     return new FrameDecodeError(id, '"ts" is not a finite number');
   }
-  for (const name of ['runId', 'agentId'] as const) {
-    if (event[name] !== undefined && typeof event[name] !== 'string') {
-      return new FrameDecodeError(id, `"${name}" is not a string`);
-    }
+  if (event.runId !== undefined && typeof event.runId !== 'string') {
+    return new FrameDecodeError(id, '"runId" is not a string');
+  }
+  if (event.agentId !== undefined && typeof event.agentId !== 'string') {
+    return new FrameDecodeError(id, '"agentId" is not a string');
   }
   if (event.visibility !== undefined && !VISIBILITIES.has(event.visibility)) {
     return new FrameDecodeError(id, `"visibility" is not public, internal or private`);

@@ -10,17 +10,22 @@
  * first attempt's entry would be ('0' for the start of the stream).
  * Constants baked into the source by {@link publishScript} (fewer arguments per call): the
  * encoding version, the XADD trim arguments, the most entries a retry scans.
- * Returns three values per event: seq, laneSeq, and 1 if a retry found its first attempt
- * already appended, else 0. If Redis refuses an XADD, that event's third value is the error
- * text (its seq and laneSeq 0) and the events after it are not attempted (no values).
+ * Returns three values per event, in call order: seq, laneSeq, and a status: 0 appended, 1 a
+ * retry that found its first attempt already appended (its seqs are that entry's), or a string
+ * when the event was not appended: the reason Redis refused it, or '' for an event after the
+ * refused one (not attempted; its seq and laneSeq are 0).
  *
- * The hot path per event is INCR + HINCRBY + XADD. A retry (after a connection failure left the
- * outcome of the first attempt unknown) first looks for its producer tag among the entries
- * appended since the given seq, and returns that entry's seqs instead of appending twice.
+ * The counters are taken once per call, not per event: one INCRBY for the events to append and
+ * one HINCRBY per distinct lane of the call, then one XADD per event (with the seqs counted on
+ * from there, in call order), of the two fields of encoding version 2 (see codec.ts):
+ * `m` = `<version> <laneSeq> <producer tag>` and `e` = the JSON body. A retry (after a connection failure left the outcome of the first
+ * attempt unknown) first looks for its producer tag among the entries appended since the given
+ * seq, and takes that entry's seqs instead of appending twice.
  *
  * Redis runs a script without interleaving other commands, but does not roll back a script that
- * fails halfway: XADD is therefore called with pcall, and a refusal undoes both counter
- * increments, so the counters stay dense.
+ * fails halfway: HINCRBY and XADD are therefore called with pcall, and a refusal gives back
+ * exactly the seqs and laneSeqs not used (of the refused event and the ones after it), so the
+ * counters stay dense.
  */
 export function publishScript(
   version: string,
@@ -31,18 +36,31 @@ export function publishScript(
   const trimArguments = trim.map((part) => `${quoted(part)}, `).join('');
   return `
 local results = {}
-for base = 0, #ARGV - 4, 4 do
-  local laneKey, tag, body, retryAfter = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
+local events = #ARGV / 4
+local fresh = 0
+local lanes = {}
+local laneCount = {}
+for i = 0, events - 1 do
+  local base = i * 4
+  local retryAfter = ARGV[base + 4]
   local foundSeq, foundLaneSeq
   if retryAfter ~= '' then
+    local tag = ARGV[base + 2]
     local start = '-'
     if retryAfter ~= '0' then start = '(' .. retryAfter .. '-0' end
     local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ${Math.max(1, Math.floor(retryScanLimit))})
     for _, entry in ipairs(entries) do
       local fields = entry[2]
       local entryTag, laneSeq
-      for i = 1, #fields, 2 do
-        if fields[i] == 'p' then entryTag = fields[i + 1] elseif fields[i] == 'l' then laneSeq = fields[i + 1] end
+      for f = 1, #fields, 2 do
+        local name = fields[f]
+        if name == 'm' then
+          laneSeq, entryTag = string.match(fields[f + 1], '^%d+ (%d+) (.*)$')
+        elseif name == 'p' then
+          entryTag = fields[f + 1]
+        elseif name == 'l' then
+          laneSeq = fields[f + 1]
+        end
       end
       if entryTag == tag then
         local id = entry[1]
@@ -53,26 +71,95 @@ for base = 0, #ARGV - 4, 4 do
     end
   end
   if foundSeq then
-    results[#results + 1] = foundSeq
-    results[#results + 1] = foundLaneSeq
-    results[#results + 1] = 1
+    results[i * 3 + 1] = foundSeq
+    results[i * 3 + 2] = foundLaneSeq
+    results[i * 3 + 3] = 1
   else
-    local seq = redis.call('INCR', KEYS[2])
-    local laneSeq = redis.call('HINCRBY', KEYS[3], laneKey, 1)
-    local added = redis.pcall('XADD', KEYS[1], ${trimArguments}seq .. '-0',
-      'v', ${quoted(version)}, 'l', laneSeq, 'e', body, 'p', tag)
-    if type(added) == 'table' and added.err then
-      redis.call('DECR', KEYS[2])
-      redis.call('HINCRBY', KEYS[3], laneKey, -1)
-      results[#results + 1] = 0
-      results[#results + 1] = 0
-      results[#results + 1] = 'rxjs-backpressure: XADD refused seq ' .. seq .. ' (is ' .. KEYS[2] ..
-        ' behind the stream?): ' .. added.err
-      return results
+    fresh = fresh + 1
+    local lane = ARGV[base + 1]
+    local count = laneCount[lane]
+    if count == nil then
+      lanes[#lanes + 1] = lane
+      laneCount[lane] = 1
+    else
+      laneCount[lane] = count + 1
     end
-    results[#results + 1] = seq
-    results[#results + 1] = laneSeq
-    results[#results + 1] = 0
+  end
+end
+if fresh == 0 then return results end
+local refusal
+local notAttempted = function(from)
+  for i = from, events - 1 do
+    if results[i * 3 + 3] == nil then
+      results[i * 3 + 1] = 0
+      results[i * 3 + 2] = 0
+      results[i * 3 + 3] = ''
+    end
+  end
+end
+local lastSeq = redis.call('INCRBY', KEYS[2], fresh)
+local seq = lastSeq - fresh
+local laneNext = {}
+local laneEnd = {}
+for l = 1, #lanes do
+  local lane = lanes[l]
+  local last = redis.pcall('HINCRBY', KEYS[3], lane, laneCount[lane])
+  if type(last) == 'table' then
+    refusal = 'rxjs-backpressure: HINCRBY refused lane ' .. lane .. ' of ' .. KEYS[3] .. ': ' .. tostring(last.err)
+    redis.call('DECRBY', KEYS[2], fresh)
+    for u = 1, l - 1 do redis.call('HINCRBY', KEYS[3], lanes[u], -laneCount[lanes[u]]) end
+    break
+  end
+  laneEnd[lane] = last
+  laneNext[lane] = last - laneCount[lane]
+end
+if refusal == nil then
+  for i = 0, events - 1 do
+    if results[i * 3 + 3] == nil then
+      local base = i * 4
+      local lane = ARGV[base + 1]
+      local laneSeq = laneNext[lane] + 1
+      local id, meta
+      if seq < 99999999999999 and laneSeq < 99999999999999 then
+        id = (seq + 1) .. '-0'
+        meta = ${quoted(version)} .. ' ' .. laneSeq .. ' ' .. ARGV[base + 2]
+      else
+        -- Lua writes numbers from 1e14 on in exponent form.
+        id = string.format('%d-0', seq + 1)
+        meta = ${quoted(version)} .. string.format(' %d ', laneSeq) .. ARGV[base + 2]
+      end
+      local added = redis.pcall('XADD', KEYS[1], ${trimArguments}id, 'm', meta, 'e', ARGV[base + 3])
+      if type(added) == 'table' and added.err then
+        -- Give back what this event and the later ones took and did not use.
+        redis.call('DECRBY', KEYS[2], lastSeq - seq)
+        for l = 1, #lanes do
+          local other = lanes[l]
+          local unused = laneEnd[other] - laneNext[other]
+          if unused > 0 then redis.call('HINCRBY', KEYS[3], other, -unused) end
+        end
+        results[i * 3 + 1] = 0
+        results[i * 3 + 2] = 0
+        results[i * 3 + 3] = 'rxjs-backpressure: XADD refused seq ' .. string.sub(id, 1, -3) .. ' (is ' .. KEYS[2] ..
+          ' behind the stream?): ' .. added.err
+        notAttempted(i + 1)
+        return results
+      end
+      seq = seq + 1
+      laneNext[lane] = laneSeq
+      results[i * 3 + 1] = seq
+      results[i * 3 + 2] = laneSeq
+      results[i * 3 + 3] = 0
+    end
+  end
+  return results
+end
+for i = 0, events - 1 do
+  if results[i * 3 + 3] == nil then
+    results[i * 3 + 1] = 0
+    results[i * 3 + 2] = 0
+    results[i * 3 + 3] = refusal
+    notAttempted(i + 1)
+    return results
   end
 end
 return results

@@ -228,11 +228,13 @@ describe.skipIf(version === undefined)('RedisEventBus across processes (real red
       1,
       encodeEventBody({ kind: 'model.delta', runId: 'r', payload: { text: 'token' } }, 'main', 1),
     );
-    // Server-side bulk load in chunks (a client round trip per frame would dominate the test).
+    // Server-side bulk load in chunks (a client round trip per frame would dominate the test),
+    // in the current encoding: field m is '<version> <laneSeq>'.
+    const version = fields[1]!.split(' ')[0];
     const load = `for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
-      redis.call('XADD', KEYS[1], i .. '-0', '${fields.slice(0, 2).join("', '")}', 'l', i, 'e', ARGV[3]) end`;
+      redis.call('XADD', KEYS[1], i .. '-0', 'm', '${version} ' .. i, 'e', ARGV[3]) end`;
     for (let from = 1; from <= total; from += 100_000) {
-      await redis.eval(load, 1, stream, from, Math.min(from + 99_999, total), fields[5]!);
+      await redis.eval(load, 1, stream, from, Math.min(from + 99_999, total), fields[3]!);
     }
     expect(await redis.xlen(stream)).toBe(total);
     redis.disconnect();
