@@ -6,9 +6,6 @@ export const PROGRESS = 1;
 export const NORMAL = 2;
 export type ClassCode = typeof TERMINAL | typeof PROGRESS | typeof NORMAL;
 
-/** Nodes of freed values are kept for reuse up to this many, so a burst does not pin memory. */
-export const POOL_LIMIT = 1024;
-
 /** Maps a classifier's answer to its code, rejecting anything but the three classes. */
 export function classCodeOf(cls: EventClass): ClassCode {
   switch (cls) {

@@ -16,12 +16,12 @@ import {
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type DrainWithConfig, drainWith } from '../../src/operators/drainWith.js';
 import {
-  coalesce,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/queue/types.js';
+import { POLICY_CASES, type PolicyCase, policyOfCase } from '../queue/policyCases.js';
 import { ReferencePriorityQueue } from '../queue/referencePriorityQueue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -363,24 +363,14 @@ describe('drainWith', () => {
       level: number;
       key: number;
     }
-    const policyOf = (name: string): OverflowPolicy<Item> => {
-      const merge = (acc: Item, next: Item): Item => ({ ...acc, id: acc.id * 1000 + next.id });
-      if (name === 'coalesce') return coalesce(merge);
-      if (name === 'coalesce-keyed') return coalesce(merge, (item: Item) => item.key);
-      return name as OverflowPolicy<Item>;
-    };
+    const mergeItems = (acc: Item, next: Item): Item => ({ ...acc, id: acc.id * 1000 + next.id });
+    const policyOf = (name: PolicyCase): OverflowPolicy<Item> =>
+      policyOfCase(name, mergeItems, (item: Item) => item.key);
 
     it('starts, emits, reports and ends as the model does', () => {
       fc.assert(
         fc.property(
-          fc.constantFrom(
-            'drop-oldest',
-            'drop-incoming',
-            'drop-progress',
-            'error',
-            'coalesce',
-            'coalesce-keyed',
-          ),
+          fc.constantFrom(...POLICY_CASES),
           fc.integer({ min: 1, max: 4 }),
           fc.integer({ min: 1, max: 3 }),
           fc.boolean(),

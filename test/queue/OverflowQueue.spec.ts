@@ -8,6 +8,7 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/queue/types.js';
+import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferenceQueue } from './referenceQueue.js';
 
 interface Item {
@@ -24,20 +25,8 @@ const mergeItems = (acc: Item, next: Item): Item => ({
 });
 const keyOfItem = (item: Item): number => item.key;
 
-function policyFor(name: string): OverflowPolicy<Item> {
-  if (name === 'coalesce') return coalesce(mergeItems);
-  if (name === 'coalesce-keyed') return coalesce(mergeItems, keyOfItem);
-  return name as OverflowPolicy<Item>;
-}
-
-const POLICIES = [
-  'drop-oldest',
-  'drop-incoming',
-  'drop-progress',
-  'error',
-  'coalesce',
-  'coalesce-keyed',
-];
+const policyFor = (name: PolicyCase): OverflowPolicy<Item> =>
+  policyOfCase(name, mergeItems, keyOfItem);
 
 describe('OverflowQueue', () => {
   describe('admission', () => {
@@ -414,7 +403,7 @@ describe('OverflowQueue against the reference model (property-based)', () => {
   it('delivers the same values and notices as the model, and keeps the invariants', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...POLICIES),
+        fc.constantFrom(...POLICY_CASES),
         fc.integer({ min: 1, max: 64 }),
         fc.option(fc.integer({ min: 0, max: 63 }), { nil: undefined }),
         fc.boolean(),
@@ -478,7 +467,7 @@ describe('OverflowQueue against the reference model (property-based)', () => {
   it('never loses a terminal value and merges without losing parts', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...POLICIES),
+        fc.constantFrom(...POLICY_CASES),
         fc.integer({ min: 1, max: 16 }),
         fc.array(fc.constantFrom<EventClass>('terminal', 'progress', 'normal'), { maxLength: 200 }),
         fc.integer({ min: 1, max: 5 }),

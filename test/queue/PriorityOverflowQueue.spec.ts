@@ -13,6 +13,7 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/queue/types.js';
+import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferencePriorityQueue } from './referencePriorityQueue.js';
 import { ReferenceQueue } from './referenceQueue.js';
 
@@ -272,20 +273,9 @@ describe('PriorityOverflowQueue', () => {
 
   describe('properties', () => {
     type Op = { push: Job } | 'shift' | 'notice';
-    const POLICIES = [
-      'drop-oldest',
-      'drop-incoming',
-      'drop-progress',
-      'error',
-      'coalesce',
-      'coalesce-keyed',
-    ];
-    const policyFor = (name: string): OverflowPolicy<Job> => {
-      const merge = (acc: Job, next: Job): Job => ({ ...acc, id: `${acc.id}+${next.id}` });
-      if (name === 'coalesce') return coalesce(merge);
-      if (name === 'coalesce-keyed') return coalesce(merge, (item: Job) => item.key);
-      return name as OverflowPolicy<Job>;
-    };
+    const mergeJobs = (acc: Job, next: Job): Job => ({ ...acc, id: `${acc.id}+${next.id}` });
+    const policyFor = (name: PolicyCase): OverflowPolicy<Job> =>
+      policyOfCase(name, mergeJobs, (item: Job) => item.key);
     const opsArbitrary = (maxLevel: number): fc.Arbitrary<Op[]> =>
       fc
         .array(
@@ -345,7 +335,7 @@ describe('PriorityOverflowQueue', () => {
     it('with priorities, matches the reference model of the documented rules', () => {
       fc.assert(
         fc.property(
-          fc.constantFrom(...POLICIES),
+          fc.constantFrom(...POLICY_CASES),
           fc.integer({ min: 1, max: 6 }),
           fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
           fc.boolean(),
@@ -369,7 +359,7 @@ describe('PriorityOverflowQueue', () => {
     it('with one priority, behaves exactly as the OverflowQueue reference', () => {
       fc.assert(
         fc.property(
-          fc.constantFrom(...POLICIES),
+          fc.constantFrom(...POLICY_CASES),
           fc.integer({ min: 1, max: 6 }),
           fc.boolean(),
           opsArbitrary(0),
