@@ -7,6 +7,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import { QueuedSource } from '../internal/QueuedSource.js';
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { OverflowQueue, type QueueStats, validateQueueConfig } from '../queue/OverflowQueue.js';
 import { describe, type QueueConfig } from '../queue/types.js';
@@ -118,20 +119,11 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
       // Values the consumer may receive now: granted by demand, set per flush tick or per task.
       let credits = 0;
       let draining = false;
-      let sourceDone = false;
-      let endError: { error: unknown } | undefined;
       let scheduledDrain: Subscription | undefined;
 
       /** Ends the stream at once: for errors of the consumer side (onOverflow, notifiers). */
       const fail = (error: unknown): void => {
         subscriber.error(error);
-      };
-
-      /** Stops taking values; `error` (if any) follows the values already queued. */
-      const endSource = (error?: { error: unknown }): void => {
-        sourceDone = true;
-        endError = error;
-        sourceSubscriber.unsubscribe();
       };
 
       /** Reports the pending gap, if any. Returns false when onOverflow threw. */
@@ -149,9 +141,9 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
       };
 
       const finishIfDone = (): void => {
-        if (!sourceDone || !queue.isEmpty || draining || subscriber.closed) return;
+        if (!input.done || !queue.isEmpty || draining || subscriber.closed) return;
         if (!reportGap()) return;
-        if (endError !== undefined) subscriber.error(endError.error);
+        if (input.endError !== undefined) subscriber.error(input.endError.error);
         else subscriber.complete();
       };
 
@@ -184,32 +176,16 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
         }
       }
 
-      const sourceSubscriber = new SourceSubscriber<T>(
-        (value) => {
-          let outcome: string;
-          try {
-            outcome = queue.push(value);
-          } catch (error) {
-            endSource({ error });
-            drain();
-            return;
-          }
-          if (outcome === 'overflow') endSource({ error: queue.overflowError(value) });
+      const input = new QueuedSource<T>(
+        queue,
+        () => {
           if (demand !== undefined) drain();
           else if (flushOn === undefined) {
             if (!draining) scheduleDrain();
             finishIfDone();
           } else finishIfDone();
         },
-        (error) => {
-          sourceDone = true;
-          endError = { error };
-          finishIfDone();
-        },
-        () => {
-          sourceDone = true;
-          finishIfDone();
-        },
+        finishIfDone,
       );
 
       // Added to the subscriber before subscribing, so that an unsubscribe during a synchronous
@@ -251,8 +227,7 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
         subscriber.add(flushSubscriber);
         from(flushOn).subscribe(flushSubscriber);
       }
-      subscriber.add(sourceSubscriber);
-      if (!subscriber.closed) source.subscribe(sourceSubscriber);
+      input.subscribe(source, subscriber);
 
       return () => {
         scheduledDrain?.unsubscribe();

@@ -1,4 +1,5 @@
 import { from, Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { QueuedSource } from '../internal/QueuedSource.js';
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { OverflowQueue, validateQueueConfig } from '../queue/OverflowQueue.js';
 import { MAX_PRIORITY, PriorityOverflowQueue } from '../queue/PriorityOverflowQueue.js';
@@ -104,8 +105,6 @@ export function drainWith<T, R>(
       let active = 0;
       let calls = 0;
       let draining = false;
-      let sourceDone = false;
-      let endError: { error: unknown } | undefined;
 
       /** Reports the pending gap, if any. Returns false when onOverflow threw (the output erred). */
       const reportGap = (): boolean => {
@@ -123,9 +122,9 @@ export function drainWith<T, R>(
       };
 
       const finishIfDone = (): void => {
-        if (!sourceDone || active > 0 || !queue.isEmpty || draining || subscriber.closed) return;
+        if (!input.done || active > 0 || !queue.isEmpty || draining || subscriber.closed) return;
         if (!reportGap()) return;
-        if (endError !== undefined) subscriber.error(endError.error);
+        if (input.endError !== undefined) subscriber.error(input.endError.error);
         else subscriber.complete();
       };
 
@@ -173,40 +172,9 @@ export function drainWith<T, R>(
         finishIfDone();
       }
 
-      /** Stops taking values; `error` follows the values already accepted. */
-      const endSource = (end: { error: unknown }): void => {
-        sourceDone = true;
-        endError = end;
-        sourceSubscriber.unsubscribe();
-      };
-
-      const sourceSubscriber = new SourceSubscriber<T>(
-        (value) => {
-          let outcome: string;
-          try {
-            outcome = queue.push(value);
-          } catch (error) {
-            // A throwing classify or priority (or a priority out of range) ends the source.
-            endSource({ error });
-            drain();
-            return;
-          }
-          if (outcome === 'overflow') endSource({ error: queue.overflowError(value) });
-          drain();
-        },
-        (error) => {
-          sourceDone = true;
-          endError = { error };
-          finishIfDone();
-        },
-        () => {
-          sourceDone = true;
-          finishIfDone();
-        },
-      );
-
-      subscriber.add(sourceSubscriber);
-      if (!subscriber.closed) source.subscribe(sourceSubscriber);
+      // A throwing classify or priority (or a priority out of range) ends the source.
+      const input = new QueuedSource<T>(queue, drain, finishIfDone);
+      input.subscribe(source, subscriber);
 
       return () => {
         queue.clear();
