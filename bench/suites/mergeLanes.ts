@@ -5,6 +5,7 @@
  * runs the k-way merge, so its cost per value should grow with log(lanes), not with lanes.
  */
 import { map, merge, type Observable, Subject } from 'rxjs';
+import { seededRandom } from '../../src/internal/seededRandom.js';
 import { mergeLanes } from '../../src/operators/mergeLanes.js';
 import { mergeSortedLanes } from '../../src/queue/laneOrder.js';
 import { type Measurement, measure, printTable } from '../harness.js';
@@ -13,21 +14,9 @@ import type { BenchSuite } from './types.js';
 const VALUES = 1_000_000;
 const LANE_COUNTS = [8, 64];
 
-/** A small seeded generator (mulberry32), so every run pushes the same values to the same lanes. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Which lane each value goes to; the value is its own timestamp (its index). */
 function laneSchedule(lanes: number): Int32Array {
-  const random = seeded(lanes);
+  const random = seededRandom(lanes);
   const schedule = new Int32Array(VALUES);
   for (let index = 0; index < VALUES; index++) schedule[index] = Math.floor(random() * lanes);
   return schedule;

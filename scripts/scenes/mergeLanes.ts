@@ -8,6 +8,7 @@ import {
   timer,
   VirtualTimeScheduler,
 } from 'rxjs';
+import { seededRandom } from '../../src/internal/seededRandom.js';
 import { mergeLanes } from '../../src/operators/mergeLanes.js';
 import { type Laned, mergeSortedLanes } from '../../src/queue/laneOrder.js';
 import type { EventClass } from '../../src/queue/types.js';
@@ -24,21 +25,9 @@ interface LaneEvent {
 const LANES = ['planner', 'coder', 'tester', 'reviewer'];
 const EVENTS_PER_LANE = 250;
 
-/** A small seeded generator (mulberry32): the jitter is random, yet the same for a seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Each lane's events, the same in every run: what the sub-agents produced. */
 function laneEvents(): Record<string, LaneEvent[]> {
-  const random = seeded(7);
+  const random = seededRandom(7);
   const events: Record<string, LaneEvent[]> = {};
   for (const lane of LANES) {
     let ts = 0;
@@ -60,7 +49,7 @@ function jittered(
   seed: number,
   scheduler: VirtualTimeScheduler,
 ): Record<string, Observable<LaneEvent>> {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const lanes: Record<string, Observable<LaneEvent>> = {};
   for (const lane of LANES) {
     let arrival = 0;

@@ -4,6 +4,7 @@
  * page's text with it.
  */
 import type { EventBus } from 'rxjs-backpressure';
+import { seededRandom } from '../../../src/internal/seededRandom.js';
 
 /** The payload of a delta: its text, and how many deltas it stands for once merged. */
 export interface DeltaPayload {
@@ -24,18 +25,6 @@ const WORDS = (
   'terminal progress cursor replay subscriber scheduler observable operator pressure'
 ).split(' ');
 
-/** A small deterministic PRNG (mulberry32), so every run streams the same text. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The longest a producer task runs, in ms, so the page can paint between producer tasks. */
 const SLICE_MS = 8;
 
@@ -52,7 +41,7 @@ export class SimulatedAgent {
   ) {
     run.lanes.forEach((lane, index) => {
       this.streamed.set(lane, []);
-      this.rngs.set(lane, random(index + 1));
+      this.rngs.set(lane, seededRandom(index + 1));
     });
   }
 

@@ -1,0 +1,15 @@
+/**
+ * A small seeded generator (mulberry32): numbers in [0, 1) that look random, yet are the same
+ * for the same seed. For benchmarks, demo scenes and the browser example, which must stream the
+ * same values in every run; not part of the public API.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
