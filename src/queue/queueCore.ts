@@ -157,8 +157,11 @@ export abstract class QueueCore<T> {
   /** The policy's name, as notices report it. */
   readonly policy: OverflowPolicyName;
 
+  /** The classifier, when given. @internal */
   protected readonly classify: Classifier<T> | undefined;
+  /** `coalesce`'s merge function. @internal */
   protected readonly merge: ((acc: T, next: T) => T) | undefined;
+  /** `coalesce`'s key function, when it has one. @internal */
   protected readonly keyOf: ((value: T) => unknown) | undefined;
   private readonly nonTerminalCapacity: number;
 
@@ -167,7 +170,12 @@ export abstract class QueueCore<T> {
   private depth = 0;
   private nonTerminalDepth = 0;
   private highWater = 0;
+  /**
+   * Counted by the subclass once a push has an outcome (a push whose callback threw has none).
+   * @internal
+   */
   protected pushed = 0;
+  /** Counted by the subclass's `shift`. @internal */
   protected delivered = 0;
   private dropped = 0;
   private merged = 0;
@@ -175,6 +183,7 @@ export abstract class QueueCore<T> {
   private terminalOvercommits = 0;
   private notice: OverflowNotice<T> | undefined = undefined;
 
+  /** Validates the options (naming `owner` in errors) and keeps what every queue uses. @internal */
   protected constructor(options: OverflowQueueOptions<T>, owner: string) {
     this.terminalReserve = validateQueueConfig(options, owner);
     this.capacity = options.capacity;
@@ -244,7 +253,7 @@ export abstract class QueueCore<T> {
     };
   }
 
-  /** The class code of a value; whatever the classifier throws propagates. */
+  /** The class code of a value; whatever the classifier throws propagates. @internal */
   protected classOf(value: T): ClassCode {
     return this.classify === undefined ? NORMAL : classCodeOf(this.classify(value));
   }
@@ -252,6 +261,7 @@ export abstract class QueueCore<T> {
   /**
    * Whether a newcomer of class `cls` is admitted without the policy: a terminal always is (and
    * is counted as an overcommit when the queue is already full).
+   * @internal
    */
   protected hasRoomFor(cls: ClassCode): boolean {
     if (cls === TERMINAL) {
@@ -264,6 +274,7 @@ export abstract class QueueCore<T> {
   /**
    * Puts a value at the tail of every list of `lists` its class and key belong to, in a node
    * from the pool when there is one.
+   * @internal
    */
   protected place(
     lists: NodeLists<T>,
@@ -331,6 +342,7 @@ export abstract class QueueCore<T> {
   /**
    * Takes `node` off every list of `lists` (the lists holding it), wherever it stands in them,
    * and returns its value, recycling the node without its references.
+   * @internal
    */
   protected take(lists: NodeLists<T>, node: QueueNode<T>): T {
     const { prev, next } = node;
@@ -384,6 +396,7 @@ export abstract class QueueCore<T> {
   /**
    * Under `coalesce`, folds a progress newcomer into `target` when that is a progress value.
    * `merge` may throw: nothing is changed before it returns.
+   * @internal
    */
   protected mergedInto(target: QueueNode<T> | null, value: T): boolean {
     if (target === null || classOfNode(target) !== PROGRESS) return false;
@@ -393,7 +406,7 @@ export abstract class QueueCore<T> {
     return true;
   }
 
-  /** Counts a value lost to the policy in the current gap. */
+  /** Counts a value lost to the policy in the current gap. @internal */
   protected recordDrop(value: T): void {
     this.dropped++;
     const notice = this.gap();
@@ -402,19 +415,19 @@ export abstract class QueueCore<T> {
     notice.dropped++;
   }
 
-  /** The `'error'` policy's overflow: the newcomer is lost, and the stream must end. */
+  /** The `'error'` policy's overflow: the newcomer is lost, and the stream must end. @internal */
   protected overflowed(): PushOutcome {
     this.dropped++;
     return 'overflow';
   }
 
-  /** Rejects the newcomer. */
+  /** Rejects the newcomer. @internal */
   protected reject(value: T): PushOutcome {
     this.recordDrop(value);
     return 'rejected';
   }
 
-  /** Forgets every value, the notice and the pool; the subclass empties its lists. */
+  /** Forgets every value, the notice and the pool; the subclass empties its lists. @internal */
   protected forgetAll(): void {
     this.cleared += this.depth;
     this.depth = this.nonTerminalDepth = 0;
