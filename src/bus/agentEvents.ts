@@ -83,7 +83,7 @@ const progressKinds: ReadonlySet<string> = new Set(PROGRESS_KINDS);
  *   merge: mergeAgentProgress, window: 50 }))
  * ```
  */
-export function classifyAgentEvent<E extends { readonly kind: string }>(event: E): EventClass {
+export function classifyAgentEvent<E extends Pick<AgentEventLike, 'kind'>>(event: E): EventClass {
   const kind = event.kind;
   if (terminalKinds.has(kind)) return 'terminal';
   if (progressKinds.has(kind)) return 'progress';
@@ -100,13 +100,9 @@ export function classifyAgentEvent<E extends { readonly kind: string }>(event: E
  * agentEventKey({ kind: 'model.delta', runId: 'r1' }) // '2:r1/4:main/model.delta'
  * ```
  */
-export function agentEventKey<
-  E extends {
-    readonly kind: string;
-    readonly runId?: string | undefined;
-    readonly laneId?: string | undefined;
-  },
->(event: E): string {
+export function agentEventKey<E extends Pick<AgentEventLike, 'kind' | 'runId' | 'laneId'>>(
+  event: E,
+): string {
   const run = event.runId === undefined ? '' : prefixed(String(event.runId));
   const lane = prefixed(event.laneId === undefined ? DEFAULT_LANE : String(event.laneId));
   return `${run}/${lane}/${event.kind}`;
@@ -118,9 +114,7 @@ export function agentEventKey<
  * the lane or kind, so no event of a run overtakes progress of that run that arrived before it.
  * Events without `runId` share one scope.
  */
-export function agentEventScope<E extends { readonly runId?: string | undefined }>(
-  event: E,
-): unknown {
+export function agentEventScope<E extends Pick<AgentEventLike, 'runId'>>(event: E): unknown {
   return event.runId;
 }
 
