@@ -139,23 +139,27 @@ export class StreamPublisher {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    // See publishScript for the reply's shape.
+    let seq = reply[0] as number;
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i]!;
-      const status = reply[3 * i + 2];
-      if (status === '' || status === undefined) {
+      const outcome = reply[i + 1];
+      if (typeof outcome === 'number') {
+        pending.resolve({ seq: seq++, laneSeq: outcome, repeated: false });
+      } else if (Array.isArray(outcome)) {
+        pending.resolve({
+          seq: outcome[0] as number,
+          laneSeq: outcome[1] as number,
+          repeated: true,
+        });
+      } else if (typeof outcome === 'string' && outcome !== '') {
+        pending.reject(scriptError(outcome));
+      } else {
         pending.reject(
           scriptError(
             'rxjs-backpressure: not attempted: an earlier event of the same call was refused',
           ),
         );
-      } else if (typeof status === 'string') {
-        pending.reject(scriptError(status));
-      } else {
-        pending.resolve({
-          seq: reply[3 * i] as number,
-          laneSeq: reply[3 * i + 1] as number,
-          repeated: status === 1,
-        });
       }
     }
   }
