@@ -155,17 +155,19 @@ async function runCase(
   const sink = await (mode === 'bus' ? busSink : bareSink)(port, stream, total);
   const start = now();
   for (const pub of pubs) pub.child.stdin!.write('go\n');
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
       () => reject(new Error(`${mode}: ${sink.received} of ${total} frames after 120 s`)),
       120_000,
-    ),
-  );
+    );
+  });
   let published = 0;
   void Promise.all(pubs.map((pub) => pub.done)).then(() => {
     published = now();
   });
-  const end = await Promise.race([sink.finished, timeout]);
+  // Cleared, or it would hold the bench process open for two minutes after the last case.
+  const end = await Promise.race([sink.finished, timeout]).finally(() => clearTimeout(timer));
   await Promise.all(pubs.map((pub) => pub.done));
   if (published === 0) published = now();
   await sink.stop();
