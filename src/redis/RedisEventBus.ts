@@ -130,10 +130,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * An event bus shared by processes through one Redis stream. Any process publishes; Redis gives
- * each frame its `seq` (dense and global: one Lua script does INCR + XADD, so no two processes
- * take the same seq and none is skipped); every process's `events$`, `select` and `iterate`
- * receive every frame in seq order from a live tail (XREAD BLOCK from the last id seen), through
- * the same per-subscriber queues, policies, notices and metrics as the in-memory `EventBus`.
+ * each frame its `seq` (dense and global: one Lua script takes the seqs and appends, so no two
+ * processes take the same seq and none is skipped); every process's `events$`, `select` and
+ * `iterate` receive every frame in seq order from a live tail (XREAD BLOCK from the last id
+ * seen), through the same per-subscriber queues, policies, notices and metrics as the in-memory
+ * `EventBus`.
  *
  * Differences from the in-memory bus, because Redis is across a network:
  * - `publish` returns a promise of the frame (Redis stamps it); it throws at once, before

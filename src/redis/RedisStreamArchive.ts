@@ -22,9 +22,9 @@ export interface RedisStreamArchiveConfig {
    */
   redis: Redis;
   /**
-   * The stream key. Companion keys are `<stream>:seq` (the seq counter), `<stream>:lanes` (laneSeq
-   * counters) and `<stream>:producer:<id>` (publish dedupe). On Redis Cluster put the name in a
-   * hash tag, e.g. `{agents}:events`, so that they share a slot. Required.
+   * The stream key. Companion keys (used by `RedisEventBus`) are `<stream>:seq` (the seq
+   * counter) and `<stream>:lanes` (laneSeq counters). On Redis Cluster put the name in a hash
+   * tag, e.g. `{agents}:events`, so that they share a slot. Required.
    */
   stream: string;
   /** Entries fetched per XRANGE page by `replay`: bounds its memory. Default 500. */
