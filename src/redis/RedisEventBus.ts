@@ -496,6 +496,8 @@ export class RedisEventBus<P = unknown> {
     this.closed = true;
     await this.tail.stop();
     this.redis.disconnect();
+    // Events still waiting for a script call go out now, on the closed connection: they reject.
+    this.publisher.close();
     this.local.close();
   }
 

@@ -44,18 +44,29 @@ const MAX_CALLS_IN_FLIGHT = 2;
 /** Events per script call at most. */
 const MAX_BATCH = 256;
 
+/** Runs a callback after the current turn of the event loop, as often as asked, until closed. */
+interface TurnScheduler {
+  schedule(): void;
+  close(): void;
+}
+
 /**
- * Runs a callback once, after the current macrotask and every microtask it queued (a
- * `MessageChannel` message: no timer clamping, in browsers and Node alike; unreferenced in Node
- * so that it never holds a process open). Falls back to `setTimeout(0)`.
+ * Runs `callback` after the current macrotask and every microtask it queued: a `MessageChannel`
+ * message (no timer clamping, in browsers and Node alike; unreferenced in Node so that it never
+ * holds a process open). Falls back to `setTimeout(0)`.
  */
-function afterThisTurn(callback: () => void): () => void {
+function afterThisTurn(callback: () => void): TurnScheduler {
   const Channel = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
-  if (Channel === undefined) return () => void setTimeout(callback, 0);
+  if (Channel === undefined) {
+    return { schedule: () => void setTimeout(callback, 0), close: () => undefined };
+  }
   const channel = new Channel();
   channel.port1.onmessage = callback;
   (channel.port1 as { unref?: () => void }).unref?.();
-  return () => channel.port2.postMessage(undefined);
+  return {
+    schedule: () => channel.port2.postMessage(undefined),
+    close: () => channel.port1.close(),
+  };
 }
 
 /**
@@ -76,7 +87,8 @@ export class StreamPublisher {
   private readonly waiting: PendingStamp[] = [];
   private callsInFlight = 0;
   private flushScheduled = false;
-  private readonly scheduleFlush: () => void;
+  private closed = false;
+  private readonly turns: TurnScheduler;
   /** The script, with this stream's constants (encoding version, trimming, scan limit) in it. */
   readonly script: string;
 
@@ -88,7 +100,7 @@ export class StreamPublisher {
   ) {
     this.keys = [keys.stream, keys.seq, keys.lanes];
     this.script = publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit);
-    this.scheduleFlush = afterThisTurn(() => {
+    this.turns = afterThisTurn(() => {
       this.flushScheduled = false;
       this.flush();
     });
@@ -112,14 +124,29 @@ export class StreamPublisher {
     });
   }
 
+  /**
+   * Sends every event still waiting at once, whatever the calls under way (on a connection
+   * already closed, they reject as such), and from then on sends each event as it comes.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.turns.close();
+    this.flush();
+  }
+
   private requestFlush(): void {
+    if (this.closed) {
+      this.flush();
+      return;
+    }
     if (this.flushScheduled || this.callsInFlight >= MAX_CALLS_IN_FLIGHT) return;
     this.flushScheduled = true;
-    this.scheduleFlush();
+    this.turns.schedule();
   }
 
   private flush(): void {
-    while (this.waiting.length > 0 && this.callsInFlight < MAX_CALLS_IN_FLIGHT) {
+    while (this.waiting.length > 0 && (this.closed || this.callsInFlight < MAX_CALLS_IN_FLIGHT)) {
       const batch = this.waiting.splice(0, MAX_BATCH);
       this.callsInFlight++;
       void this.call(batch).finally(() => {

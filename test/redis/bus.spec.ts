@@ -270,6 +270,29 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     await expect(a.send({ kind: 'k' })).rejects.toThrow(BusClosedError);
   });
 
+  it('settles every publish still waiting for a script call when it closes, leaving no hole', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    // One call leaves at once, the next 256 at the end of this turn; the rest wait for a reply.
+    const pending = Array.from({ length: 600 }, (_, i) => a.publish({ kind: 'k', payload: i }));
+    await a.close();
+    const outcomes = await Promise.race([
+      Promise.allSettled(pending),
+      sleep(5_000).then(() => 'some publishes never settled'),
+    ]);
+    expect(Array.isArray(outcomes)).toBe(true);
+    const settled = outcomes as PromiseSettledResult<{ seq: number }>[];
+    const seqs = settled.flatMap((o) => (o.status === 'fulfilled' ? [o.value.seq] : []));
+    for (const o of settled) {
+      if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(RedisUnavailableError);
+    }
+    // Whatever reached Redis is dense from 1; every resolved publish is in it.
+    const ids = (await client().xrange(stream, '-', '+')).map(([id]) => id);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => `${i + 1}-0`));
+    expect(Math.max(0, ...seqs)).toBeLessThanOrEqual(ids.length);
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
   it('send waits through a Redis restart and resolves; subscribers resume with no loss and no duplicate', async () => {
     const stream = `bus-${++n}`;
     const a = await bus(stream);
