@@ -5,7 +5,7 @@ import type { MutableFrame } from '../bus/frame.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
 import type { OverflowNotice, OverflowPolicyName } from '../queue/types.js';
 import {
-  decodeEntry,
+  decodeEntryAt,
   encodeEventBody,
   encodeFields,
   FrameDecodeError,
@@ -217,7 +217,7 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
               gap = widenGap(gap, expected, seq - 1, 'drop-oldest');
             }
             if (seq !== undefined) expected = seq + 1;
-            const frame = decodeEntry<P>(entry);
+            const frame = decodeEntryAt<P>(entry, seq);
             if (frame instanceof FrameDecodeError) {
               this.onDecodeError?.(frame);
               gap = widenGap(gap, frame.seq, frame.seq, 'drop-incoming');

@@ -34,7 +34,11 @@ function scriptError(message: string): Error {
 }
 
 interface PendingStamp {
-  args: [string, string, string, string];
+  laneKey: string;
+  tag: string;
+  body: string;
+  /** '' on a first attempt. */
+  retryAfter: string;
   resolve: (stamp: Stamp) => void;
   reject: (error: unknown) => void;
 }
@@ -115,7 +119,10 @@ export class StreamPublisher {
   stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
     return new Promise<Stamp>((resolve, reject) => {
       this.waiting.push({
-        args: [laneKey, tag, body, retryAfter === undefined ? '' : String(retryAfter)],
+        laneKey,
+        tag,
+        body,
+        retryAfter: retryAfter === undefined ? '' : String(retryAfter),
         resolve,
         reject,
       });
@@ -158,7 +165,9 @@ export class StreamPublisher {
 
   private async call(batch: PendingStamp[]): Promise<void> {
     const args: string[] = [];
-    for (const pending of batch) args.push(...pending.args);
+    for (const pending of batch) {
+      args.push(pending.laneKey, pending.tag, pending.body, pending.retryAfter);
+    }
     let reply: unknown[];
     try {
       reply = (await this.evaluate(args)) as unknown[];

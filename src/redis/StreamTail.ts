@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { EventFrame } from '../bus/types.js';
-import { decodeEntry, FrameDecodeError, type RawStreamEntry, seqOfEntryId } from './codec.js';
+import { decodeEntryAt, FrameDecodeError, type RawStreamEntry, seqOfEntryId } from './codec.js';
 import { type StreamGap, widenGap } from './RedisStreamArchive.js';
 
 /** What a {@link StreamTail} hands on, in stream order. */
@@ -153,7 +153,7 @@ export class StreamTail<P = unknown> {
           this.lastSeq = seq;
         }
         this.lastId = entry[0];
-        const frame = decodeEntry<P>(entry);
+        const frame = decodeEntryAt<P>(entry, seq);
         if (frame instanceof FrameDecodeError) {
           this.sink.decodeError(frame);
           gap = widenGap(gap, frame.seq, frame.seq, 'drop-incoming');

@@ -108,8 +108,15 @@ const VISIBILITIES: ReadonlySet<unknown> = new Set(['public', 'internal', 'priva
  * not one (returned, not thrown: a bad entry is an expected input from the wire).
  */
 export function decodeEntry<P = unknown>(entry: RawStreamEntry): EventFrame<P> | FrameDecodeError {
+  return decodeEntryAt(entry, seqOfEntryId(entry[0]));
+}
+
+/** {@link decodeEntry} for a reader that has already parsed the entry id (`seqOfEntryId`). */
+export function decodeEntryAt<P = unknown>(
+  entry: RawStreamEntry,
+  seq: number | undefined,
+): EventFrame<P> | FrameDecodeError {
   const id = entry[0];
-  const seq = seqOfEntryId(id);
   if (seq === undefined) return new FrameDecodeError(id, 'the entry id is not of the form <seq>-0');
   const fields = entry[1];
   let meta: string | undefined;
