@@ -52,7 +52,7 @@ const policies: Array<[string, OverflowPolicy<number>]> = [
 ];
 
 /** Per-value cost of pushes into a full queue whose consumer never asks for anything. */
-function sustainedOverflow(policyName: string, overflow: OverflowPolicy<number>, capacity: number) {
+function sustainedOverflow(overflow: OverflowPolicy<number>, capacity: number) {
   let best = Number.POSITIVE_INFINITY;
   for (let attempt = 0; attempt < 3; attempt++) {
     const source = new Subject<number>();
@@ -132,7 +132,7 @@ export const suite: BenchSuite = {
     console.log(`| ${header.join(' | ')} | 1,000,000 vs 100 |`);
     console.log(`| ${header.map(() => '---').join(' | ')} | --- |`);
     for (const [name, overflow] of policies) {
-      const costs = CAPACITIES.map((capacity) => sustainedOverflow(name, overflow, capacity));
+      const costs = CAPACITIES.map((capacity) => sustainedOverflow(overflow, capacity));
       const ratio = (costs[2] ?? 0) / (costs[0] ?? 1);
       console.log(
         `| ${name} | ${costs.map((ms) => `${(ms * 1e6).toFixed(0)} ns (${rate(1000 / ms)})`).join(' | ')} | ${ratio.toFixed(2)}x (target <= 1.5x) |`,
