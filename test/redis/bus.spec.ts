@@ -122,6 +122,34 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     await server?.stop();
   });
 
+  it('rejects a bad option with an error naming it, before opening any connection', async () => {
+    const redis = client();
+    const stream = `bus-${++n}`;
+    const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
+      [{ freeze: 'yes' }, TypeError, /freeze must be a boolean, got "yes"/],
+      [{ producerId: '' }, TypeError, /producerId must be a non-empty string/],
+      [{ validate: 'strict' }, TypeError, /validate must be a function when given/],
+      [{ classify: 1 }, TypeError, /classify must be a function when given/],
+      [{ onConnectionError: {} }, TypeError, /onConnectionError must be a function/],
+      [{ readCount: -1 }, RangeError, /readCount must be a non-negative integer, got -1/],
+      [{ blockMs: 1.5 }, RangeError, /blockMs must be a non-negative integer, got 1.5/],
+      [{ sendTimeoutMs: '10' }, RangeError, /sendTimeoutMs must be a non-negative integer/],
+      [{ dedupeWindow: Number.NaN }, RangeError, /dedupeWindow must be a non-negative integer/],
+    ];
+    const duplicate = redis.duplicate.bind(redis);
+    let duplicated = 0;
+    redis.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+      duplicated++;
+      return duplicate(...args);
+    }) as Redis['duplicate'];
+    for (const [options, type, message] of cases) {
+      const created = createRedisBus({ redis, stream, ...options } as never);
+      await expect(created, JSON.stringify(options)).rejects.toThrow(type);
+      await expect(created).rejects.toThrow(message);
+    }
+    expect(duplicated).toBe(0);
+  });
+
   it('gives frames published by two buses dense seqs, and both see every frame in seq order', async () => {
     const stream = `bus-${++n}`;
     const a = await bus(stream, { freeze: true });
