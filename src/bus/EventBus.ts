@@ -191,7 +191,7 @@ export class EventBus<P = unknown> {
   private readonly freeze: boolean;
 
   private seq = 0;
-  /** Per run (and for frames without a run): lane counters and run-indexed subscribers. */
+  /** The runs that run-indexed subscribers filter on (an entry goes with its last subscriber). */
   private readonly runs = new Map<string | undefined, RunEntry<P>>();
   /** The frame made last and its lane counter (saves a lookup in commit). */
   private stagedFrame: EventFrame<P> | undefined;
@@ -692,10 +692,8 @@ export class EventBus<P = unknown> {
 
   private deliver(frame: EventFrame<P>): void {
     // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
-    if (this.runSubscribers > 0) {
-      const states = this.runSubscribersOf(frame);
-      if (states !== undefined) this.deliverTo(states, frame);
-    }
+    const runStates = this.runSubscribersOf(frame);
+    if (runStates !== undefined) this.deliverTo(runStates, frame);
     if (frame.agentId !== undefined && this.byAgent.size > 0) {
       const states = this.byAgent.get(frame.agentId);
       if (states !== undefined) this.deliverTo(states, frame);

@@ -529,7 +529,7 @@ export class RedisEventBus<P = unknown> {
     tag: string;
   } {
     if (this.closed) throw new BusClosedError();
-    this.local.checkEvent(event);
+    this.local.validateEvent(event);
     const laneId = event.laneId ?? DEFAULT_LANE;
     const ts = this.scheduler?.now() ?? Date.now();
     let body: string;

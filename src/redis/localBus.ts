@@ -47,8 +47,8 @@ export class LocalBus<P> extends EventBus<P> {
   }
 
   /** Runs the bus's own event checks (and `validate`), counting refusals in `metrics().rejected`. */
-  checkEvent(event: AgentEvent<P>): void {
-    this.validateEvent(event);
+  override validateEvent(event: AgentEvent<P>): void {
+    super.validateEvent(event);
   }
 
   override get hasListeners(): boolean {

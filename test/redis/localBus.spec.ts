@@ -103,8 +103,8 @@ describe('LocalBus (the in-memory EventBus fed with frames stamped by Redis)', (
 
   it('checks events like publish does, counting refusals', () => {
     const bus = make();
-    expect(() => bus.checkEvent({ kind: '' })).toThrow(InvalidEventError);
-    expect(() => bus.checkEvent({ kind: 'k', runId: 'r' })).not.toThrow();
+    expect(() => bus.validateEvent({ kind: '' })).toThrow(InvalidEventError);
+    expect(() => bus.validateEvent({ kind: 'k', runId: 'r' })).not.toThrow();
     expect(bus.metrics().rejected).toBe(1);
   });
 
