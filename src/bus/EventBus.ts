@@ -28,6 +28,7 @@ import { BackpressureError, BusClosedError, InvalidEventError } from './errors.j
 import { FrameRing } from './FrameRing.js';
 import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
 import { createFrame } from './frame.js';
+import { KindTally } from './KindTally.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -39,7 +40,7 @@ import type {
   SubscriberMetrics,
   SubscriberQueue,
 } from './types.js';
-import { checkEvent } from './validators.js';
+import { checkEvent, isWellFormedEvent } from './validators.js';
 
 /** The history kept when the `history` option is omitted. */
 export const DEFAULT_HISTORY = 10_000;
@@ -193,15 +194,10 @@ export class EventBus<P = unknown> {
   private seq = 0;
   /** The runs that run-indexed subscribers filter on (an entry goes with its last subscriber). */
   private readonly runs = new Map<string | undefined, RunEntry<P>>();
-  /** The frame made last and its lane counter (saves a lookup in commit). */
-  private stagedFrame: EventFrame<P> | undefined;
   /** laneSeq counters, per laneId across the bus (as the seeds' buses count them). */
   private readonly mainLane: Counter = { n: 0 };
   private readonly otherLanes = new Map<string, Counter>();
-  private stagedLane: Counter | undefined;
-  private readonly byKind = new Map<string, Counter>();
-  private lastKind: string | undefined;
-  private lastKindCount: Counter | undefined;
+  private readonly byKind = new KindTally();
   private rejected = 0;
   private backpressured = 0;
   private archiveErrors = 0;
@@ -306,16 +302,11 @@ export class EventBus<P = unknown> {
   publish(event: AgentEvent<P>): EventFrame<P> {
     if (this.closed) throw new BusClosedError();
     this.check(event);
-    const frame = this.makeFrame(event);
-    if (this.backpressureSubscribers > 0) {
-      const full = this.fullSubscribers(frame);
-      if (full !== undefined) {
-        this.backpressured++;
-        throw new BackpressureError(event, full);
-      }
-    }
-    this.commit(frame);
-    return frame;
+    const laneId = event.laneId ?? DEFAULT_LANE;
+    const lane = this.laneCounter(laneId);
+    const frame = this.stamp(event, laneId, lane);
+    if (this.backpressureSubscribers > 0) this.throwIfHeldBack(event, frame);
+    return this.commit(frame, lane);
   }
 
   /**
@@ -335,8 +326,7 @@ export class EventBus<P = unknown> {
     if (this.sendHead === this.sends.length) {
       const frame = this.makeFrame(event);
       if (this.backpressureSubscribers === 0 || this.fullSubscribers(frame) === undefined) {
-        this.commit(frame);
-        return Promise.resolve(frame);
+        return Promise.resolve(this.commit(frame));
       }
     }
     return new Promise<EventFrame<P>>((resolve, reject) => {
@@ -463,7 +453,7 @@ export class EventBus<P = unknown> {
       backpressured: this.backpressured,
       pendingSends: this.sends.length - this.sendHead,
       archiveErrors: this.archiveErrors,
-      byKind: Object.fromEntries([...this.byKind].map(([kind, counter]) => [kind, counter.n])),
+      byKind: this.byKind.toRecord(),
       historySize: this.history.size,
       subscribers,
     };
@@ -570,6 +560,13 @@ export class EventBus<P = unknown> {
   // publishing
 
   private check(event: AgentEvent<P>): void {
+    // The common case answers with a few type tests, and stays small enough to be inlined into
+    // publish; the checks that build errors run out of line.
+    if (this.validate !== undefined || !isWellFormedEvent(event)) this.checkFully(event);
+  }
+
+  /** The checks that throw, naming the field, and `validate`. */
+  private checkFully(event: AgentEvent<P>): void {
     try {
       checkEvent(event);
       if (this.validate !== undefined) {
@@ -587,6 +584,15 @@ export class EventBus<P = unknown> {
     } catch (error) {
       this.rejected++;
       throw error;
+    }
+  }
+
+  /** Throws `BackpressureError` when a matching `'backpressure'` subscriber has no room. */
+  private throwIfHeldBack(event: AgentEvent<P>, frame: EventFrame<P>): void {
+    const full = this.fullSubscribers(frame);
+    if (full !== undefined) {
+      this.backpressured++;
+      throw new BackpressureError(event, full);
     }
   }
 
@@ -611,41 +617,35 @@ export class EventBus<P = unknown> {
     return lane;
   }
 
-  /** The frame the event would become if committed now. Changes nothing but the staging. */
-  private makeFrame(event: AgentEvent<P>): EventFrame<P> {
-    const laneId = event.laneId ?? DEFAULT_LANE;
-    const lane = this.laneCounter(laneId);
-    const frame = createFrame(event, laneId, this.seq + 1, lane.n + 1, this.scheduler.now());
-    this.stagedFrame = frame;
-    this.stagedLane = lane;
-    return frame;
+  /** The frame `event` would become if committed now, on `lane` (its `laneId`'s counter). */
+  private stamp(event: AgentEvent<P>, laneId: string, lane: Counter): EventFrame<P> {
+    return createFrame(event, laneId, this.seq + 1, lane.n + 1, this.scheduler.now());
   }
 
-  private commit(frame: EventFrame<P>): void {
+  /** {@link EventBus.stamp}, looking the lane up. Changes nothing. */
+  private makeFrame(event: AgentEvent<P>): EventFrame<P> {
+    const laneId = event.laneId ?? DEFAULT_LANE;
+    return this.stamp(event, laneId, this.laneCounter(laneId));
+  }
+
+  /**
+   * Makes a stamped frame the bus's newest and delivers it; returns the frame committed. `lane`
+   * is its lane's counter when the caller has it at hand (it saves a lookup).
+   */
+  private commit(frame: EventFrame<P>, lane?: Counter): EventFrame<P> {
     if (frame.seq !== this.seq + 1) {
-      // A user callback (classify, where) published between makeFrame and commit: restamp.
+      // A user callback (classify, where) published between stamping and commit: restamp.
       frame = this.makeFrame(frame);
     }
     // A frame stamped elsewhere (see `ingest`) keeps its laneSeq.
-    if (frame === this.stagedFrame) (this.stagedLane as Counter).n = frame.laneSeq;
-    else this.laneCounter(frame.laneId ?? DEFAULT_LANE).n = frame.laneSeq;
-    this.stagedFrame = this.stagedLane = undefined;
+    (lane ?? this.laneCounter(frame.laneId ?? DEFAULT_LANE)).n = frame.laneSeq;
     this.seq = frame.seq;
     if (this.freeze) Object.freeze(frame);
     this.history.push(frame);
-    if (frame.kind !== this.lastKind) {
-      // Runs of one kind (a stream of deltas) skip the lookups.
-      let kindCount = this.byKind.get(frame.kind);
-      if (kindCount === undefined) {
-        kindCount = { n: 0 };
-        this.byKind.set(frame.kind, kindCount);
-      }
-      this.lastKind = frame.kind;
-      this.lastKindCount = kindCount;
-    }
-    (this.lastKindCount as Counter).n++;
+    this.byKind.add(frame.kind);
     if (this.archive !== undefined) this.appendToArchive(frame);
     this.dispatch(frame);
+    return frame;
   }
 
   private appendToArchive(frame: EventFrame<P>): void {
@@ -778,8 +778,7 @@ export class EventBus<P = unknown> {
         const frame = this.makeFrame(pending.event);
         if (this.backpressureSubscribers > 0 && this.fullSubscribers(frame) !== undefined) break;
         this.sends[this.sendHead++] = undefined;
-        this.commit(frame);
-        pending.resolve(frame);
+        pending.resolve(this.commit(frame));
       }
       if (this.sendHead === this.sends.length) {
         this.sends.length = 0;

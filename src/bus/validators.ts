@@ -16,6 +16,20 @@ function badId(field: 'runId' | 'agentId' | 'laneId', value: unknown): never {
   );
 }
 
+/** Whether {@link checkEvent} would pass `event`, without building an error when not. */
+export function isWellFormedEvent(event: unknown): boolean {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) return false;
+  const { kind, runId, agentId, laneId, visibility } = event as AgentEvent<unknown>;
+  return (
+    typeof kind === 'string' &&
+    kind !== '' &&
+    (runId === undefined || (typeof runId === 'string' && runId !== '')) &&
+    (agentId === undefined || (typeof agentId === 'string' && agentId !== '')) &&
+    (laneId === undefined || (typeof laneId === 'string' && laneId !== '')) &&
+    (visibility === undefined || isVisibility(visibility))
+  );
+}
+
 /**
  * The checks every publish makes before anything is stamped. Throws {@link InvalidEventError}
  * naming the field.

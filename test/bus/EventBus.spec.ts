@@ -514,6 +514,41 @@ describe('EventBus: backpressure', () => {
     expect(seqs(sub.frames)).toEqual([1, 2, 4, 5]);
   });
 
+  it('publish returns the frame it committed when a classifier published in between', async () => {
+    const { Subject } = await import('rxjs');
+    const bus = new EventBus();
+    let nested = false;
+    // The room check runs the subscriber's classifier after the frame is stamped: a publish from
+    // there takes the seq, so the outer frame is stamped again before it is committed.
+    const sub = collect(
+      bus,
+      {},
+      {
+        queue: {
+          capacity: 8,
+          overflow: 'backpressure',
+          demand: new Subject<number>(),
+          classify: (frame) => {
+            if (frame.kind === 'outer' && !nested) {
+              nested = true;
+              bus.publish({ kind: 'inner' });
+            }
+            return 'normal';
+          },
+        },
+      },
+    );
+    const other = collect(bus, {});
+    const outer = bus.publish({ kind: 'outer' });
+    expect(outer).toMatchObject({ kind: 'outer', seq: 2, laneSeq: 2 });
+    expect(other.frames.map((f) => [f.kind, f.seq])).toEqual([
+      ['inner', 1],
+      ['outer', 2],
+    ]);
+    expect(other.frames[1]).toBe(outer);
+    expect(sub.error).toBeUndefined();
+  });
+
   it('a terminal frame always has room', async () => {
     const { Subject } = await import('rxjs');
     const demand = new Subject<number>();
