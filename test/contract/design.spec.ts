@@ -1,0 +1,1271 @@
+/**
+ * The public API against the contract in DESIGN.md: every name, signature, option, default, error
+ * class and stated behaviour, checked through the public entry points only (src/index.ts, and
+ * src/redis/index.ts for the `rxjs-backpressure/redis` subpath). One short test per contract
+ * sentence; where the code departs from DESIGN.md in code this suite may not change, the
+ * expectation is an `it.todo` whose title states the discrepancy.
+ */
+import {
+  asapScheduler,
+  catchError,
+  finalize,
+  type MonoTypeOperatorFunction,
+  NEVER,
+  Observable,
+  type ObservableInput,
+  type OperatorFunction,
+  of,
+  type SchedulerLike,
+  Subject,
+  take,
+  throwError,
+  timer,
+} from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as api from '../../src/index.js';
+import {
+  type AgentEvent,
+  BackpressureError,
+  type BoundedQueueConfig,
+  BusClosedError,
+  type BusMetrics,
+  boundedQueue,
+  type Classifier,
+  coalesce,
+  drainWith,
+  type EventArchive,
+  type EventBus,
+  type EventClass,
+  type EventFilter,
+  type EventFrame,
+  InvalidEventError,
+  type Laned,
+  mergeLanes,
+  type OverflowNotice,
+  type OverflowPolicy,
+  type OverflowPolicyName,
+  OverflowQueue,
+  type QueueConfig,
+  QueueOverflowError,
+  type SubscriberQueue,
+  summarizeProgress,
+  takeThroughTerminal,
+  toAsyncIterable,
+  type Visibility,
+} from '../../src/index.js';
+import * as redisApi from '../../src/redis/index.js';
+
+const newScheduler = (): TestScheduler =>
+  new TestScheduler((actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
+
+/** Letters: upper case terminal, p-s progress, anything else normal. */
+const byLetter: Classifier<string> = (value) => {
+  const head = value.charAt(0);
+  if (head >= 'A' && head <= 'Z') return 'terminal';
+  if (head >= 'p' && head <= 's') return 'progress';
+  return 'normal';
+};
+const concat = (acc: string, next: string): string => acc + next;
+
+/** Lets queued microtasks (asapScheduler, promise reactions) run. */
+async function microtasks(count = 5): Promise<void> {
+  for (let index = 0; index < count; index++) await Promise.resolve();
+}
+
+/** A promise's state, without waiting for it. */
+async function stateOf(promise: Promise<unknown>): Promise<'pending' | 'fulfilled' | 'rejected'> {
+  const marker = Symbol('pending');
+  try {
+    const outcome = await Promise.race([promise, microtasks(3).then(() => marker)]);
+    return outcome === marker ? 'pending' : 'fulfilled';
+  } catch {
+    return 'rejected';
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: exported names', () => {
+  it.each([
+    'boundedQueue',
+    'summarizeProgress',
+    'takeThroughTerminal',
+    'mergeLanes',
+    'drainWith',
+    'toAsyncIterable',
+    'coalesce',
+  ])('%s is an exported function', (name) => {
+    expect(typeof (api as Record<string, unknown>)[name]).toBe('function');
+  });
+
+  it.each([
+    'EventBus',
+    'OverflowQueue',
+    'QueueOverflowError',
+    'InvalidEventError',
+    'BusClosedError',
+    'BackpressureError',
+  ])('%s is an exported class', (name) => {
+    const value = (api as Record<string, unknown>)[name];
+    expect(typeof value).toBe('function');
+    expect((value as { prototype: unknown }).prototype).toBeTypeOf('object');
+  });
+
+  it('every error class extends Error and carries its own name', () => {
+    const errors: Error[] = [
+      new QueueOverflowError({ policy: 'error', dropped: 1, merged: 0, terminalPreserved: true }),
+      new InvalidEventError('kind', 'bad'),
+      new BusClosedError(),
+      new BackpressureError({ kind: 'x' }, [1]),
+    ];
+    expect(errors.map((error) => error instanceof Error)).toEqual([true, true, true, true]);
+    expect(errors.map((error) => error.name)).toEqual([
+      'QueueOverflowError',
+      'InvalidEventError',
+      'BusClosedError',
+      'BackpressureError',
+    ]);
+  });
+
+  it('the rxjs-backpressure/redis subpath is a source entry point that loads on its own', () => {
+    // package.json maps "./redis" to dist/redis/index.*, built from src/redis/index.ts.
+    expect(typeof redisApi.RedisEventBus).toBe('function');
+    expect(typeof redisApi.createRedisBus).toBe('function');
+    expect(typeof redisApi.RedisStreamArchive).toBe('function');
+    expect(new redisApi.RedisUnavailableError('stream', 'down')).toBeInstanceOf(Error);
+  });
+
+  it('types: the core vocabulary is exactly as written', () => {
+    expectTypeOf<EventClass>().toEqualTypeOf<'terminal' | 'progress' | 'normal'>();
+    expectTypeOf<Classifier<number>>().toEqualTypeOf<(value: number) => EventClass>();
+    expectTypeOf<OverflowPolicyName>().toEqualTypeOf<
+      'drop-oldest' | 'drop-incoming' | 'drop-progress' | 'error' | 'coalesce'
+    >();
+    expectTypeOf<'drop-oldest'>().toExtend<OverflowPolicy<number>>();
+    expectTypeOf<'drop-incoming'>().toExtend<OverflowPolicy<number>>();
+    expectTypeOf<'drop-progress'>().toExtend<OverflowPolicy<number>>();
+    expectTypeOf<'error'>().toExtend<OverflowPolicy<number>>();
+    expectTypeOf<'backpressure'>().not.toExtend<OverflowPolicy<number>>();
+    expectTypeOf(coalesce<number>).parameters.toEqualTypeOf<
+      [merge: (acc: number, next: number) => number, key?: (value: number) => unknown]
+    >();
+    expectTypeOf(coalesce<number>).returns.toExtend<OverflowPolicy<number>>();
+  });
+
+  it('types: OverflowNotice and QueueOverflowError', () => {
+    type Notice = OverflowNotice<string>;
+    expectTypeOf<Notice['policy']>().toEqualTypeOf<OverflowPolicyName>();
+    expectTypeOf<Notice['dropped']>().toEqualTypeOf<number>();
+    expectTypeOf<Notice['merged']>().toEqualTypeOf<number>();
+    expectTypeOf<Notice['first']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Notice['last']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Notice['fromSeq']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Notice['toSeq']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Notice['terminalPreserved']>().toEqualTypeOf<boolean>();
+    expectTypeOf<{
+      policy: 'drop-oldest';
+      dropped: number;
+      merged: number;
+      terminalPreserved: boolean;
+    }>().toExtend<Notice>();
+    expectTypeOf<QueueOverflowError>().toExtend<Error>();
+    expectTypeOf<QueueOverflowError['notice']>().toEqualTypeOf<OverflowNotice<unknown>>();
+  });
+
+  it('types: QueueConfig fields, with overflow and capacity required', () => {
+    type Config = QueueConfig<number>;
+    expectTypeOf<Config['capacity']>().toEqualTypeOf<number>();
+    expectTypeOf<Config['overflow']>().toEqualTypeOf<OverflowPolicy<number>>();
+    expectTypeOf<Config['classify']>().toEqualTypeOf<Classifier<number> | undefined>();
+    expectTypeOf<Config['terminalReserve']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Config['onOverflow']>().toEqualTypeOf<
+      ((notice: OverflowNotice<number>) => void) | undefined
+    >();
+    expectTypeOf<{ capacity: number }>().not.toExtend<Config>();
+    expectTypeOf<{ overflow: 'error' }>().not.toExtend<Config>();
+    expectTypeOf<{ capacity: number; overflow: 'error' }>().toExtend<Config>();
+  });
+
+  it('types: boundedQueue(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T>', () => {
+    expectTypeOf<BoundedQueueConfig<number>>().toExtend<QueueConfig<number>>();
+    expectTypeOf<BoundedQueueConfig<number>['demand']>().toEqualTypeOf<
+      ObservableInput<number | void> | undefined
+    >();
+    expectTypeOf<BoundedQueueConfig<number>['flushOn']>().toEqualTypeOf<
+      ObservableInput<unknown> | undefined
+    >();
+    expectTypeOf<BoundedQueueConfig<number>['scheduler']>().toEqualTypeOf<
+      SchedulerLike | undefined
+    >();
+    expectTypeOf(boundedQueue<number>).parameters.toEqualTypeOf<[BoundedQueueConfig<number>]>();
+    expectTypeOf(boundedQueue<number>).returns.toEqualTypeOf<MonoTypeOperatorFunction<number>>();
+  });
+
+  it('types: summarizeProgress takes the documented options and is MonoType', () => {
+    type Documented = {
+      classify: Classifier<number>;
+      merge: (acc: number, next: number) => number;
+      key?: (value: number) => unknown;
+      window?: number | ObservableInput<unknown>;
+      maxMerged?: number;
+      scheduler?: SchedulerLike;
+    };
+    expectTypeOf<Documented>().toExtend<Parameters<typeof summarizeProgress<number>>[0]>();
+    expectTypeOf(summarizeProgress<number>).returns.toEqualTypeOf<
+      MonoTypeOperatorFunction<number>
+    >();
+  });
+
+  it('types: takeThroughTerminal(classify): MonoTypeOperatorFunction<T>', () => {
+    expectTypeOf(takeThroughTerminal<number>).parameters.toEqualTypeOf<[Classifier<number>]>();
+    expectTypeOf(takeThroughTerminal<number>).returns.toEqualTypeOf<
+      MonoTypeOperatorFunction<number>
+    >();
+  });
+
+  it('types: mergeLanes(lanes, options?): Observable<Laned<T>>', () => {
+    type Documented = {
+      order?: 'arrival' | 'timestamp';
+      timestamp?: (value: number) => number;
+      maxSkew?: number;
+      lane?: QueueConfig<number>;
+      scheduler?: SchedulerLike;
+    };
+    type Params = Parameters<typeof mergeLanes<number>>;
+    expectTypeOf<Record<string, ObservableInput<number>>>().toExtend<Params[0]>();
+    expectTypeOf<Documented>().toExtend<NonNullable<Params[1]>>();
+    expectTypeOf<undefined>().toExtend<Params[1]>();
+    expectTypeOf(mergeLanes<number>).returns.toEqualTypeOf<Observable<Laned<number>>>();
+    expectTypeOf<Laned<number>['lane']>().toEqualTypeOf<string>();
+    expectTypeOf<Laned<number>['laneSeq']>().toEqualTypeOf<number>();
+    expectTypeOf<Laned<number>['value']>().toEqualTypeOf<number>();
+  });
+
+  it('types: drainWith(handler, options): OperatorFunction<T, R>', () => {
+    type Options = QueueConfig<number> & {
+      concurrency?: number;
+      priority?: (value: number) => number;
+    };
+    type Params = Parameters<typeof drainWith<number, string>>;
+    expectTypeOf<(value: number, index: number) => ObservableInput<string>>().toExtend<Params[0]>();
+    expectTypeOf<Options>().toExtend<Params[1]>();
+    expectTypeOf(drainWith<number, string>).returns.toEqualTypeOf<
+      OperatorFunction<number, string>
+    >();
+    const inferred = of(1).pipe(
+      drainWith((n) => of(String(n)), { capacity: 1, overflow: 'error' }),
+    );
+    expectTypeOf(inferred).toEqualTypeOf<Observable<string>>();
+  });
+
+  it('types: toAsyncIterable(source, options): AsyncIterableIterator<T>', () => {
+    type Options = QueueConfig<number> & { signal?: AbortSignal };
+    type Params = Parameters<typeof toAsyncIterable<number>>;
+    expectTypeOf<ObservableInput<number>>().toExtend<Params[0]>();
+    expectTypeOf<Options>().toExtend<Params[1]>();
+    expectTypeOf(toAsyncIterable<number>).returns.toEqualTypeOf<AsyncIterableIterator<number>>();
+  });
+
+  it('types: AgentEvent, EventFrame, EventFilter, Visibility', () => {
+    expectTypeOf<Visibility>().toEqualTypeOf<'public' | 'internal' | 'private'>();
+    expectTypeOf<AgentEvent<number>['kind']>().toEqualTypeOf<string>();
+    expectTypeOf<AgentEvent<number>['payload']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<{
+      kind: string;
+      runId?: string;
+      agentId?: string;
+      laneId?: string;
+      visibility?: Visibility;
+      payload?: number;
+    }>().toExtend<AgentEvent<number>>();
+    expectTypeOf<{ kind: 'x' }>().toExtend<AgentEvent>();
+    expectTypeOf<EventFrame<number>>().toExtend<AgentEvent<number>>();
+    expectTypeOf<EventFrame['seq']>().toEqualTypeOf<number>();
+    expectTypeOf<EventFrame['laneSeq']>().toEqualTypeOf<number>();
+    expectTypeOf<EventFrame['ts']>().toEqualTypeOf<number>();
+    expectTypeOf<EventFrame<number>['overflow']>().toEqualTypeOf<
+      OverflowNotice<EventFrame<number>> | undefined
+    >();
+    expectTypeOf<{
+      runId?: string;
+      agentId?: string;
+      laneId?: string;
+      kinds?: Iterable<string>;
+      visibility?: Visibility;
+      where?: (f: EventFrame) => boolean;
+    }>().toExtend<EventFilter>();
+    expectTypeOf<{ kinds: Set<string> }>().toExtend<EventFilter>();
+  });
+
+  it('types: EventBus members', () => {
+    type Bus = EventBus<number>;
+    expectTypeOf<{
+      history?: number;
+      archive?: EventArchive;
+      classify?: Classifier<EventFrame<number>>;
+      validate?: (e: AgentEvent<number>) => void;
+      scheduler?: SchedulerLike;
+    }>().toExtend<NonNullable<ConstructorParameters<typeof EventBus<number>>[0]>>();
+    expectTypeOf<Bus['publish']>().parameters.toEqualTypeOf<[event: AgentEvent<number>]>();
+    expectTypeOf<Bus['publish']>().returns.toEqualTypeOf<EventFrame<number>>();
+    expectTypeOf<Bus['send']>().parameters.toEqualTypeOf<[event: AgentEvent<number>]>();
+    expectTypeOf<Bus['send']>().returns.toEqualTypeOf<Promise<EventFrame<number>>>();
+    expectTypeOf<Bus['events$']>().toEqualTypeOf<Observable<EventFrame<number>>>();
+    type SelectOptions = { after?: number; queue?: SubscriberQueue<number> };
+    expectTypeOf<[filter?: EventFilter, options?: SelectOptions]>().toExtend<
+      Parameters<Bus['select']>
+    >();
+    expectTypeOf<Bus['select']>().returns.toEqualTypeOf<Observable<EventFrame<number>>>();
+    expectTypeOf<[filter?: EventFilter, after?: number]>().toExtend<Parameters<Bus['replay']>>();
+    expectTypeOf<Bus['replay']>().returns.toEqualTypeOf<Observable<EventFrame<number>>>();
+    expectTypeOf<[filter?: EventFilter, options?: SelectOptions]>().toExtend<
+      Parameters<Bus['iterate']>
+    >();
+    expectTypeOf<Bus['iterate']>().returns.toEqualTypeOf<
+      AsyncIterableIterator<EventFrame<number>>
+    >();
+    expectTypeOf<Bus['metrics']>().returns.toEqualTypeOf<BusMetrics>();
+    expectTypeOf<Bus['close']>().returns.toEqualTypeOf<void>();
+  });
+
+  it('types: SubscriberQueue, BusMetrics, EventArchive', () => {
+    expectTypeOf<SubscriberQueue<number>['overflow']>().toEqualTypeOf<
+      OverflowPolicy<EventFrame<number>> | 'backpressure'
+    >();
+    expectTypeOf<SubscriberQueue<number>>().toExtend<
+      Omit<BoundedQueueConfig<EventFrame<number>>, 'overflow'>
+    >();
+    expectTypeOf<{ capacity: 4; overflow: 'backpressure'; flushOn: Subject<void> }>().toExtend<
+      SubscriberQueue<number>
+    >();
+    expectTypeOf<BusMetrics['published']>().toEqualTypeOf<number>();
+    expectTypeOf<BusMetrics['rejected']>().toEqualTypeOf<number>();
+    expectTypeOf<BusMetrics['byKind']>().toEqualTypeOf<Record<string, number>>();
+    expectTypeOf<BusMetrics['historySize']>().toEqualTypeOf<number>();
+    expectTypeOf<BusMetrics['subscribers'][number]>().toExtend<{
+      id: number;
+      filter: EventFilter;
+      depth: number;
+      highWater: number;
+      delivered: number;
+      dropped: number;
+      merged: number;
+      lag: number;
+    }>();
+    expectTypeOf<{
+      append(f: EventFrame): void | Promise<void>;
+      replay(filter: EventFilter, after: number): ObservableInput<EventFrame>;
+    }>().toExtend<EventArchive>();
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: OverflowQueue', () => {
+  it('terminalReserve defaults to 1 with a classifier, else 0', () => {
+    expect(
+      new OverflowQueue<string>({ capacity: 4, overflow: 'error', classify: byLetter }).stats()
+        .terminalReserve,
+    ).toBe(1);
+    expect(
+      new OverflowQueue<string>({ capacity: 4, overflow: 'error' }).stats().terminalReserve,
+    ).toBe(0);
+  });
+
+  it('a non-terminal newcomer has room only below capacity - terminalReserve non-terminals', () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 3,
+      overflow: 'drop-incoming',
+      classify: byLetter,
+    });
+    expect([queue.push('a'), queue.push('b'), queue.push('c')]).toEqual([
+      'queued',
+      'queued',
+      'rejected',
+    ]);
+    expect(queue.push('A')).toBe('queued');
+    expect(queue.toArray()).toEqual(['a', 'b', 'A']);
+  });
+
+  it('a non-terminal newcomer has no room once the queue holds capacity values in all', () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 3,
+      overflow: 'drop-incoming',
+      classify: byLetter,
+      terminalReserve: 1,
+    });
+    queue.push('A');
+    queue.push('B');
+    queue.push('a');
+    expect(queue.push('b')).toBe('rejected');
+    expect(queue.toArray()).toEqual(['A', 'B', 'a']);
+  });
+
+  it('a terminal is always admitted, beyond capacity, and the stats say so', () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 2,
+      overflow: 'drop-oldest',
+      classify: byLetter,
+    });
+    queue.push('A');
+    queue.push('B');
+    expect(queue.push('C')).toBe('queued');
+    expect(queue.toArray()).toEqual(['A', 'B', 'C']);
+    expect(queue.stats().terminalOvercommits).toBeGreaterThan(0);
+    expect(queue.stats().depth).toBe(3);
+  });
+
+  it("'drop-oldest' evicts the oldest non-terminal value and admits the newcomer", () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 3,
+      overflow: 'drop-oldest',
+      classify: byLetter,
+      terminalReserve: 0,
+    });
+    for (const value of ['A', 'a', 'b']) queue.push(value);
+    expect(queue.push('c')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['A', 'b', 'c']);
+  });
+
+  it("'drop-incoming' rejects the newcomer, never a queued value", () => {
+    const queue = new OverflowQueue<string>({ capacity: 2, overflow: 'drop-incoming' });
+    queue.push('a');
+    queue.push('b');
+    expect(queue.push('c')).toBe('rejected');
+    expect(queue.toArray()).toEqual(['a', 'b']);
+    expect(queue.takeNotice()).toMatchObject({ policy: 'drop-incoming', first: 'c', last: 'c' });
+  });
+
+  it("'drop-progress' evicts the oldest progress value; with none queued it rejects the newcomer", () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 3,
+      overflow: 'drop-progress',
+      classify: byLetter,
+      terminalReserve: 0,
+    });
+    for (const value of ['a', 'p', 'q']) queue.push(value);
+    expect(queue.push('b')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['a', 'q', 'b']);
+    expect(queue.push('c')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['a', 'b', 'c']);
+    expect(queue.push('d')).toBe('rejected');
+    expect(queue.toArray()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('coalesce(merge) merges a progress newcomer into the newest queued value when that is progress', () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 2,
+      overflow: coalesce(concat),
+      classify: byLetter,
+      terminalReserve: 0,
+    });
+    queue.push('a');
+    queue.push('p');
+    expect(queue.push('q')).toBe('merged');
+    expect(queue.toArray()).toEqual(['a', 'pq']);
+    expect(queue.takeNotice()).toMatchObject({ policy: 'coalesce', dropped: 0, merged: 1 });
+  });
+
+  it("coalesce behaves as 'drop-progress' when the newest queued value is not progress", () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 2,
+      overflow: coalesce(concat),
+      classify: byLetter,
+      terminalReserve: 0,
+    });
+    queue.push('p');
+    queue.push('a');
+    expect(queue.push('q')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['a', 'q']);
+    // A normal newcomer is never merged: drop-progress.
+    expect(queue.push('b')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['a', 'b']);
+    expect(queue.push('c')).toBe('rejected');
+  });
+
+  it('coalesce(merge, key) merges into the newest queued value of the same key', () => {
+    const key = (value: string): string => value.slice(1);
+    const queue = new OverflowQueue<string>({
+      capacity: 2,
+      overflow: coalesce(concat, key),
+      classify: byLetter,
+      terminalReserve: 0,
+    });
+    queue.push('p1');
+    queue.push('p2');
+    expect(queue.push('q1')).toBe('merged');
+    expect(queue.toArray()).toEqual(['p1q1', 'p2']);
+  });
+
+  it('drops and merges accumulate into one notice, then the accumulator starts afresh', () => {
+    const queue = new OverflowQueue<string>({ capacity: 1, overflow: 'drop-oldest' });
+    for (const value of ['a', 'b', 'c', 'd']) queue.push(value);
+    expect(queue.takeNotice()).toEqual({
+      policy: 'drop-oldest',
+      dropped: 3,
+      merged: 0,
+      first: 'a',
+      last: 'c',
+      terminalPreserved: true,
+    });
+    expect(queue.takeNotice()).toBeUndefined();
+  });
+
+  it.each([
+    [{ capacity: 0, overflow: 'error' }, RangeError, /capacity/],
+    [{ capacity: 1.5, overflow: 'error' }, RangeError, /capacity/],
+    [{ capacity: 2, overflow: 'error', terminalReserve: 2 }, RangeError, /terminalReserve/],
+    [{ capacity: 2, overflow: 'error', terminalReserve: -1 }, RangeError, /terminalReserve/],
+    [{ capacity: 2 }, TypeError, /overflow/],
+    [{ capacity: 2, overflow: 'drop-newest' }, TypeError, /drop-newest/],
+  ])('bad options %j throw at creation', (options, errorClass, message) => {
+    const create = () => new OverflowQueue(options as unknown as QueueConfig<string>);
+    expect(create).toThrow(errorClass);
+    expect(create).toThrow(message);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: boundedQueue', () => {
+  it.each([
+    [{ capacity: 0, overflow: 'error' }, RangeError],
+    [{ capacity: 3, overflow: 'error', terminalReserve: 3 }, RangeError],
+    [{ capacity: 3, overflow: 'error', demand: NEVER, flushOn: NEVER }, RangeError],
+    [{ capacity: 3 }, TypeError],
+  ])('bad options %j throw %o at creation', (options, errorClass) => {
+    expect(() => boundedQueue(options as unknown as BoundedQueueConfig<string>)).toThrow(
+      errorClass,
+    );
+  });
+
+  it('demand and flushOn together is a RangeError naming both', () => {
+    expect(() =>
+      boundedQueue({ capacity: 1, overflow: 'error', demand: NEVER, flushOn: NEVER }),
+    ).toThrow(/demand.*flushOn/);
+  });
+
+  it('with neither demand nor flushOn, delivers on asapScheduler by default', async () => {
+    const received: number[] = [];
+    let completed = false;
+    of(1, 2, 3)
+      .pipe(boundedQueue({ capacity: 8, overflow: 'error' }))
+      .subscribe({ next: (value) => received.push(value), complete: () => (completed = true) });
+    expect(received).toEqual([]);
+    await microtasks();
+    expect(received).toEqual([1, 2, 3]);
+    expect(completed).toBe(true);
+  });
+
+  it('delivers on the given scheduler', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('a-b-|');
+      expectObservable(
+        source.pipe(boundedQueue({ capacity: 4, overflow: 'error', scheduler: asapScheduler })),
+      ).toBe('a-b-|');
+    });
+  });
+
+  it('demand: each emission grants n values, void grants one, credits accumulate', () => {
+    newScheduler().run(({ cold, hot, expectObservable }) => {
+      const source = hot('  ----abcd---|');
+      const demand = cold(' -2v-------1|', { 2: 2, v: undefined, 1: 1 });
+      const expected = '    ----abc---d|';
+      expectObservable(source.pipe(boundedQueue({ capacity: 8, overflow: 'error', demand }))).toBe(
+        expected,
+      );
+    });
+  });
+
+  it('flushOn: each emission delivers everything queued at that moment', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('  -a-b---c---|');
+      const flushOn = hot(' -----x---x----x');
+      const expected = '    -----(ab)c-|';
+      expectObservable(source.pipe(boundedQueue({ capacity: 8, overflow: 'error', flushOn }))).toBe(
+        expected,
+      );
+    });
+  });
+
+  it('complete and error need no credit: each follows the values queued before it', () => {
+    newScheduler().run(({ cold, hot, expectObservable }) => {
+      const demand = hot('--1----1', { 1: 1 });
+      expectObservable(
+        cold('a|').pipe(boundedQueue({ capacity: 4, overflow: 'error', demand })),
+      ).toBe('--(a|)');
+      expectObservable(
+        cold('ab#').pipe(boundedQueue({ capacity: 4, overflow: 'error', demand })),
+      ).toBe('--a----(b#)');
+      expectObservable(
+        cold('---|').pipe(boundedQueue({ capacity: 4, overflow: 'error', demand: NEVER })),
+      ).toBe('---|');
+    });
+  });
+
+  it('a gap is reported to onOverflow just before the next delivered value, then starts afresh', () => {
+    const events: unknown[] = [];
+    const source = new Subject<string>();
+    const demand = new Subject<number>();
+    source
+      .pipe(
+        boundedQueue({
+          capacity: 2,
+          overflow: 'drop-oldest',
+          demand,
+          onOverflow: (notice) => events.push(notice),
+        }),
+      )
+      .subscribe((value) => events.push(value));
+    for (const value of ['a', 'b', 'c', 'd']) source.next(value);
+    demand.next(1);
+    demand.next(1);
+    expect(events).toEqual([
+      {
+        policy: 'drop-oldest',
+        dropped: 2,
+        merged: 0,
+        first: 'a',
+        last: 'b',
+        terminalPreserved: true,
+      },
+      'c',
+      'd',
+    ]);
+  });
+
+  it("'error': delivers what is queued, then errors with QueueOverflowError (first = the value that did not fit)", () => {
+    newScheduler().run(({ cold, hot, expectObservable }) => {
+      const demand = hot('-----1---1', { 1: 1 });
+      const output = cold('abc').pipe(
+        boundedQueue({ capacity: 2, overflow: 'error', demand }),
+        catchError((error: unknown) =>
+          of(
+            error instanceof QueueOverflowError
+              ? `${error.notice.policy}:${String(error.notice.first)}`
+              : 'other',
+          ),
+        ),
+      );
+      expectObservable(output).toBe('-----a---(bE|)', { a: 'a', b: 'b', E: 'error:c' });
+    });
+  });
+
+  it('terminal values are never dropped and never reordered', () => {
+    const received: string[] = [];
+    const source = new Subject<string>();
+    const demand = new Subject<number>();
+    source
+      .pipe(boundedQueue({ capacity: 2, overflow: 'drop-oldest', classify: byLetter, demand }))
+      .subscribe((value) => received.push(value));
+    for (const value of ['a', 'A', 'b', 'c', 'B', 'd', 'C']) source.next(value);
+    demand.next(Number.POSITIVE_INFINITY);
+    expect(received).toEqual(['A', 'B', 'd', 'C']);
+  });
+
+  it('unsubscribing stops delivery at once, also in the middle of a drain, and unsubscribes the source', () => {
+    const received: string[] = [];
+    let sourceUnsubscribed = false;
+    const source = new Subject<string>();
+    const flushOn = new Subject<void>();
+    source
+      .pipe(
+        finalize(() => {
+          sourceUnsubscribed = true;
+        }),
+        boundedQueue({ capacity: 8, overflow: 'error', flushOn }),
+        take(2),
+      )
+      .subscribe((value) => received.push(value));
+    for (const value of ['a', 'b', 'c', 'd']) source.next(value);
+    flushOn.next();
+    expect(received).toEqual(['a', 'b']);
+    expect(sourceUnsubscribed).toBe(true);
+    expect(source.observed).toBe(false);
+  });
+
+  it('re-entrance: a value pushed back into the source while delivering is neither reordered nor duplicated', () => {
+    const received: string[] = [];
+    const source = new Subject<string>();
+    source
+      .pipe(boundedQueue({ capacity: 8, overflow: 'error', demand: of(Number.POSITIVE_INFINITY) }))
+      .subscribe((value) => {
+        received.push(value);
+        if (value === 'a') source.next('x');
+      });
+    source.next('a');
+    source.next('b');
+    expect(received).toEqual(['a', 'x', 'b']);
+  });
+
+  it('a throwing onOverflow errors the stream with what it threw', () => {
+    const boom = new Error('boom');
+    let caught: unknown;
+    const source = new Subject<string>();
+    const demand = new Subject<number>();
+    source
+      .pipe(
+        boundedQueue({
+          capacity: 1,
+          overflow: 'drop-oldest',
+          demand,
+          onOverflow: () => {
+            throw boom;
+          },
+        }),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    source.next('a');
+    source.next('b');
+    demand.next(1);
+    expect(caught).toBe(boom);
+  });
+
+  it('a throwing classifier errors the stream with that error', () => {
+    const boom = new Error('classify');
+    let caught: unknown;
+    of('a')
+      .pipe(
+        boundedQueue({
+          capacity: 2,
+          overflow: 'error',
+          demand: of(1),
+          classify: () => {
+            throw boom;
+          },
+        }),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+  });
+
+  it('a throwing coalesce merge errors the stream with that error, after the values queued before', () => {
+    const boom = new Error('merge');
+    const received: string[] = [];
+    let caught: unknown;
+    const flushOn = new Subject<void>();
+    of('p', 'q')
+      .pipe(
+        boundedQueue({
+          capacity: 1,
+          overflow: coalesce<string>(() => {
+            throw boom;
+          }),
+          classify: byLetter,
+          terminalReserve: 0,
+          flushOn,
+        }),
+      )
+      .subscribe({ next: (value) => received.push(value), error: (error) => (caught = error) });
+    expect(caught).toBeUndefined();
+    flushOn.next();
+    expect(received).toEqual(['p']);
+    expect(caught).toBe(boom);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: summarizeProgress', () => {
+  /** 'p1' is a progress value of key '1'; 'a1' a normal value of key '1'. */
+  const keyOf = (value: string): string => value.slice(1);
+  const base = { classify: byLetter, merge: concat, key: keyOf };
+
+  it('a pending summary is emitted when its window (ms on the scheduler) closes', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const source = cold('-p-q------|', { p: 'p1', q: 'q1' });
+      expectObservable(source.pipe(summarizeProgress({ ...base, window: 4, scheduler }))).toBe(
+        '-----x----|',
+        { x: 'p1q1' },
+      );
+    });
+  });
+
+  it('a non-progress value of key k emits the summary of k first, then itself; other keys stay pending', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-pqa---|', { p: 'p1', q: 'q2', a: 'a1' });
+      expectObservable(source.pipe(summarizeProgress({ ...base, window: 100 }))).toBe(
+        '---(xa)(y|)',
+        { x: 'p1', a: 'a1', y: 'q2' },
+      );
+    });
+  });
+
+  it('on complete, every pending summary is emitted before complete', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-pqp|', { p: 'p1', q: 'q2' });
+      expectObservable(source.pipe(summarizeProgress({ ...base, window: 100 }))).toBe('----(xy|)', {
+        x: 'p1p1',
+        y: 'q2',
+      });
+    });
+  });
+
+  it('before error, every pending summary is emitted', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-pq#', { p: 'p1', q: 'q1' }, 'oops');
+      expectObservable(source.pipe(summarizeProgress({ ...base, window: 100 }))).toBe(
+        '---(x#)',
+        { x: 'p1q1' },
+        'oops',
+      );
+    });
+  });
+
+  it('window as a notifier: each emission flushes what is pending', () => {
+    newScheduler().run(({ cold, hot, expectObservable }) => {
+      const source = cold('-pq---p---|', { p: 'p1', q: 'q1' });
+      const window = hot(' -----f-----f--');
+      expectObservable(source.pipe(summarizeProgress({ ...base, window }))).toBe('-----x----(y|)', {
+        x: 'p1q1',
+        y: 'p1',
+      });
+    });
+  });
+
+  it('maxMerged: a summary never stands for more than this many values', () => {
+    const received: string[] = [];
+    of('p1', 'q1', 'r1', 's1', 'p1')
+      .pipe(summarizeProgress({ ...base, window: 100, maxMerged: 2 }))
+      .subscribe((value) => received.push(value));
+    expect(received).toEqual(['p1q1', 'r1s1', 'p1']);
+  });
+
+  it('order within a key is preserved and nothing merged is lost', () => {
+    const input = ['p1', 'a1', 'q2', 'q1', 'r2', 'b2', 's1', 'c1', 'p2'];
+    const received: string[] = [];
+    of(...input)
+      .pipe(summarizeProgress({ ...base, window: 100 }))
+      .subscribe((value) => received.push(value));
+    for (const key of ['1', '2']) {
+      const tokens = (values: string[]) =>
+        values.join('').match(new RegExp(`[a-z]${key}`, 'g')) ?? [];
+      expect(tokens(received)).toEqual(tokens(input));
+    }
+    expect(received.join('').length).toBe(input.join('').length);
+  });
+
+  it('a throwing merge errors the stream with that error', () => {
+    const boom = new Error('merge');
+    let caught: unknown;
+    of('p1', 'q1')
+      .pipe(
+        summarizeProgress({
+          classify: byLetter,
+          merge: () => {
+            throw boom;
+          },
+        }),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+  });
+
+  it('a throwing classifier errors the stream with that error', () => {
+    const boom = new Error('classify');
+    let caught: unknown;
+    of('a')
+      .pipe(
+        summarizeProgress<string>({
+          classify: () => {
+            throw boom;
+          },
+          merge: concat,
+        }),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+  });
+
+  it.each([
+    [{ merge: concat }, TypeError, /classify/],
+    [{ classify: byLetter }, TypeError, /merge/],
+    [{ classify: byLetter, merge: concat, maxMerged: 0 }, RangeError, /maxMerged/],
+    [{ classify: byLetter, merge: concat, window: -1 }, RangeError, /window/],
+  ])('bad options throw at creation (%#)', (options, errorClass, message) => {
+    const create = () => summarizeProgress(options as Parameters<typeof summarizeProgress>[0]);
+    expect(create).toThrow(errorClass);
+    expect(create).toThrow(message);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: takeThroughTerminal', () => {
+  it('emits values up to and including the first terminal value, then completes', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-p-b-T-c-|');
+      expectObservable(source.pipe(takeThroughTerminal(byLetter))).toBe('-a-p-b-(T|)');
+      expectSubscriptions(source.subscriptions).toBe('^------!');
+    });
+  });
+
+  it('without a terminal value, the source ends the result the same way', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a-b-|').pipe(takeThroughTerminal(byLetter))).toBe('-a-b-|');
+      expectObservable(cold('-a-#').pipe(takeThroughTerminal(byLetter))).toBe('-a-#');
+    });
+  });
+
+  it('a throwing classifier errors the stream with that error; a non-function is a TypeError', () => {
+    const boom = new Error('classify');
+    let caught: unknown;
+    of('a')
+      .pipe(
+        takeThroughTerminal<string>(() => {
+          throw boom;
+        }),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+    expect(() => takeThroughTerminal(undefined as unknown as Classifier<string>)).toThrow(
+      TypeError,
+    );
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: mergeLanes', () => {
+  it("order defaults to 'arrival': values as they arrive, laneSeq dense from 1 per lane", () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const a = cold('-x--y-|');
+      const b = cold('--z--w--|');
+      expectObservable(mergeLanes({ a, b })).toBe('-AB-CD--|', {
+        A: { lane: 'a', laneSeq: 1, value: 'x' },
+        B: { lane: 'b', laneSeq: 1, value: 'z' },
+        C: { lane: 'a', laneSeq: 2, value: 'y' },
+        D: { lane: 'b', laneSeq: 2, value: 'w' },
+      });
+    });
+  });
+
+  it("'timestamp': the smallest pending value goes once every live lane holds a pending value", () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const a = cold('-1--3--5|', { 1: 1, 3: 3, 5: 5 });
+      const b = cold('--2--4--6---|', { 2: 2, 4: 4, 6: 6 });
+      const laned = (lane: string, laneSeq: number, value: number) => ({ lane, laneSeq, value });
+      expectObservable(
+        mergeLanes({ a, b }, { order: 'timestamp', timestamp: (v) => v, scheduler }),
+      ).toBe('--A-BC-D(EF)|', {
+        A: laned('a', 1, 1),
+        B: laned('b', 1, 2),
+        C: laned('a', 2, 3),
+        D: laned('b', 2, 4),
+        E: laned('a', 3, 5),
+        F: laned('b', 3, 6),
+      });
+    });
+  });
+
+  it("'timestamp' with maxSkew: a silent lane holds the others back at most maxSkew ms", () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const a = cold('-1-2-----|', { 1: 1, 2: 2 });
+      const b = cold('----------|');
+      expectObservable(
+        mergeLanes({ a, b }, { order: 'timestamp', timestamp: (v) => v, maxSkew: 3, scheduler }),
+      ).toBe('----A-B---|', {
+        A: { lane: 'a', laneSeq: 1, value: 1 },
+        B: { lane: 'a', laneSeq: 2, value: 2 },
+      });
+    });
+  });
+
+  it("'timestamp' with every lane complete: a stable sort by (timestamp, lane id, laneSeq)", () => {
+    const lanes = {
+      c: [
+        { ts: 1, id: 'c1' },
+        { ts: 5, id: 'c2' },
+        { ts: 5, id: 'c3' },
+      ],
+      a: [
+        { ts: 2, id: 'a1' },
+        { ts: 5, id: 'a2' },
+        { ts: 7, id: 'a3' },
+      ],
+      b: [
+        { ts: 0, id: 'b1' },
+        { ts: 5, id: 'b2' },
+      ],
+    };
+    const expected = Object.entries(lanes)
+      .flatMap(([lane, values]) => values.map((value, index) => ({ lane, index, value })))
+      .sort(
+        (x, y) =>
+          x.value.ts - y.value.ts ||
+          (x.lane < y.lane ? -1 : x.lane > y.lane ? 1 : 0) ||
+          x.index - y.index,
+      )
+      .map(({ value }) => value.id);
+    const received: string[] = [];
+    mergeLanes(
+      { c: of(...lanes.c), a: of(...lanes.a), b: of(...lanes.b) },
+      { order: 'timestamp', timestamp: (v) => v.ts },
+    ).subscribe((laned) => received.push(laned.value.id));
+    expect(received).toEqual(expected);
+    expect(received).toEqual(['b1', 'c1', 'a1', 'a2', 'b2', 'c2', 'c3', 'a3']);
+  });
+
+  it('each lane has its own queue: a flooding lane drops its own progress, never another lane value', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const flood = cold('(pqrsp)|');
+      const calm = cold('-----(ab)|');
+      const notices: Array<[string, number]> = [];
+      const merged = mergeLanes(
+        { flood, calm },
+        {
+          lane: {
+            capacity: 2,
+            overflow: 'drop-progress',
+            classify: byLetter,
+            terminalReserve: 0,
+            onOverflow: ((notice: OverflowNotice<string>, lane: string) =>
+              notices.push([lane, notice.dropped])) as QueueConfig<string>['onOverflow'],
+          },
+          scheduler,
+        },
+      );
+      expectObservable(merged).toBe('(AB)-(CD)|', {
+        A: { lane: 'flood', laneSeq: 1, value: 's' },
+        B: { lane: 'flood', laneSeq: 2, value: 'p' },
+        C: { lane: 'calm', laneSeq: 1, value: 'a' },
+        D: { lane: 'calm', laneSeq: 2, value: 'b' },
+      });
+      scheduler.flush();
+      expect(notices).toEqual([['flood', 3]]);
+    });
+  });
+
+  it("'timestamp' without a timestamp function, and bad maxSkew, throw at creation", () => {
+    expect(() => mergeLanes({ a: of(1) }, { order: 'timestamp' })).toThrow(TypeError);
+    expect(() => mergeLanes({ a: of(1) }, { order: 'timestamp' })).toThrow(/timestamp/);
+    expect(() =>
+      mergeLanes({ a: of(1) }, { order: 'timestamp', timestamp: (v) => v, maxSkew: -1 }),
+    ).toThrow(RangeError);
+    expect(() => mergeLanes({ a: of(1) }, { lane: { capacity: 0, overflow: 'error' } })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('a throwing timestamp function errors the stream with that error', () => {
+    const boom = new Error('timestamp');
+    let caught: unknown;
+    mergeLanes(
+      { a: of(1) },
+      {
+        order: 'timestamp',
+        timestamp: () => {
+          throw boom;
+        },
+      },
+    ).subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: drainWith', () => {
+  it('concurrency defaults to 1: a bounded mergeMap', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-abc----------|');
+      const output = source.pipe(
+        drainWith((value) => cold('---v|', { v: value }), { capacity: 8, overflow: 'error' }),
+      );
+      expectObservable(output).toBe('----a---b---c-|');
+    });
+  });
+
+  it('concurrency n runs n handlers at once', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-abc----|');
+      const output = source.pipe(
+        drainWith((value) => cold('---v|', { v: value }), {
+          capacity: 8,
+          overflow: 'error',
+          concurrency: 2,
+        }),
+      );
+      expectObservable(output).toBe('----ab--c|');
+    });
+  });
+
+  it('priority: the highest waiting value is taken first; the handler gets the call index', () => {
+    const calls: Array<[string, number]> = [];
+    const gate = new Subject<void>();
+    const source = new Subject<string>();
+    source
+      .pipe(
+        drainWith(
+          (value, index) => {
+            calls.push([value, index]);
+            return value === 'first' ? gate : of(value);
+          },
+          {
+            capacity: 8,
+            overflow: 'error',
+            priority: (value) => (value.startsWith('hi') ? 2 : 0),
+          },
+        ),
+      )
+      .subscribe();
+    for (const value of ['first', 'lo1', 'hi1', 'lo2', 'hi2']) source.next(value);
+    gate.complete();
+    expect(calls).toEqual([
+      ['first', 0],
+      ['hi1', 1],
+      ['hi2', 2],
+      ['lo1', 3],
+      ['lo2', 4],
+    ]);
+  });
+
+  it('the waiting queue is bounded by its policy, and gaps go to onOverflow', () => {
+    const gate = new Subject<void>();
+    const handled: string[] = [];
+    const notices: OverflowNotice<string>[] = [];
+    of('a', 'b', 'c', 'd')
+      .pipe(
+        drainWith(
+          (value) => {
+            handled.push(value);
+            return value === 'a' ? gate : of(value);
+          },
+          { capacity: 1, overflow: 'drop-oldest', onOverflow: (notice) => notices.push(notice) },
+        ),
+      )
+      .subscribe();
+    gate.complete();
+    expect(handled).toEqual(['a', 'd']);
+    expect(notices).toMatchObject([{ policy: 'drop-oldest', dropped: 2, first: 'b', last: 'c' }]);
+  });
+
+  it('a throwing handler errors the stream with that error', () => {
+    const boom = new Error('handler');
+    let caught: unknown;
+    of(1)
+      .pipe(
+        drainWith(
+          () => {
+            throw boom;
+          },
+          { capacity: 1, overflow: 'error' },
+        ),
+      )
+      .subscribe({ error: (error) => (caught = error) });
+    expect(caught).toBe(boom);
+  });
+
+  it('bad options throw at creation', () => {
+    const handler = (value: number) => of(value);
+    expect(() => drainWith(handler, { capacity: 1, overflow: 'error', concurrency: 0 })).toThrow(
+      RangeError,
+    );
+    expect(() => drainWith(handler, { capacity: 1, overflow: 'error', concurrency: 0 })).toThrow(
+      /concurrency/,
+    );
+    expect(() => drainWith(handler, { capacity: -1, overflow: 'error' })).toThrow(RangeError);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: toAsyncIterable', () => {
+  it('for await pulls at its own pace through a bounded queue', async () => {
+    const source = new Subject<number>();
+    const iterator = toAsyncIterable(source, { capacity: 2, overflow: 'drop-oldest' });
+    const first = iterator.next();
+    for (const value of [1, 2, 3, 4]) source.next(value);
+    source.complete();
+    expect(await first).toEqual({ done: false, value: 1 });
+    const rest: number[] = [];
+    for await (const value of iterator) rest.push(value);
+    expect(rest).toEqual([3, 4]);
+  });
+
+  it('an error is thrown after the values queued before it', async () => {
+    const received: number[] = [];
+    const boom = new Error('source');
+    const source = new Observable<number>((subscriber) => {
+      subscriber.next(1);
+      subscriber.next(2);
+      subscriber.error(boom);
+    });
+    await expect(
+      (async () => {
+        for await (const value of toAsyncIterable(source, { capacity: 4, overflow: 'error' })) {
+          received.push(value);
+        }
+      })(),
+    ).rejects.toBe(boom);
+    expect(received).toEqual([1, 2]);
+  });
+
+  it('break / return() unsubscribes at once', async () => {
+    let unsubscribed = false;
+    const source = new Subject<number>();
+    const guarded = source.pipe(
+      finalize(() => {
+        unsubscribed = true;
+      }),
+    );
+    const iterator = toAsyncIterable(guarded, { capacity: 4, overflow: 'error' });
+    const first = iterator.next();
+    source.next(1);
+    expect(await first).toEqual({ done: false, value: 1 });
+    await iterator.return?.();
+    expect(unsubscribed).toBe(true);
+    expect(source.observed).toBe(false);
+  });
+
+  it('on abort, pending and later next() calls reject with signal.reason and the source is unsubscribed', async () => {
+    const controller = new AbortController();
+    const source = new Subject<number>();
+    const iterator = toAsyncIterable(source, {
+      capacity: 4,
+      overflow: 'error',
+      signal: controller.signal,
+    });
+    const pending = iterator.next();
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(iterator.next()).rejects.toBe(reason);
+    expect(source.observed).toBe(false);
+  });
+
+  it('no promise is left pending: concurrent next() calls all settle when the source ends', async () => {
+    const source = new Subject<number>();
+    const iterator = toAsyncIterable(source, { capacity: 4, overflow: 'error' });
+    const calls = [iterator.next(), iterator.next(), iterator.next()];
+    source.next(1);
+    source.complete();
+    expect(await Promise.all(calls)).toEqual([
+      { done: false, value: 1 },
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ]);
+  });
+
+  it('terminal values are never dropped; a gap reaches onOverflow before the next value', async () => {
+    const notices: OverflowNotice<string>[] = [];
+    const iterator = toAsyncIterable(of('a', 'b', 'A', 'c', 'd'), {
+      capacity: 2,
+      overflow: 'drop-oldest',
+      classify: byLetter,
+      onOverflow: (notice) => notices.push(notice),
+    });
+    const received: string[] = [];
+    for await (const value of iterator) {
+      received.push(`${value}:${notices.length}`);
+    }
+    expect(received).toEqual(['A:1', 'd:1']);
+    expect(notices).toMatchObject([{ dropped: 3, first: 'a', last: 'c' }]);
+  });
+
+  it('bad options throw at once', () => {
+    expect(() => toAsyncIterable(of(1), { capacity: 0, overflow: 'error' })).toThrow(RangeError);
+    expect(() =>
+      toAsyncIterable(of(1), { capacity: 1, overflow: 'nope' as unknown as 'error' }),
+    ).toThrow(TypeError);
+  });
+});
