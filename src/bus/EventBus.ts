@@ -29,6 +29,7 @@ import { FrameRing } from './FrameRing.js';
 import { type CompiledFilter, compileFilter, matchesFilter } from './filter.js';
 import { createFrame } from './frame.js';
 import { KindTally } from './KindTally.js';
+import { SubscriberBucket } from './SubscriberBucket.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -87,29 +88,28 @@ class SubscriberState<P> {
   historyDropped = 0;
   lastMatchedSeq = 0;
   lastDeliveredSeq = 0;
-  bucket: Set<SubscriberState<P>> | undefined;
-  bucketKey: string | undefined;
-  bucketMap: Map<string, Set<SubscriberState<P>>> | undefined;
-  /** The run of a run-indexed subscriber. */
-  bucketRun: RunEntry<P> | undefined;
+  bucket: SubscriberBucket<SubscriberState<P>> | undefined;
+  /** The index the bucket is in (absent for the wildcard bucket). */
+  bucketMap: Map<string, SubscriberBucket<SubscriberState<P>>> | undefined;
+  /**
+   * The filter minus the field its bucket already guarantees (a run-indexed subscriber's frames
+   * all have its runId): what live delivery still has to check.
+   */
+  residual: CompiledFilter;
 
   constructor(
     readonly id: number,
     readonly filter: CompiledFilter,
     readonly out: Subscriber<EventFrame<P>>,
     readonly plan: QueuePlan<P> | undefined,
-  ) {}
+  ) {
+    this.residual = filter;
+  }
 }
 
 /** A mutable count, so that a map lookup suffices to bump it. */
 interface Counter {
   n: number;
-}
-
-/** The subscribers indexed by one run: kept only while the run has subscribers. */
-interface RunEntry<P> {
-  runId: string | undefined;
-  subscribers: Set<SubscriberState<P>> | undefined;
 }
 
 /** A `send` waiting for room. */
@@ -192,8 +192,6 @@ export class EventBus<P = unknown> {
   private readonly freeze: boolean;
 
   private seq = 0;
-  /** The runs that run-indexed subscribers filter on (an entry goes with its last subscriber). */
-  private readonly runs = new Map<string | undefined, RunEntry<P>>();
   /** laneSeq counters, per laneId across the bus (as the seeds' buses count them). */
   private readonly mainLane: Counter = { n: 0 };
   private readonly otherLanes = new Map<string, Counter>();
@@ -205,10 +203,12 @@ export class EventBus<P = unknown> {
 
   private nextSubscriberId = 1;
   private readonly states = new Set<SubscriberState<P>>();
-  private runSubscribers = 0;
-  private readonly byAgent = new Map<string, Set<SubscriberState<P>>>();
-  private readonly byLane = new Map<string, Set<SubscriberState<P>>>();
-  private readonly wildcard = new Set<SubscriberState<P>>();
+  // Subscribers indexed by their filter's runId, else agentId, else laneId, else wildcards. A
+  // bucket leaves its index with its last subscriber.
+  private readonly byRun = new Map<string, SubscriberBucket<SubscriberState<P>>>();
+  private readonly byAgent = new Map<string, SubscriberBucket<SubscriberState<P>>>();
+  private readonly byLane = new Map<string, SubscriberBucket<SubscriberState<P>>>();
+  private readonly wildcard = new SubscriberBucket<SubscriberState<P>>(undefined);
   private backpressureSubscribers = 0;
 
   private dispatching = false;
@@ -596,16 +596,6 @@ export class EventBus<P = unknown> {
     }
   }
 
-  /** The entry of a run (created on first use). */
-  private runEntry(runId: string | undefined): RunEntry<P> {
-    let entry = this.runs.get(runId);
-    if (entry === undefined) {
-      entry = { runId, subscribers: undefined };
-      this.runs.set(runId, entry);
-    }
-    return entry;
-  }
-
   /** The last laneSeq of a lane (created at 0); the default lane without a lookup. */
   private laneCounter(laneId: string): Counter {
     if (laneId === DEFAULT_LANE) return this.mainLane;
@@ -685,68 +675,85 @@ export class EventBus<P = unknown> {
     if (this.closed) this.endAll();
   }
 
-  private runSubscribersOf(frame: EventFrame<P>): Set<SubscriberState<P>> | undefined {
-    if (frame.runId === undefined || this.runSubscribers === 0) return undefined;
-    return this.runs.get(frame.runId)?.subscribers;
+  /** The buckets a frame can match, `undefined` for an index with no bucket for it. */
+  private runBucketOf(frame: EventFrame<P>): SubscriberBucket<SubscriberState<P>> | undefined {
+    // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
+    return frame.runId === undefined || this.byRun.size === 0
+      ? undefined
+      : this.byRun.get(frame.runId);
+  }
+
+  private agentBucketOf(frame: EventFrame<P>): SubscriberBucket<SubscriberState<P>> | undefined {
+    return frame.agentId === undefined || this.byAgent.size === 0
+      ? undefined
+      : this.byAgent.get(frame.agentId);
+  }
+
+  private laneBucketOf(frame: EventFrame<P>): SubscriberBucket<SubscriberState<P>> | undefined {
+    return this.byLane.size === 0 ? undefined : this.byLane.get(frame.laneId as string);
   }
 
   private deliver(frame: EventFrame<P>): void {
-    // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
-    const runStates = this.runSubscribersOf(frame);
-    if (runStates !== undefined) this.deliverTo(runStates, frame);
-    if (frame.agentId !== undefined && this.byAgent.size > 0) {
-      const states = this.byAgent.get(frame.agentId);
-      if (states !== undefined) this.deliverTo(states, frame);
-    }
-    if (this.byLane.size > 0) {
-      const states = this.byLane.get(frame.laneId as string);
-      if (states !== undefined) this.deliverTo(states, frame);
-    }
+    const byRun = this.runBucketOf(frame);
+    if (byRun !== undefined) this.deliverTo(byRun, frame);
+    const byAgent = this.agentBucketOf(frame);
+    if (byAgent !== undefined) this.deliverTo(byAgent, frame);
+    const byLane = this.laneBucketOf(frame);
+    if (byLane !== undefined) this.deliverTo(byLane, frame);
     if (this.wildcard.size > 0) this.deliverTo(this.wildcard, frame);
     if (this.live.observed) this.live.next(frame);
   }
 
-  private deliverTo(states: Set<SubscriberState<P>>, frame: EventFrame<P>): void {
-    for (const state of states) {
-      if (frame.seq <= state.afterSeq || state.ended) continue;
-      let matches: boolean;
-      if (state.filter.where === undefined) matches = matchesFilter(state.filter, frame);
-      else {
-        // Only `where` can throw.
-        try {
-          matches = matchesFilter(state.filter, frame);
-        } catch (error) {
-          state.out.error(error);
-          continue;
-        }
+  private deliverTo(bucket: SubscriberBucket<SubscriberState<P>>, frame: EventFrame<P>): void {
+    const first = bucket.first;
+    if (first !== undefined) this.deliverToOne(first, frame);
+    const rest = bucket.rest;
+    if (rest !== undefined) for (const state of rest) this.deliverToOne(state, frame);
+  }
+
+  private deliverToOne(state: SubscriberState<P>, frame: EventFrame<P>): void {
+    if (frame.seq <= state.afterSeq || state.ended) return;
+    const filter = state.residual;
+    let matches: boolean;
+    if (filter.where === undefined) matches = matchesFilter(filter, frame);
+    else {
+      // Only `where` can throw.
+      try {
+        matches = matchesFilter(filter, frame);
+      } catch (error) {
+        state.out.error(error);
+        return;
       }
-      if (!matches) continue;
-      if (state.replaying) {
-        state.lastMatchedSeq = frame.seq;
-        if (state.buffer === undefined) state.buffer = [frame];
-        else state.buffer.push(frame);
-      } else {
-        this.offer(state, frame);
-      }
+    }
+    if (!matches) return;
+    if (state.replaying) {
+      state.lastMatchedSeq = frame.seq;
+      if (state.buffer === undefined) state.buffer = [frame];
+      else state.buffer.push(frame);
+    } else {
+      this.offer(state, frame);
     }
   }
 
   /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
   private fullSubscribers(frame: EventFrame<P>): number[] | undefined {
     let full: number[] | undefined;
-    const check = (states: Set<SubscriberState<P>> | undefined): void => {
-      if (states === undefined) return;
-      for (const state of states) {
-        if (state.plan?.backpressure !== true || state.ended) continue;
-        if (this.hasRoom(state, frame)) continue;
-        if (full === undefined) full = [state.id];
-        else full.push(state.id);
-      }
+    const check = (state: SubscriberState<P>): void => {
+      if (state.plan?.backpressure !== true || state.ended) return;
+      if (this.hasRoom(state, frame)) return;
+      if (full === undefined) full = [state.id];
+      else full.push(state.id);
     };
-    check(this.runSubscribersOf(frame));
-    if (frame.agentId !== undefined) check(this.byAgent.get(frame.agentId));
-    check(this.byLane.get(frame.laneId as string));
-    check(this.wildcard);
+    for (const bucket of [
+      this.runBucketOf(frame),
+      this.agentBucketOf(frame),
+      this.laneBucketOf(frame),
+      this.wildcard,
+    ]) {
+      if (bucket === undefined) continue;
+      if (bucket.first !== undefined) check(bucket.first);
+      bucket.rest?.forEach(check);
+    }
     return full;
   }
 
@@ -877,18 +884,17 @@ export class EventBus<P = unknown> {
 
   /** Indexes a subscriber by its run, else its agent, else its lane, else as a wildcard. */
   private register(state: SubscriberState<P>): void {
-    const { runId, agentId, laneId } = state.filter;
-    let bucket: Set<SubscriberState<P>>;
-    if (runId !== undefined) {
-      const run = this.runEntry(runId);
-      run.subscribers ??= new Set();
-      bucket = run.subscribers;
-      state.bucketRun = run;
-      this.runSubscribers++;
-    } else if (agentId !== undefined) {
-      bucket = this.bucketIn(this.byAgent, agentId, state);
-    } else if (laneId !== undefined) {
-      bucket = this.bucketIn(this.byLane, laneId, state);
+    const { filter } = state;
+    let bucket: SubscriberBucket<SubscriberState<P>>;
+    if (filter.runId !== undefined) {
+      bucket = this.bucketIn(this.byRun, filter.runId, state);
+      state.residual = { ...filter, runId: undefined };
+    } else if (filter.agentId !== undefined) {
+      bucket = this.bucketIn(this.byAgent, filter.agentId, state);
+      state.residual = { ...filter, agentId: undefined };
+    } else if (filter.laneId !== undefined) {
+      bucket = this.bucketIn(this.byLane, filter.laneId, state);
+      state.residual = { ...filter, laneId: undefined };
     } else {
       bucket = this.wildcard;
     }
@@ -899,17 +905,16 @@ export class EventBus<P = unknown> {
   }
 
   private bucketIn(
-    map: Map<string, Set<SubscriberState<P>>>,
+    index: Map<string, SubscriberBucket<SubscriberState<P>>>,
     key: string,
     state: SubscriberState<P>,
-  ): Set<SubscriberState<P>> {
-    let bucket = map.get(key);
+  ): SubscriberBucket<SubscriberState<P>> {
+    let bucket = index.get(key);
     if (bucket === undefined) {
-      bucket = new Set();
-      map.set(key, bucket);
+      bucket = new SubscriberBucket(key);
+      index.set(key, bucket);
     }
-    state.bucketMap = map;
-    state.bucketKey = key;
+    state.bucketMap = index;
     return bucket;
   }
 
@@ -921,23 +926,12 @@ export class EventBus<P = unknown> {
     const bucket = state.bucket;
     if (bucket === undefined) return;
     bucket.delete(state);
-    const run = state.bucketRun;
-    if (run !== undefined) {
-      this.runSubscribers--;
-      if (bucket.size === 0) {
-        run.subscribers = undefined;
-        // A run's entry holds only its subscribers: forget it once nobody listens.
-        this.runs.delete(run.runId);
-      }
-    } else if (
-      bucket.size === 0 &&
-      state.bucketMap !== undefined &&
-      state.bucketKey !== undefined
-    ) {
-      state.bucketMap.delete(state.bucketKey);
+    // An index keeps only buckets with subscribers: one run's id never outlives its listeners.
+    if (bucket.size === 0 && state.bucketMap !== undefined && bucket.key !== undefined) {
+      state.bucketMap.delete(bucket.key);
     }
     state.bucket = undefined;
-    state.bucketRun = undefined;
+    state.bucketMap = undefined;
     this.states.delete(state);
     if (state.plan?.backpressure === true) {
       this.backpressureSubscribers--;

@@ -66,13 +66,27 @@ describe('EventBus: stamping', () => {
     bus.publish({ kind: 'model.delta', runId: 'r1' });
     expect(bus.publish({ kind: 'run.finished', runId: 'r1' }).laneSeq).toBe(2);
     expect(bus.publish({ kind: 'model.delta', runId: 'r1' }).laneSeq).toBe(3);
-    const runs = (bus as unknown as { runs: Map<unknown, unknown> }).runs;
-    expect([...runs.keys()]).toEqual([]);
-    const sub = bus.select({ runId: 'r3' }).subscribe();
-    expect([...runs.keys()]).toEqual(['r3']);
+    // The indexes are private: this reads them to check that they do not grow with dead keys.
+    type Indexes = Record<'byRun' | 'byAgent' | 'byLane', Map<string, unknown>>;
+    const indexes = bus as unknown as Indexes;
+    const keys = () => ({
+      runs: [...indexes.byRun.keys()],
+      agents: [...indexes.byAgent.keys()],
+      lanes: [...indexes.byLane.keys()],
+    });
+    expect(keys()).toEqual({ runs: [], agents: [], lanes: [] });
+    const subs = [
+      bus.select({ runId: 'r3' }).subscribe(),
+      bus.select({ runId: 'r3', kinds: ['run.error'] }).subscribe(),
+      bus.select({ agentId: 'a' }).subscribe(),
+      bus.select({ laneId: 'l' }).subscribe(),
+    ];
+    expect(keys()).toEqual({ runs: ['r3'], agents: ['a'], lanes: ['l'] });
     bus.publish({ kind: 'run.error', runId: 'r3' });
-    sub.unsubscribe();
-    expect([...runs.keys()]).toEqual([]);
+    subs[0]?.unsubscribe();
+    expect(keys()).toEqual({ runs: ['r3'], agents: ['a'], lanes: ['l'] });
+    for (const sub of subs) sub.unsubscribe();
+    expect(keys()).toEqual({ runs: [], agents: [], lanes: [] });
   });
 
   it('with freeze: true, returns a frozen frame that keeps only the known fields', () => {
@@ -656,6 +670,33 @@ describe('EventBus: re-entrance and throwing subscribers', () => {
     bus.publish({ kind: 'ping' });
     expect(first).toEqual([1, 2, 3, 4]);
     expect(second).toEqual([1, 2, 3, 4]);
+  });
+
+  it('delivers to the subscribers of one run in the order they subscribed, as they come and go', () => {
+    const bus = new EventBus();
+    const order: string[] = [];
+    const subscribe = (name: string) =>
+      bus.select({ runId: 'r' }).subscribe((f) => order.push(`${name}${f.seq}`));
+    const a = subscribe('a');
+    subscribe('b');
+    subscribe('c');
+    bus.publish({ kind: 'k', runId: 'r' });
+    a.unsubscribe();
+    subscribe('d');
+    bus.publish({ kind: 'k', runId: 'r' });
+    expect(order).toEqual(['a1', 'b1', 'c1', 'b2', 'c2', 'd2']);
+  });
+
+  it('a subscriber added during delivery gets the next frame, not the current one', () => {
+    const bus = new EventBus();
+    const got: string[] = [];
+    bus.select({ runId: 'r' }).subscribe((f) => {
+      got.push(`a${f.seq}`);
+      if (f.seq === 1) bus.select({ runId: 'r' }).subscribe((g) => got.push(`late${g.seq}`));
+    });
+    bus.publish({ kind: 'k', runId: 'r' });
+    bus.publish({ kind: 'k', runId: 'r' });
+    expect(got).toEqual(['a1', 'a2', 'late2']);
   });
 
   it('a subscriber that unsubscribes another during delivery stops it at once', () => {
