@@ -5,6 +5,8 @@
  * sentence; where the code departs from DESIGN.md in code this suite may not change, the
  * expectation is an `it.todo` whose title states the discrepancy.
  */
+
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   asapScheduler,
   catchError,
@@ -1026,6 +1028,33 @@ describe('DESIGN.md: mergeLanes', () => {
     expect(received).toEqual(['b1', 'c1', 'a1', 'a2', 'b2', 'c2', 'c3', 'a3']);
   });
 
+  it("'timestamp': equal timestamps go in lane id order, whatever the subscription order; same input and timing, same output", () => {
+    const run = (): string[] => {
+      const scheduler = newScheduler();
+      const out: string[] = [];
+      scheduler.run(({ cold }) => {
+        const lanes = {
+          zed: cold('-a-b|', { a: 1, b: 2 }),
+          alpha: cold('-a-b|', { a: 1, b: 2 }),
+          mid: cold('--a|', { a: 2 }),
+        };
+        mergeLanes(lanes, { order: 'timestamp', timestamp: (v) => v, scheduler }).subscribe(
+          ({ lane, laneSeq, value }) => out.push(`${scheduler.now()}:${lane}#${laneSeq}=${value}`),
+        );
+      });
+      return out;
+    };
+    const first = run();
+    expect(first.map((entry) => entry.slice(entry.indexOf(':') + 1))).toEqual([
+      'alpha#1=1',
+      'zed#1=1',
+      'alpha#2=2',
+      'mid#1=2',
+      'zed#2=2',
+    ]);
+    expect(run()).toEqual(first);
+  });
+
   it('each lane has its own queue: a flooding lane drops its own progress, never another lane value', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
@@ -1747,6 +1776,23 @@ describe('DESIGN.md: EventBus', () => {
     expect(bus.metrics().subscribers).toEqual([]);
   });
 
+  it("iterate with a 'backpressure' queue: the loop's pace holds publishers back; send waits for the loop", async () => {
+    const bus = new EventBus();
+    const iterator = bus.iterate({}, { queue: { capacity: 2, overflow: 'backpressure' } });
+    const first = iterator.next();
+    bus.publish({ kind: 'a' });
+    bus.publish({ kind: 'b' });
+    expect(() => bus.publish({ kind: 'c' })).toThrow(BackpressureError);
+    expect((await first).value?.kind).toBe('a');
+    const sent = bus.send({ kind: 'c' });
+    expect(await stateOf(sent)).toBe('pending');
+    expect((await iterator.next()).value?.kind).toBe('b');
+    expect((await iterator.next()).value?.kind).toBe('c');
+    expect((await sent).seq).toBe(3);
+    await iterator.return?.();
+    expect(bus.metrics().subscribers).toEqual([]);
+  });
+
   it('metrics(): published, rejected, byKind, historySize and per subscriber counters', () => {
     const bus = new EventBus({ history: 2 });
     const flushOn = new Subject<void>();
@@ -2060,5 +2106,53 @@ describe('DESIGN.md: errors are part of the API', () => {
 
   it.todo(
     "DISCREPANCY: a bus subscriber's 'error' policy ends it with a QueueOverflowError whose notice has no fromSeq / toSeq (src/bus/EventBus.ts: the notice comes from boundedQueue's overflowError unchanged); DESIGN.md: fromSeq / toSeq are there \"on the bus, always\"",
+  );
+});
+
+// -------------------------------------------------------------------------------------------------
+describe('DESIGN.md: layers', () => {
+  const srcDir = new URL('../../src/', import.meta.url);
+  /** The src folders each file of `layer` imports (relative imports only), and whether it imports rxjs. */
+  const importsOf = (layer: string): { layers: Set<string>; rxjs: boolean } => {
+    const layers = new Set<string>();
+    let rxjs = false;
+    for (const name of readdirSync(new URL(`${layer}/`, srcDir))) {
+      if (!name.endsWith('.ts')) continue;
+      const text = readFileSync(new URL(`${layer}/${name}`, srcDir), 'utf8');
+      for (const match of text.matchAll(/from '([^']+)'/g)) {
+        const target = match[1] as string;
+        if (target === 'rxjs' || target.startsWith('rxjs/')) rxjs = true;
+        else if (target.startsWith('../')) layers.add(target.split('/')[1] as string);
+        else if (target.startsWith('./')) layers.add(layer);
+      }
+    }
+    return { layers, rxjs };
+  };
+
+  it('src/queue knows nothing of RxJS and imports no other layer', () => {
+    const { layers, rxjs } = importsOf('queue');
+    expect(rxjs).toBe(false);
+    expect([...layers]).toEqual(['queue']);
+  });
+
+  it('operators -> queue; interop -> queue (plus the shared src/internal helpers)', () => {
+    for (const layer of ['operators', 'interop']) {
+      const allowed = new Set([layer, 'queue', 'internal']);
+      const { layers } = importsOf(layer);
+      expect([...layers].filter((target) => !allowed.has(target))).toEqual([]);
+      expect(layers.has('queue')).toBe(true);
+    }
+  });
+
+  it('bus -> operators, queue (never the other way round)', () => {
+    const { layers } = importsOf('bus');
+    expect(layers.has('operators')).toBe(true);
+    expect(layers.has('queue')).toBe(true);
+    expect(importsOf('operators').layers.has('bus')).toBe(false);
+    expect(importsOf('interop').layers.has('bus')).toBe(false);
+  });
+
+  it.todo(
+    'DISCREPANCY: bus -> interop: src/bus/EventBus.ts imports toAsyncIterable from ../interop for iterate(); DESIGN.md lists the bus dependencies as "bus -> operators, queue" only',
   );
 });
