@@ -373,6 +373,14 @@ describe('DESIGN.md: OverflowQueue', () => {
     ).toBe(0);
   });
 
+  it("without a classifier every value is normal: 'drop-progress' finds nothing to evict", () => {
+    const queue = new OverflowQueue<string>({ capacity: 2, overflow: 'drop-progress' });
+    queue.push('p');
+    queue.push('q');
+    expect(queue.push('r')).toBe('rejected');
+    expect(queue.toArray()).toEqual(['p', 'q']);
+  });
+
   it('a non-terminal newcomer has room only below capacity - terminalReserve non-terminals', () => {
     const queue = new OverflowQueue<string>({
       capacity: 3,
@@ -703,6 +711,28 @@ describe('DESIGN.md: boundedQueue', () => {
     flushOn.next();
     expect(received).toEqual(['a', 'b']);
     expect(sourceUnsubscribed).toBe(true);
+    expect(source.observed).toBe(false);
+  });
+
+  it('unsubscribing frees the queue', () => {
+    let readStats: (() => api.QueueStats) | undefined;
+    const source = new Subject<string>();
+    const subscription = source
+      .pipe(
+        boundedQueue({
+          capacity: 8,
+          overflow: 'error',
+          demand: NEVER,
+          inspect: (read) => {
+            readStats = read;
+          },
+        }),
+      )
+      .subscribe();
+    for (const value of ['a', 'b', 'c']) source.next(value);
+    expect(readStats?.().depth).toBe(3);
+    subscription.unsubscribe();
+    expect(readStats?.()).toMatchObject({ depth: 0, cleared: 3 });
     expect(source.observed).toBe(false);
   });
 
@@ -1470,6 +1500,7 @@ describe('DESIGN.md: EventBus', () => {
     const byAgent = record(bus.select({ agentId: 'g1' }));
     const byLane = record(bus.select({ laneId: 'main' }));
     const byKinds = record(bus.select({ kinds: new Set(['k2']) }));
+    const byKindList = record(bus.select({ kinds: ['k1', 'k3'] }));
     const byWhere = record(bus.select({ runId: 'r1', where: (frame) => frame.kind !== 'k1' }));
     bus.publish({ kind: 'k1', runId: 'r1', agentId: 'g1' });
     bus.publish({ kind: 'k2', runId: 'r2', laneId: 'side' });
@@ -1478,6 +1509,7 @@ describe('DESIGN.md: EventBus', () => {
     expect(seqs(byAgent.values)).toEqual([1]);
     expect(seqs(byLane.values)).toEqual([1]);
     expect(seqs(byKinds.values)).toEqual([2]);
+    expect(seqs(byKindList.values)).toEqual([1, 3]);
     expect(seqs(byWhere.values)).toEqual([3]);
   });
 
@@ -1541,28 +1573,22 @@ describe('DESIGN.md: EventBus', () => {
 
   it('select with after, through an archive that answers asynchronously: no gap, no duplicate', async () => {
     const archived: EventFrame[] = [];
-    const archive: EventArchive = {
+    // Answers 5 ms later, with what it held when asked.
+    const slowArchive: EventArchive = {
       append: (frame) => {
         archived.push(frame);
       },
       replay: (_filter, after) =>
-        new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() =>
-          archived.filter((frame) => frame.seq > after),
-        ) as unknown as ObservableInput<EventFrame>,
-    };
-    // The archive's replay resolves to an array: flatten it into frames.
-    const flattening: EventArchive = {
-      append: archive.append,
-      replay: (filter, after) =>
         new Observable<EventFrame>((subscriber) => {
-          setTimeout(() => {
-            for (const frame of archived) if (frame.seq > after) subscriber.next(frame);
+          const held = archived.filter((frame) => frame.seq > after);
+          const timer = setTimeout(() => {
+            for (const frame of held) subscriber.next(frame);
             subscriber.complete();
           }, 5);
-          void filter;
+          return () => clearTimeout(timer);
         }),
     };
-    const bus = new EventBus({ history: 2, archive: flattening });
+    const bus = new EventBus({ history: 2, archive: slowArchive });
     for (let index = 1; index <= 5; index++) bus.publish({ kind: `k${index}` });
     const log = record(bus.select({}, { after: 1 }));
     bus.publish({ kind: 'k6' });
@@ -1585,6 +1611,30 @@ describe('DESIGN.md: EventBus', () => {
   it.todo(
     'DISCREPANCY: a notice for frames gone from history says terminalPreserved: false (src/bus/EventBus.ts:1031); DESIGN.md: OverflowNotice.terminalPreserved is "always true"',
   );
+
+  it('with nothing held to replay, the notice for the missing range goes on the first live frame', () => {
+    const bus = new EventBus({ history: 0 });
+    for (const kind of ['a', 'b', 'c']) bus.publish({ kind });
+    const log = record(bus.select({}, { after: 0 }));
+    expect(log.values).toEqual([]);
+    bus.publish({ kind: 'd' });
+    expect(seqs(log.values)).toEqual([4]);
+    expect(log.values[0]?.overflow).toMatchObject({ dropped: 3, fromSeq: 1, toSeq: 3 });
+  });
+
+  it('an archive fills cursors older than history: select and replay with no gap and no notice', () => {
+    const bus = new EventBus({ history: 1, archive: new api.MemoryArchive() });
+    for (const kind of ['a', 'b', 'c']) bus.publish({ kind });
+    const replayed = record(bus.replay({}, 0));
+    const selected = record(bus.select({}, { after: 1 }));
+    bus.publish({ kind: 'd' });
+    expect(seqs(replayed.values)).toEqual([1, 2, 3]);
+    expect(replayed.end).toEqual(['complete']);
+    expect(seqs(selected.values)).toEqual([2, 3, 4]);
+    expect([...replayed.values, ...selected.values].every((f) => f.overflow === undefined)).toBe(
+      true,
+    );
+  });
 
   it('replay(filter, after) is finite: what history holds now, then complete', () => {
     const bus = new EventBus();
