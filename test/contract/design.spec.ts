@@ -1609,7 +1609,7 @@ describe('DESIGN.md: EventBus', () => {
   });
 
   it.todo(
-    'DISCREPANCY: a notice for frames gone from history says terminalPreserved: false (src/bus/EventBus.ts:1031); DESIGN.md: OverflowNotice.terminalPreserved is "always true"',
+    'DISCREPANCY: a notice for frames gone from history says terminalPreserved: false (src/bus/EventBus.ts recordHistoryGap, ~line 1031); DESIGN.md: OverflowNotice.terminalPreserved is "always true"',
   );
 
   it('with nothing held to replay, the notice for the missing range goes on the first live frame', () => {
@@ -1913,7 +1913,7 @@ describe('DESIGN.md: EventBus', () => {
   });
 
   it.todo(
-    'DISCREPANCY: a coalesce-only notice on the bus has no fromSeq / toSeq (src/bus/EventBus.ts:969-970 set them from first/last, which only lost frames have); DESIGN.md: fromSeq / toSeq are there "on the bus, always"',
+    'DISCREPANCY: a coalesce-only notice on the bus has no fromSeq / toSeq (src/bus/EventBus.ts onQueueOverflow, ~line 1006, sets them from first/last, which only lost frames have); DESIGN.md: fromSeq / toSeq are there "on the bus, always"',
   );
 
   it.each([
@@ -2151,7 +2151,7 @@ describe('DESIGN.md: errors are part of the API', () => {
   });
 
   it.todo(
-    "DISCREPANCY: mergeLanes 'timestamp': when a lane errors, values other lanes already handed over that sort after the error's position are discarded without a notice (src/operators/mergeLanes.ts failLane / pump 'Ending'; marbles/mergeLanes.ts 'values that sort after the erroring lane are discarded'), e.g. a: 1 then error, b: 5 gives a#1 then the error and b's 5 is lost; DESIGN.md: error is 'delivered after everything already queued, never dropped' and 'No error loses a value that was already accepted without saying so'",
+    "DISCREPANCY: mergeLanes 'timestamp': when a lane errors, values other lanes already handed over that sort after the error's position are discarded without a notice (src/operators/mergeLanes.ts:449-453 failLane sets the end at the lane's last timestamp, pump releases only what sorts before it; marbles/mergeLanes.ts 'values that sort after the erroring lane are discarded'), e.g. a: 1 then error, b: 5 gives a#1 then the error and b's 5 is lost; DESIGN.md: error is 'delivered after everything already queued, never dropped' and 'No error loses a value that was already accepted without saying so'",
   );
 
   it.todo(
