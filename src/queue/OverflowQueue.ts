@@ -1,11 +1,5 @@
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
-import {
-  classOfNode,
-  createNodeLists,
-  type NodeLists,
-  QueueCore,
-  type QueueNode,
-} from './queueCore.js';
+import { createNodeLists, NIL, type NodeLists, QueueCore, type Slot } from './queueCore.js';
 import type { Classifier, OverflowPolicy } from './types.js';
 
 export { policyNameOf, validateQueueConfig } from './queueCore.js';
@@ -70,7 +64,7 @@ export interface QueueStats {
  * {@link OverflowQueue.takeNotice} just before the next value is delivered.
  *
  * Every operation is O(1) amortized whatever the capacity and the mix of classes, and the
- * per-value path allocates nothing once the node pool is warm.
+ * per-value path allocates nothing once the queue's slot arrays have grown to its depth.
  *
  * @example
  * ```ts
@@ -81,7 +75,7 @@ export interface QueueStats {
  * ```
  */
 export class OverflowQueue<T> extends QueueCore<T> {
-  private lists: NodeLists<T>;
+  private lists: NodeLists;
 
   constructor(options: OverflowQueueOptions<T>) {
     super(options, 'OverflowQueue');
@@ -107,22 +101,22 @@ export class OverflowQueue<T> extends QueueCore<T> {
 
   /** Takes the oldest value out. Throws a `RangeError` when the queue is empty. */
   shift(): T {
-    const node = this.lists.head;
-    if (node === null) throw new RangeError('OverflowQueue.shift: the queue is empty');
+    const head = this.lists.head;
+    if (head === NIL) throw new RangeError('OverflowQueue.shift: the queue is empty');
     this.delivered++;
-    return this.take(this.lists, node);
+    return this.take(this.lists, head);
   }
 
   /** The oldest value without taking it out, or `undefined` when empty. */
   peek(): T | undefined {
     const head = this.lists.head;
-    return head === null ? undefined : head.value;
+    return head === NIL ? undefined : this.valueAt(head);
   }
 
   /** Whether the oldest queued value is terminal (`false` when empty). */
   headIsTerminal(): boolean {
     const head = this.lists.head;
-    return head !== null && classOfNode(head) === TERMINAL;
+    return head !== NIL && this.classAt(head) === TERMINAL;
   }
 
   /** Empties the queue (on unsubscribe), dropping references to every value and the notice. */
@@ -134,7 +128,9 @@ export class OverflowQueue<T> extends QueueCore<T> {
   /** The queued values, oldest first. O(n): for tests and debugging, not for per-value paths. */
   toArray(): T[] {
     const values: T[] = [];
-    for (let node = this.lists.head; node !== null; node = node.next) values.push(node.value);
+    for (let slot = this.lists.head; slot !== NIL; slot = this.nextAt(slot)) {
+      values.push(this.valueAt(slot));
+    }
     return values;
   }
 
@@ -152,7 +148,7 @@ export class OverflowQueue<T> extends QueueCore<T> {
       case 'coalesce': {
         if (cls === PROGRESS) {
           const newest =
-            lists.newestOfKey === undefined ? lists.tail : (lists.newestOfKey.get(key) ?? null);
+            lists.newestOfKey === undefined ? lists.tail : (lists.newestOfKey.get(key) ?? NIL);
           if (this.mergedInto(newest, value)) return 'merged';
         }
         return this.replace(lists.progressHead, value, cls, key);
@@ -161,13 +157,8 @@ export class OverflowQueue<T> extends QueueCore<T> {
   }
 
   /** Evicts `victim` (when there is one) to make room for the newcomer, else rejects it. */
-  private replace(
-    victim: QueueNode<T> | null,
-    value: T,
-    cls: ClassCode,
-    key: unknown,
-  ): PushOutcome {
-    if (victim === null) return this.reject(value);
+  private replace(victim: Slot, value: T, cls: ClassCode, key: unknown): PushOutcome {
+    if (victim === NIL) return this.reject(value);
     this.recordDrop(this.take(this.lists, victim));
     this.place(this.lists, value, cls, 0, key);
     return 'evicted';

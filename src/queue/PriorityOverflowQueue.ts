@@ -1,12 +1,6 @@
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome } from './OverflowQueue.js';
-import {
-  createNodeLists,
-  levelOfNode,
-  type NodeLists,
-  QueueCore,
-  type QueueNode,
-} from './queueCore.js';
+import { createNodeLists, NIL, type NodeLists, QueueCore, type Slot } from './queueCore.js';
 import { describe } from './types.js';
 
 /** The highest priority a value may have; priorities are integers from 0 to this. */
@@ -60,7 +54,7 @@ const lowestBit = (mask: number): number => 31 - Math.clz32(mask & -mask);
 export class PriorityOverflowQueue<T> extends QueueCore<T> {
   private readonly priorityOf: ((value: T) => number) | undefined;
   /** The lists of each priority level, made on first use. */
-  private readonly levels: Array<NodeLists<T> | undefined> = new Array(MAX_PRIORITY + 1).fill(
+  private readonly levels: Array<NodeLists | undefined> = new Array(MAX_PRIORITY + 1).fill(
     undefined,
   );
   /** Bit l is set when level l holds a value / a non-terminal value / a progress value. */
@@ -104,13 +98,13 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
       throw new RangeError('PriorityOverflowQueue.shift: the queue is empty');
     }
     this.delivered++;
-    return this.remove(this.highestLevel().head as QueueNode<T>);
+    return this.remove(this.highestLevel().head);
   }
 
   /** The value {@link PriorityOverflowQueue.shift} would return, or `undefined` when empty. */
   peek(): T | undefined {
     if (this.occupiedMask === 0) return undefined;
-    return (this.highestLevel().head as QueueNode<T>).value;
+    return this.valueAt(this.highestLevel().head);
   }
 
   /** Empties the queue (on unsubscribe), dropping references to every value and the notice. */
@@ -124,8 +118,8 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
   toArray(): T[] {
     const values: T[] = [];
     for (let level = MAX_PRIORITY; level >= 0; level--) {
-      for (let node = this.levels[level]?.head ?? null; node !== null; node = node.next) {
-        values.push(node.value);
+      for (let slot = this.levels[level]?.head ?? NIL; slot !== NIL; slot = this.nextAt(slot)) {
+        values.push(this.valueAt(slot));
       }
     }
     return values;
@@ -139,14 +133,14 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
         if (this.nonTerminalMask === 0) return this.reject(value);
         const lowest = lowestBit(this.nonTerminalMask);
         if (level <= lowest) return this.reject(value);
-        const victim = (this.levels[lowest] as NodeLists<T>).nonTerminalTail;
+        const victim = (this.levels[lowest] as NodeLists).nonTerminalTail;
         return this.replace(victim, value, cls, level, key);
       }
       case 'drop-oldest': {
         if (this.nonTerminalMask === 0) return this.reject(value);
         const lowest = lowestBit(this.nonTerminalMask);
         if (level < lowest) return this.reject(value);
-        const victim = (this.levels[lowest] as NodeLists<T>).nonTerminalHead;
+        const victim = (this.levels[lowest] as NodeLists).nonTerminalHead;
         return this.replace(victim, value, cls, level, key);
       }
       case 'drop-progress':
@@ -155,7 +149,7 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
         const own = this.levels[level];
         if (cls === PROGRESS && own !== undefined) {
           const newest =
-            own.newestOfKey === undefined ? own.tail : (own.newestOfKey.get(key) ?? null);
+            own.newestOfKey === undefined ? own.tail : (own.newestOfKey.get(key) ?? NIL);
           if (this.mergedInto(newest, value)) return 'merged';
         }
         return this.dropProgress(value, cls, level, key);
@@ -167,26 +161,26 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
     if (this.progressMask === 0) return this.reject(value);
     const lowest = lowestBit(this.progressMask);
     if (cls === PROGRESS && level < lowest) return this.reject(value);
-    const victim = (this.levels[lowest] as NodeLists<T>).progressHead;
+    const victim = (this.levels[lowest] as NodeLists).progressHead;
     return this.replace(victim, value, cls, level, key);
   }
 
   private replace(
-    victim: QueueNode<T> | null,
+    victim: Slot,
     value: T,
     cls: ClassCode,
     level: number,
     key: unknown,
   ): PushOutcome {
-    if (victim === null) return this.reject(value);
+    if (victim === NIL) return this.reject(value);
     this.recordDrop(this.remove(victim));
     this.append(value, cls, level, key);
     return 'evicted';
   }
 
   /** The lists of the highest level holding a value; only while the queue is not empty. */
-  private highestLevel(): NodeLists<T> {
-    return this.levels[highestBit(this.occupiedMask)] as NodeLists<T>;
+  private highestLevel(): NodeLists {
+    return this.levels[highestBit(this.occupiedMask)] as NodeLists;
   }
 
   private append(value: T, cls: ClassCode, level: number, key: unknown): void {
@@ -204,14 +198,14 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
     }
   }
 
-  private remove(node: QueueNode<T>): T {
-    const level = levelOfNode(node);
-    const lists = this.levels[level] as NodeLists<T>;
+  private remove(slot: Slot): T {
+    const level = this.levelAt(slot);
+    const lists = this.levels[level] as NodeLists;
     const bit = 1 << level;
-    const value = this.take(lists, node);
-    if (lists.head === null) this.occupiedMask &= ~bit;
-    if (lists.nonTerminalHead === null) this.nonTerminalMask &= ~bit;
-    if (lists.progressHead === null) this.progressMask &= ~bit;
+    const value = this.take(lists, slot);
+    if (lists.head === NIL) this.occupiedMask &= ~bit;
+    if (lists.nonTerminalHead === NIL) this.nonTerminalMask &= ~bit;
+    if (lists.progressHead === NIL) this.progressMask &= ~bit;
     return value;
   }
 }

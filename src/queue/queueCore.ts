@@ -10,69 +10,73 @@ import {
   QueueOverflowError,
 } from './types.js';
 
-/** Nodes of freed values are kept for reuse up to this many, so a burst does not pin memory. */
-const POOL_LIMIT = 1024;
+/**
+ * A queued value's place: an index into the slot arrays of its queue. Values live in slots, not
+ * in an object each, so a deep queue costs the collector one array and a few typed arrays however
+ * many values it holds, and pushing allocates nothing once the arrays have grown.
+ */
+export type Slot = number;
+
+/** No slot: the end of a list, or an empty list. */
+export const NIL: Slot = -1;
 
 /**
- * One queued value, threaded on up to three FIFOs of its {@link NodeLists} at once (all values,
- * non-terminal values, progress values), plus the chain of its key for `coalesce`. Keeping every
- * list doubly linked is what makes each policy O(1): no operation ever scans for "the oldest
- * progress value" or "the newest value of a key", and any of them may leave from either end.
+ * Where a slot's links sit in `links` (`LINKS` entries per slot). Each value is threaded on up to
+ * three FIFOs of its {@link NodeLists} at once (all values, non-terminal values, progress values),
+ * plus the chain of its key for `coalesce` (in `keyLinks`). Keeping every list doubly linked is
+ * what makes each policy O(1): no operation ever scans for "the oldest progress value" or "the
+ * newest value of a key", and any of them may leave from either end.
  */
-export interface QueueNode<T> {
-  value: T;
-  /**
-   * The class code in the low two bits, and above them the priority level whose lists hold the
-   * node (0 in a queue without priorities). One field, not two: every field costs memory and
-   * collection time in a queue holding many values.
-   */
-  tag: number;
-  key: unknown;
-  prev: QueueNode<T> | null;
-  next: QueueNode<T> | null;
-  prevNonTerminal: QueueNode<T> | null;
-  nextNonTerminal: QueueNode<T> | null;
-  prevProgress: QueueNode<T> | null;
-  nextProgress: QueueNode<T> | null;
-  prevSameKey: QueueNode<T> | null;
-  nextSameKey: QueueNode<T> | null;
-}
+const PREV = 0;
+const NEXT = 1;
+const PREV_NON_TERMINAL = 2;
+const NEXT_NON_TERMINAL = 3;
+const PREV_PROGRESS = 4;
+const NEXT_PROGRESS = 5;
+const LINKS = 6;
+const PREV_SAME_KEY = 0;
+const NEXT_SAME_KEY = 1;
+const KEY_LINKS = 2;
 
-/** How many low bits of {@link QueueNode.tag} hold the class code. */
+/** The first size of the slot arrays: a queue that never holds a value allocates none. */
+const FIRST_SLOTS = 8;
+/**
+ * Slot arrays larger than this are given back when the queue empties, so a burst does not pin
+ * memory once it is delivered.
+ */
+const RETAINED_SLOTS = 1024;
+
+const NO_LINKS = new Int32Array(0);
+const NO_TAGS = new Uint8Array(0);
+
+/**
+ * How many low bits of a slot's tag hold the class code; above them is the priority level whose
+ * lists hold the value (0 in a queue without priorities).
+ */
 const CLASS_BITS = 2;
 const CLASS_MASK = (1 << CLASS_BITS) - 1;
 
-/** The class code of a queued node. */
-export function classOfNode<T>(node: QueueNode<T>): ClassCode {
-  return (node.tag & CLASS_MASK) as ClassCode;
-}
-
-/** The priority level whose lists hold a queued node. */
-export function levelOfNode<T>(node: QueueNode<T>): number {
-  return node.tag >>> CLASS_BITS;
-}
-
 /** The FIFOs of one queue, or of one priority level of a priority queue. */
-export interface NodeLists<T> {
-  head: QueueNode<T> | null;
-  tail: QueueNode<T> | null;
-  nonTerminalHead: QueueNode<T> | null;
-  nonTerminalTail: QueueNode<T> | null;
-  progressHead: QueueNode<T> | null;
-  progressTail: QueueNode<T> | null;
-  /** The newest node of each key; only for `coalesce` with a key function. */
-  newestOfKey: Map<unknown, QueueNode<T>> | undefined;
+export interface NodeLists {
+  head: Slot;
+  tail: Slot;
+  nonTerminalHead: Slot;
+  nonTerminalTail: Slot;
+  progressHead: Slot;
+  progressTail: Slot;
+  /** The newest slot of each key; only for `coalesce` with a key function. */
+  newestOfKey: Map<unknown, Slot> | undefined;
 }
 
 /** Empty lists; `keyed` when values are chained by key (`coalesce` with a key function). */
-export function createNodeLists<T>(keyed: boolean): NodeLists<T> {
+export function createNodeLists(keyed: boolean): NodeLists {
   return {
-    head: null,
-    tail: null,
-    nonTerminalHead: null,
-    nonTerminalTail: null,
-    progressHead: null,
-    progressTail: null,
+    head: NIL,
+    tail: NIL,
+    nonTerminalHead: NIL,
+    nonTerminalTail: NIL,
+    progressHead: NIL,
+    progressTail: NIL,
     newestOfKey: keyed ? new Map() : undefined,
   };
 }
@@ -145,9 +149,10 @@ export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): Ove
 
 /**
  * What `OverflowQueue` and `PriorityOverflowQueue` share: the options, the admission rule, the
- * counters, the notice of the current gap and the node pool. A subclass decides which lists a
- * value goes on and which value a policy sacrifices; it calls {@link QueueCore.place} and
- * {@link QueueCore.take} so that depth, stats and the pool stay right whatever it decides.
+ * counters, the notice of the current gap and the slots holding the values. A subclass decides
+ * which lists a value goes on and which value a policy sacrifices; it calls
+ * {@link QueueCore.place} and {@link QueueCore.take} so that depth, stats and the slots stay right
+ * whatever it decides.
  */
 export abstract class QueueCore<T> {
   /** Total slots. */
@@ -165,8 +170,21 @@ export abstract class QueueCore<T> {
   protected readonly keyOf: ((value: T) => unknown) | undefined;
   private readonly nonTerminalCapacity: number;
 
-  private pool: QueueNode<T> | null = null;
-  private poolSize = 0;
+  /** The value in each slot (`undefined` in a free one). */
+  private values: T[] = [];
+  /** Each slot's key under `coalesce` with a key function. */
+  private keys: unknown[] | undefined;
+  /** Each slot's class code and level (see `CLASS_BITS`). */
+  private tags: Uint8Array = NO_TAGS;
+  /** Each slot's list links, `LINKS` per slot; a free slot's `NEXT` is the next free slot. */
+  private links: Int32Array = NO_LINKS;
+  /** Each slot's links to the older and newer values of its key, `KEY_LINKS` per slot. */
+  private keyLinks: Int32Array | undefined;
+  /** Slots the arrays have room for. */
+  private slotCount = 0;
+  /** Slots handed out at least once since the arrays were made; the rest were never used. */
+  private slotsUsed = 0;
+  private freeSlot: Slot = NIL;
   private depth = 0;
   private nonTerminalDepth = 0;
   private highWater = 0;
@@ -193,6 +211,10 @@ export abstract class QueueCore<T> {
     if (typeof options.overflow === 'object') {
       this.merge = options.overflow.merge;
       this.keyOf = options.overflow.key;
+    }
+    if (this.keyOf !== undefined) {
+      this.keys = [];
+      this.keyLinks = NO_LINKS;
     }
   }
 
@@ -271,125 +293,128 @@ export abstract class QueueCore<T> {
     return this.depth < this.capacity && this.nonTerminalDepth < this.nonTerminalCapacity;
   }
 
+  /** The value in a queued slot. @internal */
+  protected valueAt(slot: Slot): T {
+    return this.values[slot] as T;
+  }
+
+  /** The class code of a queued slot. @internal */
+  protected classAt(slot: Slot): ClassCode {
+    return ((this.tags[slot] as number) & CLASS_MASK) as ClassCode;
+  }
+
+  /** The priority level whose lists hold a queued slot. @internal */
+  protected levelAt(slot: Slot): number {
+    return (this.tags[slot] as number) >>> CLASS_BITS;
+  }
+
+  /** The slot after `slot` in its lists' FIFO of all values, or {@link NIL}. @internal */
+  protected nextAt(slot: Slot): Slot {
+    return this.links[slot * LINKS + NEXT] as Slot;
+  }
+
   /**
-   * Puts a value at the tail of every list of `lists` its class and key belong to, in a node
-   * from the pool when there is one.
+   * Puts a value at the tail of every list of `lists` its class and key belong to, in a free
+   * slot (growing the arrays when there is none).
    * @internal
    */
-  protected place(
-    lists: NodeLists<T>,
-    value: T,
-    cls: ClassCode,
-    level: number,
-    key: unknown,
-  ): void {
-    const tag = (level << CLASS_BITS) | cls;
-    let node = this.pool;
-    if (node === null) {
-      node = {
-        value,
-        tag,
-        key,
-        prev: null,
-        next: null,
-        prevNonTerminal: null,
-        nextNonTerminal: null,
-        prevProgress: null,
-        nextProgress: null,
-        prevSameKey: null,
-        nextSameKey: null,
-      };
+  protected place(lists: NodeLists, value: T, cls: ClassCode, level: number, key: unknown): void {
+    let slot = this.freeSlot;
+    if (slot === NIL) {
+      if (this.slotsUsed === this.slotCount) this.grow();
+      slot = this.slotsUsed++;
     } else {
-      this.pool = node.next;
-      this.poolSize--;
-      node.value = value;
-      node.tag = tag;
-      node.key = key;
-      node.next = null;
+      this.freeSlot = this.links[slot * LINKS + NEXT] as Slot;
     }
+    this.values[slot] = value;
+    this.tags[slot] = (level << CLASS_BITS) | cls;
+    const links = this.links;
+    const at = slot * LINKS;
     const tail = lists.tail;
-    node.prev = tail;
-    if (tail === null) lists.head = node;
-    else tail.next = node;
-    lists.tail = node;
+    links[at + PREV] = tail;
+    links[at + NEXT] = NIL;
+    if (tail === NIL) lists.head = slot;
+    else links[tail * LINKS + NEXT] = slot;
+    lists.tail = slot;
     if (cls !== TERMINAL) {
       const nonTerminalTail = lists.nonTerminalTail;
-      node.prevNonTerminal = nonTerminalTail;
-      if (nonTerminalTail === null) lists.nonTerminalHead = node;
-      else nonTerminalTail.nextNonTerminal = node;
-      lists.nonTerminalTail = node;
+      links[at + PREV_NON_TERMINAL] = nonTerminalTail;
+      links[at + NEXT_NON_TERMINAL] = NIL;
+      if (nonTerminalTail === NIL) lists.nonTerminalHead = slot;
+      else links[nonTerminalTail * LINKS + NEXT_NON_TERMINAL] = slot;
+      lists.nonTerminalTail = slot;
       this.nonTerminalDepth++;
       if (cls === PROGRESS) {
         const progressTail = lists.progressTail;
-        node.prevProgress = progressTail;
-        if (progressTail === null) lists.progressHead = node;
-        else progressTail.nextProgress = node;
-        lists.progressTail = node;
+        links[at + PREV_PROGRESS] = progressTail;
+        links[at + NEXT_PROGRESS] = NIL;
+        if (progressTail === NIL) lists.progressHead = slot;
+        else links[progressTail * LINKS + NEXT_PROGRESS] = slot;
+        lists.progressTail = slot;
       }
     }
     const newestOfKey = lists.newestOfKey;
     if (newestOfKey !== undefined) {
-      const newest = newestOfKey.get(key);
-      if (newest !== undefined) {
-        newest.nextSameKey = node;
-        node.prevSameKey = newest;
-      }
-      newestOfKey.set(key, node);
+      const keyLinks = this.keyLinks as Int32Array;
+      const newest = newestOfKey.get(key) ?? NIL;
+      if (newest !== NIL) keyLinks[newest * KEY_LINKS + NEXT_SAME_KEY] = slot;
+      keyLinks[slot * KEY_LINKS + PREV_SAME_KEY] = newest;
+      keyLinks[slot * KEY_LINKS + NEXT_SAME_KEY] = NIL;
+      (this.keys as unknown[])[slot] = key;
+      newestOfKey.set(key, slot);
     }
     if (++this.depth > this.highWater) this.highWater = this.depth;
   }
 
   /**
-   * Takes `node` off every list of `lists` (the lists holding it), wherever it stands in them,
-   * and returns its value, recycling the node without its references.
+   * Takes `slot` off every list of `lists` (the lists holding it), wherever it stands in them,
+   * and returns its value, freeing the slot without its references.
    * @internal
    */
-  protected take(lists: NodeLists<T>, node: QueueNode<T>): T {
-    const { prev, next } = node;
-    if (prev === null) lists.head = next;
-    else prev.next = next;
-    if (next === null) lists.tail = prev;
-    else next.prev = prev;
-    const cls = classOfNode(node);
+  protected take(lists: NodeLists, slot: Slot): T {
+    const links = this.links;
+    const at = slot * LINKS;
+    const prev = links[at + PREV] as Slot;
+    const next = links[at + NEXT] as Slot;
+    if (prev === NIL) lists.head = next;
+    else links[prev * LINKS + NEXT] = next;
+    if (next === NIL) lists.tail = prev;
+    else links[next * LINKS + PREV] = prev;
+    const cls = this.classAt(slot);
     if (cls !== TERMINAL) {
-      const before = node.prevNonTerminal;
-      const after = node.nextNonTerminal;
-      if (before === null) lists.nonTerminalHead = after;
-      else before.nextNonTerminal = after;
-      if (after === null) lists.nonTerminalTail = before;
-      else after.prevNonTerminal = before;
+      const before = links[at + PREV_NON_TERMINAL] as Slot;
+      const after = links[at + NEXT_NON_TERMINAL] as Slot;
+      if (before === NIL) lists.nonTerminalHead = after;
+      else links[before * LINKS + NEXT_NON_TERMINAL] = after;
+      if (after === NIL) lists.nonTerminalTail = before;
+      else links[after * LINKS + PREV_NON_TERMINAL] = before;
       this.nonTerminalDepth--;
       if (cls === PROGRESS) {
-        const earlier = node.prevProgress;
-        const later = node.nextProgress;
-        if (earlier === null) lists.progressHead = later;
-        else earlier.nextProgress = later;
-        if (later === null) lists.progressTail = earlier;
-        else later.prevProgress = earlier;
+        const earlier = links[at + PREV_PROGRESS] as Slot;
+        const later = links[at + NEXT_PROGRESS] as Slot;
+        if (earlier === NIL) lists.progressHead = later;
+        else links[earlier * LINKS + NEXT_PROGRESS] = later;
+        if (later === NIL) lists.progressTail = earlier;
+        else links[later * LINKS + PREV_PROGRESS] = earlier;
       }
     }
     const newestOfKey = lists.newestOfKey;
     if (newestOfKey !== undefined) {
-      const before = node.prevSameKey;
-      const after = node.nextSameKey;
-      if (before !== null) before.nextSameKey = after;
-      if (after !== null) after.prevSameKey = before;
-      else if (before !== null) newestOfKey.set(node.key, before);
-      else newestOfKey.delete(node.key);
+      const keyLinks = this.keyLinks as Int32Array;
+      const keys = this.keys as unknown[];
+      const before = keyLinks[slot * KEY_LINKS + PREV_SAME_KEY] as Slot;
+      const after = keyLinks[slot * KEY_LINKS + NEXT_SAME_KEY] as Slot;
+      if (before !== NIL) keyLinks[before * KEY_LINKS + NEXT_SAME_KEY] = after;
+      if (after !== NIL) keyLinks[after * KEY_LINKS + PREV_SAME_KEY] = before;
+      else if (before !== NIL) newestOfKey.set(keys[slot], before);
+      else newestOfKey.delete(keys[slot]);
+      keys[slot] = undefined;
     }
-    this.depth--;
-    const value = node.value;
-    node.value = undefined as T;
-    node.key = undefined;
-    node.prev = node.prevNonTerminal = node.nextNonTerminal = null;
-    node.prevProgress = node.nextProgress = node.prevSameKey = node.nextSameKey = null;
-    if (this.poolSize < POOL_LIMIT) {
-      node.next = this.pool;
-      this.pool = node;
-      this.poolSize++;
-    } else {
-      node.next = null;
-    }
+    const value = this.values[slot] as T;
+    this.values[slot] = undefined as T;
+    links[at + NEXT] = this.freeSlot;
+    this.freeSlot = slot;
+    if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
     return value;
   }
 
@@ -398,9 +423,10 @@ export abstract class QueueCore<T> {
    * `merge` may throw: nothing is changed before it returns.
    * @internal
    */
-  protected mergedInto(target: QueueNode<T> | null, value: T): boolean {
-    if (target === null || classOfNode(target) !== PROGRESS) return false;
-    target.value = (this.merge as (acc: T, next: T) => T)(target.value, value);
+  protected mergedInto(target: Slot, value: T): boolean {
+    if (target === NIL || this.classAt(target) !== PROGRESS) return false;
+    const merged = (this.merge as (acc: T, next: T) => T)(this.values[target] as T, value);
+    this.values[target] = merged;
     this.merged++;
     this.gap().merged++;
     return true;
@@ -427,13 +453,51 @@ export abstract class QueueCore<T> {
     return 'rejected';
   }
 
-  /** Forgets every value, the notice and the pool; the subclass empties its lists. @internal */
+  /** Forgets every value, the notice and the slots; the subclass empties its lists. @internal */
   protected forgetAll(): void {
     this.cleared += this.depth;
     this.depth = this.nonTerminalDepth = 0;
     this.notice = undefined;
-    this.pool = null;
-    this.poolSize = 0;
+    this.resetSlots(0);
+  }
+
+  /**
+   * Doubles the slot arrays, up to the capacity while below it (a full queue then fits exactly);
+   * only terminal overcommits take them beyond it.
+   */
+  private grow(): void {
+    const count = this.slotCount;
+    let next = Math.max(FIRST_SLOTS, count * 2);
+    if (count < this.capacity) next = Math.min(next, this.capacity);
+    // Set ahead, not appended to: appending to a large array copies it far more often.
+    this.values.length = next;
+    if (this.keys !== undefined) this.keys.length = next;
+    const links = new Int32Array(next * LINKS);
+    links.set(this.links);
+    this.links = links;
+    const tags = new Uint8Array(next);
+    tags.set(this.tags);
+    this.tags = tags;
+    if (this.keyLinks !== undefined) {
+      const keyLinks = new Int32Array(next * KEY_LINKS);
+      keyLinks.set(this.keyLinks);
+      this.keyLinks = keyLinks;
+    }
+    this.slotCount = next;
+  }
+
+  /** New, empty slot arrays with room for `count` slots: only while nothing is queued. */
+  private resetSlots(count: number): void {
+    this.values = [];
+    if (this.keys !== undefined) this.keys = [];
+    this.slotCount = count;
+    this.slotsUsed = 0;
+    this.freeSlot = NIL;
+    this.links = count === 0 ? NO_LINKS : new Int32Array(count * LINKS);
+    this.tags = count === 0 ? NO_TAGS : new Uint8Array(count);
+    if (this.keyLinks !== undefined) {
+      this.keyLinks = count === 0 ? NO_LINKS : new Int32Array(count * KEY_LINKS);
+    }
   }
 
   private gap(): OverflowNotice<T> {
