@@ -17,11 +17,13 @@ import { boundedQueue } from '../operators/boundedQueue.js';
 import { policyNameOf, validateQueueConfig } from '../queue/OverflowQueue.js';
 import {
   type Classifier,
+  coalesce,
   describe,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   type QueueConfig,
+  QueueOverflowError,
 } from '../queue/types.js';
 import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
@@ -86,6 +88,9 @@ class SubscriberState<P> implements CompiledFilter {
   reportedDropped = 0;
   reportedMerged = 0;
   historyDropped = 0;
+  /** The seq range of the frames `coalesce` folded since the last notice (0 = none). */
+  mergedFromSeq = 0;
+  mergedToSeq = 0;
   lastMatchedSeq = 0;
   lastDeliveredSeq = 0;
   bucket: SubscriberBucket<SubscriberState<P>> | undefined;
@@ -148,6 +153,13 @@ function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): Overflow
   if (fromSeq !== undefined) combined.fromSeq = fromSeq;
   if (toSeq !== undefined) combined.toSeq = toSeq;
   return combined;
+}
+
+/** Widens a subscriber's range of merged seqs (a merge function's result may lack a seq). */
+function noteMerged<P>(state: SubscriberState<P>, seq: number | undefined): void {
+  if (typeof seq !== 'number') return;
+  if (state.mergedFromSeq === 0 || seq < state.mergedFromSeq) state.mergedFromSeq = seq;
+  if (seq > state.mergedToSeq) state.mergedToSeq = seq;
 }
 
 /** Checks a cursor: a non-negative integer seq, or `undefined`. */
@@ -865,6 +877,7 @@ export class EventBus<P = unknown> {
     if (plan !== undefined) {
       const config = {
         ...plan.config,
+        overflow: this.watchMerges(state, plan.config.overflow),
         onOverflow: (notice: OverflowNotice<EventFrame<P>>) => this.onQueueOverflow(state, notice),
       };
       const feed$ = new Observable<EventFrame<P>>((feed) => {
@@ -875,7 +888,7 @@ export class EventBus<P = unknown> {
       });
       const output = new SourceSubscriber<EventFrame<P>>(
         (frame) => this.deliverFromQueue(state, frame),
-        (error) => subscriber.error(error),
+        (error) => subscriber.error(this.withSeqRange(error, plan)),
         () => subscriber.complete(),
       );
       subscriber.add(output);
@@ -1012,10 +1025,45 @@ export class EventBus<P = unknown> {
     state.out.next(frame);
   }
 
+  /**
+   * A `coalesce` policy that also records, per subscriber, the seqs of the frames it folds:
+   * merged frames leave no `first`/`last` in the queue's notice, yet a bus notice always carries
+   * the seq range of its gap (a merged frame shows only one seq of the several it stands for).
+   */
+  private watchMerges(
+    state: SubscriberState<P>,
+    overflow: OverflowPolicy<EventFrame<P>>,
+  ): OverflowPolicy<EventFrame<P>> {
+    if (typeof overflow !== 'object' || overflow.kind !== 'coalesce') return overflow;
+    const { merge, key } = overflow;
+    return coalesce((queued: EventFrame<P>, incoming: EventFrame<P>) => {
+      noteMerged(state, queued.seq);
+      noteMerged(state, incoming.seq);
+      return merge(queued, incoming);
+    }, key);
+  }
+
+  /** A queue's `QueueOverflowError` (policy `'error'`) with the seq range of the frame that did not fit. */
+  private withSeqRange(error: unknown, plan: QueuePlan<P>): unknown {
+    if (!(error instanceof QueueOverflowError)) return error;
+    const notice = error.notice as OverflowNotice<EventFrame<P>>;
+    if (notice.fromSeq !== undefined || notice.first?.seq === undefined) return error;
+    const busNotice: OverflowNotice<EventFrame<P>> = { ...notice, fromSeq: notice.first.seq };
+    busNotice.toSeq = (notice.last ?? notice.first).seq;
+    return new QueueOverflowError(busNotice, plan.capacity);
+  }
+
   private onQueueOverflow(state: SubscriberState<P>, notice: OverflowNotice<EventFrame<P>>): void {
     const busNotice: OverflowNotice<EventFrame<P>> = { ...notice };
-    if (notice.first !== undefined) busNotice.fromSeq = notice.first.seq;
-    if (notice.last !== undefined) busNotice.toSeq = notice.last.seq;
+    let fromSeq = notice.first?.seq;
+    let toSeq = notice.last?.seq;
+    if (state.mergedFromSeq > 0) {
+      if (fromSeq === undefined || state.mergedFromSeq < fromSeq) fromSeq = state.mergedFromSeq;
+      if (toSeq === undefined || state.mergedToSeq > toSeq) toSeq = state.mergedToSeq;
+      state.mergedFromSeq = state.mergedToSeq = 0;
+    }
+    if (fromSeq !== undefined) busNotice.fromSeq = fromSeq;
+    if (toSeq !== undefined) busNotice.toSeq = toSeq;
     state.reportedDropped += notice.dropped;
     state.reportedMerged += notice.merged;
     state.pendingNotice =

@@ -138,7 +138,16 @@ describe('EventBus marbles: a subscriber queue per policy', () => {
       {
         n: {
           ...n,
-          overflow: { policy: 'coalesce', dropped: 0, merged: 2, terminalPreserved: true },
+          // Nothing lost, so no first/last; the seq range spans the frames folded into one
+          // (p, q, r: replaying from fromSeq - 1 gives them one by one).
+          overflow: {
+            policy: 'coalesce',
+            dropped: 0,
+            merged: 2,
+            fromSeq: p.seq,
+            toSeq: r.seq,
+            terminalPreserved: true,
+          },
         },
         m: merged,
         T,
@@ -169,7 +178,16 @@ describe('EventBus marbles: a subscriber queue per policy', () => {
         demand: cold('---i', { i: Number.POSITIVE_INFINITY }),
       };
       const error = new QueueOverflowError(
-        { policy: 'error', dropped: 1, merged: 0, first: q, last: q, terminalPreserved: true },
+        {
+          policy: 'error',
+          dropped: 1,
+          merged: 0,
+          first: q,
+          last: q,
+          fromSeq: q.seq,
+          toSeq: q.seq,
+          terminalPreserved: true,
+        },
         3,
       );
       expectObservable(bus.select({}, { queue })).toBe('---(np#)', { n, p }, error);

@@ -1912,9 +1912,33 @@ describe('DESIGN.md: EventBus', () => {
     expect(log.values[0]?.overflow).toMatchObject({ policy: 'coalesce', dropped: 0, merged: 2 });
   });
 
-  it.todo(
-    'DISCREPANCY: a coalesce-only notice on the bus has no fromSeq / toSeq (src/bus/EventBus.ts onQueueOverflow, ~line 1006, sets them from first/last, which only lost frames have); DESIGN.md: fromSeq / toSeq are there "on the bus, always"',
-  );
+  it('a coalesce-only notice on the bus carries the seq range of the frames it folded', () => {
+    const bus = new EventBus();
+    const flushOn = new Subject<void>();
+    const log = record(
+      bus.select(
+        {},
+        {
+          queue: {
+            capacity: 2,
+            overflow: coalesce<EventFrame>((acc, next) => ({
+              ...acc,
+              payload: `${acc.payload}${next.payload}`,
+            })),
+            flushOn,
+          },
+        },
+      ),
+    );
+    for (const payload of ['a', 'b', 'c']) bus.publish({ kind: 'model.delta', payload });
+    flushOn.next();
+    const notice = log.values[0]?.overflow;
+    expect(notice).toMatchObject({ merged: 2, fromSeq: 1, toSeq: 3 });
+    // The repair cursor fromSeq - 1 gives back the frames one by one.
+    const replayed: number[] = [];
+    bus.replay({}, (notice?.fromSeq ?? 0) - 1).subscribe((frame) => replayed.push(frame.seq));
+    expect(replayed).toEqual([1, 2, 3]);
+  });
 
   it.each([
     [() => new EventBus({ history: -1 }), RangeError, /history/],
@@ -2154,9 +2178,25 @@ describe('DESIGN.md: errors are part of the API', () => {
     "DISCREPANCY: mergeLanes 'timestamp': when a lane errors, values other lanes already handed over that sort after the error's position are discarded without a notice (src/operators/mergeLanes.ts:449-453 failLane sets the end at the lane's last timestamp, pump releases only what sorts before it; marbles/mergeLanes.ts 'values that sort after the erroring lane are discarded'), e.g. a: 1 then error, b: 5 gives a#1 then the error and b's 5 is lost; DESIGN.md: error is 'delivered after everything already queued, never dropped' and 'No error loses a value that was already accepted without saying so'",
   );
 
-  it.todo(
-    "DISCREPANCY: a bus subscriber's 'error' policy ends it with a QueueOverflowError whose notice has no fromSeq / toSeq (src/bus/EventBus.ts: the notice comes from boundedQueue's overflowError unchanged); DESIGN.md: fromSeq / toSeq are there \"on the bus, always\"",
-  );
+  it("a bus subscriber's 'error' policy ends it with a QueueOverflowError that has the seq range", () => {
+    const bus = new EventBus();
+    let caught: unknown;
+    const flushOn = new Subject<void>();
+    bus
+      .select({}, { queue: { capacity: 1, overflow: 'error', flushOn } })
+      .subscribe({ error: (error) => (caught = error) });
+    bus.publish({ kind: 'k' });
+    bus.publish({ kind: 'k' });
+    // The error comes after what the queue holds.
+    expect(caught).toBeUndefined();
+    flushOn.next();
+    expect(caught).toBeInstanceOf(QueueOverflowError);
+    expect((caught as QueueOverflowError).notice).toMatchObject({
+      policy: 'error',
+      fromSeq: 2,
+      toSeq: 2,
+    });
+  });
 });
 
 // -------------------------------------------------------------------------------------------------
