@@ -233,7 +233,7 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       },
     },
     {
-      title: 'an error in one lane releases the values that sort before it, then errors',
+      title: 'an error in one lane releases every held value at once, in merge order, then errors',
       options: byTimestamp,
       inputs: {
         a: { marble: '-1-------|', subscriptions: '^-----!' },
@@ -246,15 +246,29 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
       },
     },
     {
-      title: 'values that sort after the erroring lane are discarded',
+      title: 'a value held in another lane goes out before the error, even one that sorts after it',
       options: byTimestamp,
       inputs: {
         a: { marble: '-1--3-----|', subscriptions: '^----!' },
         b: { marble: '--2--#', error: 'boom', subscriptions: '^----!' },
       },
       expected: {
-        marble: '--A-B#',
-        values: { A: laned('a', 1, '1'), B: laned('b', 1, '2') },
+        marble: '--A-B(C#)',
+        values: { A: laned('a', 1, '1'), B: laned('b', 1, '2'), C: laned('a', 2, '3') },
+        error: 'boom',
+      },
+    },
+    {
+      title: 'an error waits neither for a silent lane nor for maxSkew',
+      options: { ...byTimestamp, maxSkew: 8 },
+      inputs: {
+        a: { marble: '-3-5------|', subscriptions: '^---!' },
+        b: { marble: '-----------', subscriptions: '^---!' },
+        c: { marble: '--1-#', error: 'boom', subscriptions: '^---!' },
+      },
+      expected: {
+        marble: '----(ABC#)',
+        values: { A: laned('c', 1, '1'), B: laned('a', 1, '3'), C: laned('a', 2, '5') },
         error: 'boom',
       },
     },

@@ -37,7 +37,8 @@ export type { Laned } from '../queue/laneOrder.js';
 export interface LaneQueueConfig<T> extends Omit<QueueConfig<T>, 'onOverflow'> {
   /**
    * Receives each gap of one lane just before that lane's next released value (or when the lane
-   * ends with a gap). A throw errors the merged stream with what was thrown. Default: none.
+   * ends with a gap). A throw errors the merged stream with what was thrown, after the values
+   * held then (a second throw while the stream ends errors it at once). Default: none.
    */
   onOverflow?: ((notice: OverflowNotice<T>, lane: string) => void) | undefined;
 }
@@ -72,7 +73,8 @@ export interface MergeLanesConfig<T> {
   lane?: LaneQueueConfig<T> | undefined;
   /**
    * Called with each late value (and how many have been late so far) just before it is emitted.
-   * A throw errors the stream with what was thrown. Default: none.
+   * A throw errors the stream with what was thrown, after the values held then; the late value
+   * itself is not emitted. Default: none.
    */
   onLate?: ((late: Laned<T>, lateCount: number) => void) | undefined;
   /**
@@ -102,14 +104,6 @@ interface LaneState<T> {
   done: boolean;
   /** Live with nothing pending, so counted in `idleLanes`: it holds every pending value back. */
   idle: boolean;
-}
-
-/** A stream ending with an error: the values that sort before `(ts, rank, seq)` go first. */
-interface Ending {
-  error: unknown;
-  ts: number;
-  rank: number;
-  seq: number;
 }
 
 const OWNER = 'mergeLanes';
@@ -220,10 +214,20 @@ function validateOptions<T>(options: MergeLanesConfig<T>): void {
  * result: ----A-B---|      A = a#1 (1) at frame 4, B = a#2 (2) at frame 6
  * ```
  *
- * Completes when every lane has completed and what they held is released. When a lane errors,
- * the values that sort before the error (the erroring lane's position) are released, then the
- * stream errors; the values that sort after it are discarded. Unsubscribing tears down every
- * lane and every timer.
+ * Completes when every lane has completed and what they held is released. When a lane errors
+ * (its source, its `timestamp`, its queue's `'error'` policy, its classifier or merge), every lane
+ * is unsubscribed at once, every value any lane still holds is released at once in merge order
+ * (no wait for other lanes or `maxSkew`; each lane's gap reported before its values), then the
+ * stream errors: no value handed over before the error is lost. A throwing `onOverflow` or
+ * `onLate` ends the stream the same way with what it threw (the late value `onLate` was called
+ * with is not emitted); a second throw of `onOverflow` while ending errors at once. Unsubscribing
+ * tears down every lane and every timer.
+ *
+ * ```text
+ * a:      -1--3-----|
+ * b:      --2--#
+ * result: --A-B(C#)        C = a#2 (3): held when b failed, so it goes before the error
+ * ```
  *
  * @param lanes - lane id (non-empty) to an `ObservableInput`; subscribed in the object's key order.
  * @param options - see {@link MergeLanesConfig}.
@@ -292,7 +296,12 @@ export function mergeLanes<T>(
     let lanesOpen = ids.length;
     let arrivals = 0;
     let releasing = false;
-    let ending: Ending | undefined;
+    /**
+     * Set by the first error: from then on no lane is listened to, everything held is released
+     * in merge order without waiting, and the stream ends with `endError`.
+     */
+    let ending = false;
+    let endError: unknown;
     let lateBacklog: Laned<T>[] | undefined;
     let lateCount = 0;
     /** The key of the last value released by maxSkew: what sorts before it is late. */
@@ -334,7 +343,11 @@ export function mergeLanes<T>(
         ? lane.fifo.headArrival()
         : ((lane.queue as OverflowQueue<Held<T>>).peek() as Held<T>).arrival;
 
-    /** Reports a lane's pending gap. Returns false when onOverflow threw (the stream errored). */
+    /**
+     * Reports a lane's pending gap. A first throw from onOverflow ends the stream like a failing
+     * lane (the gap was handed over, so what follows it may still go); a throw while already
+     * ending errors at once. Returns false when the stream errored.
+     */
     const reportGap = (lane: LaneState<T>): boolean => {
       const queue = lane.queue;
       if (queue === null || !queue.hasNotice) return true;
@@ -343,10 +356,13 @@ export function mergeLanes<T>(
       try {
         onOverflow(unwrapNotice(notice), lane.id);
       } catch (error) {
-        subscriber.error(error);
-        return false;
+        if (ending) {
+          subscriber.error(error);
+          return false;
+        }
+        end(error);
       }
-      return true;
+      return !subscriber.closed;
     };
 
     /** Releases the head of a lane. Returns false when the stream errored meanwhile. */
@@ -385,9 +401,10 @@ export function mergeLanes<T>(
 
     const finishIfDone = (): void => {
       if (subscriber.closed) return;
-      if (ending !== undefined) {
+      if (ending) {
+        // Gaps at the end of lanes that hold nothing more.
         for (const lane of states) if (!reportGap(lane)) return;
-        subscriber.error(ending.error);
+        subscriber.error(endError);
       } else if (lanesOpen === 0 && pending === 0) {
         subscriber.complete();
       }
@@ -410,11 +427,8 @@ export function mergeLanes<T>(
           }
           const rank = heap.peek();
           if (rank < 0) break;
-          if (ending !== undefined) {
-            // Ending: what sorts before the error goes at once, whoever is idle.
-            const { ts, rank: endRank, seq } = ending;
-            if (!keyBefore(heap.tsOf(rank), rank, heap.seqOf(rank), ts, endRank, seq)) break;
-          } else if (idleLanes > 0) {
+          // Ending: no lane can send anything smaller any more, so nothing waits.
+          if (!ending && idleLanes > 0) {
             // A live lane with nothing pending could still send something smaller.
             if (!skewed) break;
             const due = arrivalOf(states[rank]!) + maxSkew;
@@ -433,7 +447,7 @@ export function mergeLanes<T>(
         releasing = false;
       }
       if (!waiting && timer !== undefined) disarmTimer();
-      if (ending !== undefined || lanesOpen === 0) finishIfDone();
+      if (ending || lanesOpen === 0) finishIfDone();
     }
 
     const scheduleDrain = (): void => {
@@ -445,15 +459,17 @@ export function mergeLanes<T>(
       }
     };
 
-    /** Ends the stream with `error` once the values sorting before the lane's position are out. */
-    const failLane = (rank: number, error: unknown): void => {
-      if (ending !== undefined || subscriber.closed) return;
-      laneSubscribers[rank]?.unsubscribe();
-      ending = byTimestamp
-        ? { error, ts: states[rank]!.lastTs, rank, seq: Number.POSITIVE_INFINITY }
-        : { error, ts: ++arrivals, rank: -1, seq: 0 };
+    /**
+     * Ends the stream with `error`: every lane is let go, so nothing more is accepted, and every
+     * value already held goes out first (DESIGN.md: an error never drops what was accepted).
+     */
+    function end(error: unknown): void {
+      if (ending || subscriber.closed) return;
+      ending = true;
+      endError = error;
+      for (const laneSubscriber of laneSubscribers) laneSubscriber.unsubscribe();
       pump();
-    };
+    }
 
     /** Holds a value in its lane. Returns false when the lane failed. */
     const hold = (rank: number, value: T, ts: number, arrival: number): boolean => {
@@ -471,13 +487,12 @@ export function mergeLanes<T>(
       try {
         outcome = queue.push(held);
       } catch (error) {
-        failLane(rank, error);
+        end(error);
         return false;
       }
       if (outcome === 'overflow') {
         const { notice } = queue.overflowError(held);
-        failLane(
-          rank,
+        end(
           new QueueOverflowError(unwrapNotice(notice as OverflowNotice<Held<T>>), queue.capacity),
         );
         return false;
@@ -490,23 +505,26 @@ export function mergeLanes<T>(
 
     const emitLate = (rank: number, value: T): void => {
       const lane = states[rank]!;
-      const laned: Laned<T> = { lane: lane.id, laneSeq: ++lane.released, value, late: true };
+      const laned: Laned<T> = { lane: lane.id, laneSeq: lane.released + 1, value, late: true };
       lateCount++;
       if (onLate !== undefined) {
         try {
           onLate(laned, lateCount);
         } catch (error) {
-          subscriber.error(error);
+          // Like a throwing timestamp: the value it was about is where the stream fails, and its
+          // laneSeq stays free for the lane's held values, which still go out.
+          end(error);
           return;
         }
       }
+      lane.released++;
       if (!releasing) subscriber.next(laned);
       else if (lateBacklog === undefined) lateBacklog = [laned];
       else lateBacklog.push(laned);
     };
 
     const onValue = (rank: number, value: T): void => {
-      if (ending !== undefined) return;
+      if (ending) return;
       if (!byTimestamp) {
         if (hold(rank, value, ++arrivals, 0) && !releasing) scheduleDrain();
         return;
@@ -515,13 +533,13 @@ export function mergeLanes<T>(
       try {
         ts = timeOf(value);
       } catch (error) {
-        failLane(rank, error);
+        end(error);
         return;
       }
       // NaN is the only number not equal to itself; the check is inlined on this hot path.
       // biome-ignore lint/suspicious/noSelfCompare: see above.
       if (typeof ts !== 'number' || ts !== ts) {
-        failLane(rank, badTimestamp(OWNER, states[rank]!.id, ts));
+        end(badTimestamp(OWNER, states[rank]!.id, ts));
         return;
       }
       const lane = states[rank]!;
@@ -533,7 +551,7 @@ export function mergeLanes<T>(
         return;
       }
       if (ts < lane.lastTs) {
-        failLane(rank, backwardsTimestamp(OWNER, lane.id, lane.lastTs, ts));
+        end(backwardsTimestamp(OWNER, lane.id, lane.lastTs, ts));
         return;
       }
       lane.lastTs = ts;
@@ -553,7 +571,7 @@ export function mergeLanes<T>(
       const rank = rankOf.get(id) as number;
       const laneSubscriber = new SourceSubscriber<T>(
         (value) => onValue(rank, value),
-        (error) => failLane(rank, error),
+        (error) => end(error),
         () => onComplete(rank),
       );
       laneSubscribers[rank] = laneSubscriber;
@@ -563,12 +581,12 @@ export function mergeLanes<T>(
     }
     if (byTimestamp) for (let rank = 0; rank < ids.length; rank++) place(rank);
     for (const id of subscribeOrder) {
-      if (subscriber.closed || ending !== undefined) break;
+      if (subscriber.closed || ending) break;
       const rank = rankOf.get(id) as number;
       try {
         from(lanes[id] as ObservableInput<T>).subscribe(laneSubscribers[rank]!);
       } catch (error) {
-        failLane(rank, error);
+        end(error);
       }
     }
     if (ids.length === 0) subscriber.complete();

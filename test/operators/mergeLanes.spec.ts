@@ -252,6 +252,325 @@ describe('mergeLanes', () => {
     });
   });
 
+  describe('a lane that errors', () => {
+    /** A value whose timestamp callback throws: `id` -1 marks it. */
+    const poison: Stamped = { ts: 0, id: -1 };
+    const boom = new Error('lane failed');
+    const poisonedStamp = (value: Stamped): number => {
+      if (value.id === poison.id) throw boom;
+      return value.ts;
+    };
+
+    /**
+     * Emits the lanes' values in a random interleaving (each lane in its own order), stops after
+     * `cut` of them, lets each lane in `completing` complete right after its last value, then
+     * fails one lane that is still open: its source errors, or its timestamp callback throws.
+     * Returns what each lane had handed over before the failure, and the subjects.
+     */
+    function runUntilFailure(
+      lanes: Record<string, Stamped[]>,
+      picks: number[],
+      cut: number,
+      completing: boolean[],
+      failingPick: number,
+      failure: 'source' | 'timestamp',
+      subscribe: (inputs: Record<string, Subject<Stamped>>) => void,
+    ): { accepted: Record<string, Stamped[]>; subjects: Map<string, Subject<Stamped>> } {
+      const ids = Object.keys(lanes);
+      const subjects = new Map(ids.map((id) => [id, new Subject<Stamped>()]));
+      const failing = ids[failingPick % ids.length]!;
+      subscribe(Object.fromEntries(subjects));
+      const accepted: Record<string, Stamped[]> = Object.fromEntries(ids.map((id) => [id, []]));
+      const total = ids.reduce((sum, id) => sum + lanes[id]!.length, 0);
+      const steps = cut % (total + 1);
+      const remaining = () => ids.filter((id) => accepted[id]!.length < lanes[id]!.length);
+      for (let step = 0; step < steps; step++) {
+        const open = remaining();
+        const id = open[(picks[step] ?? 0) % open.length]!;
+        const value = lanes[id]![accepted[id]!.length]!;
+        subjects.get(id)!.next(value);
+        accepted[id]!.push(value);
+        const rank = ids.indexOf(id);
+        if (
+          id !== failing &&
+          completing[rank % Math.max(1, completing.length)] &&
+          accepted[id]!.length === lanes[id]!.length
+        ) {
+          subjects.get(id)!.complete();
+        }
+      }
+      if (failure === 'source') subjects.get(failing)!.error(boom);
+      else subjects.get(failing)!.next(poison);
+      return { accepted, subjects };
+    }
+
+    it.each([
+      ['without isolation', undefined],
+      ['with isolation queues', { capacity: 64, overflow: 'error' } as const],
+    ])(
+      "under 'timestamp' %s, releases at once every value handed over before the error, in (timestamp, lane id, laneSeq) order, then errors",
+      (_name, lane) => {
+        fc.assert(
+          fc.property(
+            sortedLanesArbitrary,
+            fc.array(fc.nat(), { maxLength: 80 }),
+            fc.nat(),
+            fc.array(fc.boolean(), { maxLength: 6 }),
+            fc.nat(),
+            fc.constantFrom('source', 'timestamp' as const),
+            (lanes, picks, cut, completing, failingPick, failure) => {
+              let out: ReturnType<typeof collect<Laned<Stamped>>> | undefined;
+              const run = runUntilFailure(
+                lanes,
+                picks,
+                cut,
+                completing,
+                failingPick,
+                failure as 'source' | 'timestamp',
+                (inputs) => {
+                  out = collect(
+                    mergeLanes(inputs, { order: 'timestamp', timestamp: poisonedStamp, lane }),
+                  );
+                },
+              );
+              const { accepted, subjects } = run!;
+              expect(out!.error).toBe(boom);
+              expect(out!.done).toBe(false);
+              expect(out!.values).toEqual(referenceOrder(accepted, stampOf));
+              expect([...subjects.values()].some((subject) => subject.observed)).toBe(false);
+            },
+          ),
+        );
+      },
+    );
+
+    it("under 'arrival' with isolation, releases every value handed over before the error in arrival order, then errors", () => {
+      fc.assert(
+        fc.property(
+          sortedLanesArbitrary,
+          fc.array(fc.nat(), { maxLength: 80 }),
+          fc.nat(),
+          fc.array(fc.boolean(), { maxLength: 6 }),
+          fc.nat(),
+          (lanes, picks, cut, completing, failingPick) => {
+            const scheduler = new ManualScheduler();
+            const arrived: Laned<Stamped>[] = [];
+            let out: ReturnType<typeof collect<Laned<Stamped>>> | undefined;
+            const run = runUntilFailure(
+              lanes,
+              picks,
+              cut,
+              completing,
+              failingPick,
+              'source',
+              (inputs) => {
+                out = collect(
+                  mergeLanes(inputs, { lane: { capacity: 64, overflow: 'error' }, scheduler }),
+                );
+                const seqs = new Map<string, number>();
+                for (const [id, subject] of Object.entries(inputs)) {
+                  subject.subscribe({
+                    next: (value) => {
+                      seqs.set(id, (seqs.get(id) ?? 0) + 1);
+                      arrived.push({ lane: id, laneSeq: seqs.get(id)!, value });
+                    },
+                    error: () => {},
+                  });
+                }
+              },
+            );
+            // Nothing was drained yet: the scheduler never ran.
+            expect(out!.values).toEqual(arrived);
+            expect(out!.error).toBe(boom);
+            expect(scheduler.open()).toBe(0);
+            // Every lane handed over exactly what was drained.
+            for (const [id, values] of Object.entries(run.accepted)) {
+              expect(out!.values.filter((laned) => laned.lane === id).map((l) => l.value)).toEqual(
+                values,
+              );
+            }
+          },
+        ),
+      );
+    });
+
+    /** A scheduler, three lanes and a log of what the consumer and onOverflow see, in order. */
+    function loggedLanes(options: Omit<MergeLanesConfig<number>, 'scheduler'>) {
+      const scheduler = new ManualScheduler();
+      const lanes = {
+        a: new Subject<number>(),
+        b: new Subject<number>(),
+        c: new Subject<number>(),
+      };
+      const log: string[] = [];
+      const subscription = mergeLanes(lanes, { ...options, scheduler }).subscribe({
+        next: ({ lane, laneSeq, value }) => log.push(`${lane}#${laneSeq}:${value}`),
+        error: (error) => log.push(`error ${(error as Error).message}`),
+        complete: () => log.push('complete'),
+      });
+      const observed = () => Object.values(lanes).some((lane) => lane.observed);
+      return { scheduler, lanes, log, subscription, observed };
+    }
+
+    it("under 'timestamp', releases what every lane holds at once: no wait for a silent lane or for maxSkew", () => {
+      const { scheduler, lanes, log, observed } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        maxSkew: 100,
+      });
+      lanes.a.next(5);
+      lanes.a.next(8);
+      lanes.b.next(3);
+      // c is silent: everything waits for it.
+      expect(log).toEqual([]);
+      lanes.c.error(new Error('c failed'));
+      expect(log).toEqual(['b#1:3', 'a#1:5', 'a#2:8', 'error c failed']);
+      expect(scheduler.open()).toBe(0);
+      expect(observed()).toBe(false);
+    });
+
+    it('reports each pending gap before the values after it, then errors', () => {
+      const { log, lanes } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        lane: {
+          capacity: 2,
+          overflow: 'drop-oldest',
+          onOverflow: (notice, lane) => log.push(`${lane} lost ${notice.dropped}`),
+        },
+      });
+      for (const value of [1, 2, 3, 4]) lanes.a.next(value);
+      for (const value of [9, 9, 9]) lanes.b.next(value);
+      lanes.c.error(new Error('c failed'));
+      expect(log).toEqual([
+        'a lost 2',
+        'a#1:3',
+        'a#2:4',
+        'b lost 1',
+        'b#1:9',
+        'b#2:9',
+        'error c failed',
+      ]);
+    });
+
+    it('a throwing onOverflow lets the values held go out, still reporting the other gaps, then errors with what it threw', () => {
+      const boom = new Error('too many lost in a');
+      const { log, lanes, observed } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        lane: {
+          capacity: 1,
+          overflow: 'drop-oldest',
+          onOverflow: (notice, lane) => {
+            log.push(`${lane} lost ${notice.dropped}`);
+            if (lane === 'a') throw boom;
+          },
+        },
+      });
+      lanes.b.next(3);
+      lanes.b.next(4);
+      lanes.a.next(1);
+      lanes.a.next(2);
+      expect(log).toEqual([]);
+      lanes.c.complete();
+      expect(log).toEqual(['a lost 1', 'a#1:2', 'b lost 1', 'b#1:4', 'error too many lost in a']);
+      expect(observed()).toBe(false);
+    });
+
+    it('a second throw of onOverflow while the stream ends errors at once with what it threw', () => {
+      let throws = 0;
+      const { log, lanes } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        lane: {
+          capacity: 1,
+          overflow: 'drop-oldest',
+          onOverflow: (_notice, lane) => {
+            log.push(`${lane} gap`);
+            throw new Error(`throw ${++throws}`);
+          },
+        },
+      });
+      lanes.b.next(3);
+      lanes.b.next(4);
+      lanes.a.next(1);
+      lanes.a.next(2);
+      lanes.c.complete();
+      // b's gap cannot be reported, so b's 4, behind it, cannot go.
+      expect(log).toEqual(['a gap', 'a#1:2', 'b gap', 'error throw 2']);
+    });
+
+    it('a throwing onLate: the late value is not delivered, the values held go out with a dense laneSeq, then the error', () => {
+      const { scheduler, lanes, log, observed } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        maxSkew: 10,
+        onLate: () => {
+          throw new Error('late listener');
+        },
+      });
+      lanes.a.next(5);
+      lanes.c.complete();
+      scheduler.advanceTo(10);
+      expect(log).toEqual(['a#1:5']);
+      lanes.b.next(7);
+      // b's 2 sorts before a's 5, which maxSkew released: late.
+      lanes.b.next(2);
+      expect(log).toEqual(['a#1:5', 'b#1:7', 'error late listener']);
+      expect(observed()).toBe(false);
+    });
+
+    it('an error raised while a value is being delivered still lets every held value go first', () => {
+      const lanes = {
+        a: new Subject<number>(),
+        b: new Subject<number>(),
+        c: new Subject<number>(),
+      };
+      const out: string[] = [];
+      mergeLanes(lanes, { order: 'timestamp', timestamp: Number }).subscribe({
+        next: ({ lane, value }) => {
+          out.push(`${lane}${value}`);
+          if (lane === 'a') lanes.b.error(new Error('b failed'));
+        },
+        error: (error) => out.push(`error ${(error as Error).message}`),
+      });
+      lanes.b.next(2);
+      lanes.b.next(5);
+      lanes.c.next(9);
+      lanes.a.next(1);
+      expect(out).toEqual(['a1', 'b2', 'b5', 'c9', 'error b failed']);
+    });
+
+    it('stops releasing when the consumer unsubscribes during the release', () => {
+      const lanes = { a: new Subject<number>(), b: new Subject<number>() };
+      const out = collect(
+        mergeLanes(lanes, { order: 'timestamp', timestamp: Number }).pipe(take(2)),
+      );
+      lanes.a.next(1);
+      lanes.a.next(2);
+      lanes.a.next(3);
+      lanes.b.error(new Error('b failed'));
+      expect(out.values.map((laned) => laned.value)).toEqual([1, 2]);
+      expect(out.done).toBe(true);
+      expect(out.error).toBeUndefined();
+    });
+
+    it("under 'arrival' with isolation, lets go of every lane at the error", () => {
+      const scheduler = new ManualScheduler();
+      const lanes = { a: new Subject<number>(), b: new Subject<number>() };
+      const out = collect(
+        mergeLanes(lanes, { lane: { capacity: 4, overflow: 'drop-oldest' }, scheduler }),
+      );
+      lanes.b.next(1);
+      lanes.a.next(2);
+      lanes.a.error(new Error('a failed'));
+      expect(out.values.map((laned) => `${laned.lane}${laned.value}`)).toEqual(['b1', 'a2']);
+      expect(out.error).toEqual(new Error('a failed'));
+      expect(lanes.b.observed).toBe(false);
+      expect(scheduler.open()).toBe(0);
+    });
+  });
+
   describe("'arrival' order", () => {
     it('passes values in arrival order with a dense laneSeq per lane', () => {
       fc.assert(
@@ -368,7 +687,7 @@ describe('mergeLanes', () => {
       );
     });
 
-    it('errors the stream with what onOverflow threw', () => {
+    it('errors the stream with what onOverflow threw, after the values held then', () => {
       const boom = new Error('listener failed');
       const scheduler = new ManualScheduler();
       const a = new Subject<number>();
@@ -390,7 +709,8 @@ describe('mergeLanes', () => {
       a.next(1);
       a.next(2);
       scheduler.advanceTo(0);
-      expect(out.values).toEqual([]);
+      // onOverflow received the gap before 2, so 2 is not behind a silent gap: it goes.
+      expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 2 }]);
       expect(out.error).toBe(boom);
       expect(a.observed).toBe(false);
     });
@@ -516,8 +836,9 @@ describe('mergeLanes', () => {
       a.next(5);
       b.next(6);
       expect(out.values.slice(2)).toEqual([{ lane: 'a', laneSeq: 3, value: 5 }]);
+      // a's 4 fails the stream; b's 6, already handed over, still goes before the error.
       a.next(4);
-      expect(out.values).toHaveLength(3);
+      expect(out.values.slice(3)).toEqual([{ lane: 'b', laneSeq: 1, value: 6 }]);
       expect(out.error).toEqual(
         new TypeError('mergeLanes: timestamps of lane "a" went backwards: 4 after 5'),
       );
