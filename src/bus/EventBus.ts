@@ -699,7 +699,8 @@ export class EventBus<P = unknown> {
     if (this.closed) this.endAll();
   }
 
-  /** The buckets a frame can match, `undefined` for an index with no bucket for it. */
+  // The subscribers a frame can reach through each index (`undefined`: none there).
+
   private runBucketOf(frame: EventFrame<P>): SubscriberBucket<SubscriberState<P>> | undefined {
     // The size checks skip a hash lookup per index nobody uses (a bus of wildcard subscribers).
     return frame.runId === undefined || this.byRun.size === 0
@@ -767,16 +768,14 @@ export class EventBus<P = unknown> {
       if (full === undefined) full = [state.id];
       else full.push(state.id);
     };
-    for (const bucket of [
-      this.runBucketOf(frame),
-      this.agentBucketOf(frame),
-      this.laneBucketOf(frame),
-      this.wildcard,
-    ]) {
-      if (bucket === undefined) continue;
-      if (bucket.first !== undefined) check(bucket.first);
-      bucket.rest?.forEach(check);
-    }
+    const checkBucket = (bucket: SubscriberBucket<SubscriberState<P>> | undefined): void => {
+      if (bucket?.first !== undefined) check(bucket.first);
+      bucket?.rest?.forEach(check);
+    };
+    checkBucket(this.runBucketOf(frame));
+    checkBucket(this.agentBucketOf(frame));
+    checkBucket(this.laneBucketOf(frame));
+    checkBucket(this.wildcard);
     return full;
   }
 
