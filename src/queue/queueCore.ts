@@ -17,26 +17,36 @@ import {
  */
 export type Slot = number;
 
-/** No slot: the end of a list, or an empty list. */
-export const NIL: Slot = -1;
-
 /**
- * Where a slot's links sit in `links` (`LINKS` entries per slot). Each value is threaded on up to
- * three FIFOs of its {@link NodeLists} at once (all values, non-terminal values, progress values),
- * plus the chain of its key for `coalesce` (in `keyLinks`). Keeping every list doubly linked is
- * what makes each policy O(1): no operation ever scans for "the oldest progress value" or "the
- * newest value of a key", and any of them may leave from either end.
+ * Where a slot's links sit in `links` (`Link.Stride` entries per slot), and the end of a list.
+ * Each value is threaded on up to three FIFOs of its {@link NodeLists} at once (all values,
+ * non-terminal values, progress values), plus the chain of its key for `coalesce` (in
+ * `keyLinks`). Keeping every list doubly linked is what makes each policy O(1): no operation ever
+ * scans for "the oldest progress value" or "the newest value of a key", and any of them may leave
+ * from either end. An enum because esbuild (tsup, tsx) inlines the members of an enum used in its
+ * own file, where it turns module-level constants into variables when bundling: reading those
+ * cost the per-value paths a measurable share.
  */
-const PREV = 0;
-const NEXT = 1;
-const PREV_NON_TERMINAL = 2;
-const NEXT_NON_TERMINAL = 3;
-const PREV_PROGRESS = 4;
-const NEXT_PROGRESS = 5;
-const LINKS = 6;
-const PREV_SAME_KEY = 0;
-const NEXT_SAME_KEY = 1;
-const KEY_LINKS = 2;
+enum Link {
+  None = -1,
+  Prev = 0,
+  Next = 1,
+  PrevNonTerminal = 2,
+  NextNonTerminal = 3,
+  PrevProgress = 4,
+  NextProgress = 5,
+  Stride = 6,
+}
+
+/** No slot: the end of a list, or an empty list. */
+export const NIL: Slot = Link.None;
+
+/** Where a slot's links to the older and newer values of its key sit in `keyLinks`. */
+enum KeyLink {
+  Prev = 0,
+  Next = 1,
+  Stride = 2,
+}
 
 /** The first size of the slot arrays: a queue that never holds a value allocates none. */
 const FIRST_SLOTS = 8;
@@ -50,11 +60,13 @@ const NO_LINKS = new Int32Array(0);
 const NO_TAGS = new Uint8Array(0);
 
 /**
- * How many low bits of a slot's tag hold the class code; above them is the priority level whose
- * lists hold the value (0 in a queue without priorities).
+ * A slot's tag: the class code in the low bits, and above them the priority level whose lists
+ * hold the value (0 in a queue without priorities). An enum for the reason given at `Link`.
  */
-const CLASS_BITS = 2;
-const CLASS_MASK = (1 << CLASS_BITS) - 1;
+enum Tag {
+  ClassBits = 2,
+  ClassMask = (1 << ClassBits) - 1,
+}
 
 /** The FIFOs of one queue, or of one priority level of a priority queue. */
 export interface NodeLists {
@@ -174,17 +186,17 @@ export abstract class QueueCore<T> {
   private values: T[] = [];
   /** Each slot's key under `coalesce` with a key function. */
   private keys: unknown[] | undefined;
-  /** Each slot's class code and level (see `CLASS_BITS`). */
+  /** Each slot's class code and level (see `Tag`). */
   private tags: Uint8Array = NO_TAGS;
-  /** Each slot's list links, `LINKS` per slot; a free slot's `NEXT` is the next free slot. */
+  /** Each slot's list links, `Link.Stride` per slot; a free slot's `Link.Next` is the next free one. */
   private links: Int32Array = NO_LINKS;
-  /** Each slot's links to the older and newer values of its key, `KEY_LINKS` per slot. */
+  /** Each slot's links to the older and newer values of its key, `KeyLink.Stride` per slot. */
   private keyLinks: Int32Array | undefined;
   /** Slots the arrays have room for. */
   private slotCount = 0;
   /** Slots handed out at least once since the arrays were made; the rest were never used. */
   private slotsUsed = 0;
-  private freeSlot: Slot = NIL;
+  private freeSlot: Slot = Link.None;
   private depth = 0;
   private nonTerminalDepth = 0;
   private highWater = 0;
@@ -300,17 +312,17 @@ export abstract class QueueCore<T> {
 
   /** The class code of a queued slot. @internal */
   protected classAt(slot: Slot): ClassCode {
-    return ((this.tags[slot] as number) & CLASS_MASK) as ClassCode;
+    return ((this.tags[slot] as number) & Tag.ClassMask) as ClassCode;
   }
 
   /** The priority level whose lists hold a queued slot. @internal */
   protected levelAt(slot: Slot): number {
-    return (this.tags[slot] as number) >>> CLASS_BITS;
+    return (this.tags[slot] as number) >>> Tag.ClassBits;
   }
 
   /** The slot after `slot` in its lists' FIFO of all values, or {@link NIL}. @internal */
   protected nextAt(slot: Slot): Slot {
-    return this.links[slot * LINKS + NEXT] as Slot;
+    return this.links[slot * Link.Stride + Link.Next] as Slot;
   }
 
   /**
@@ -320,46 +332,46 @@ export abstract class QueueCore<T> {
    */
   protected place(lists: NodeLists, value: T, cls: ClassCode, level: number, key: unknown): void {
     let slot = this.freeSlot;
-    if (slot === NIL) {
+    if (slot === Link.None) {
       if (this.slotsUsed === this.slotCount) this.grow();
       slot = this.slotsUsed++;
     } else {
-      this.freeSlot = this.links[slot * LINKS + NEXT] as Slot;
+      this.freeSlot = this.links[slot * Link.Stride + Link.Next] as Slot;
     }
     this.values[slot] = value;
-    this.tags[slot] = (level << CLASS_BITS) | cls;
+    this.tags[slot] = (level << Tag.ClassBits) | cls;
     const links = this.links;
-    const at = slot * LINKS;
+    const at = slot * Link.Stride;
     const tail = lists.tail;
-    links[at + PREV] = tail;
-    links[at + NEXT] = NIL;
-    if (tail === NIL) lists.head = slot;
-    else links[tail * LINKS + NEXT] = slot;
+    links[at + Link.Prev] = tail;
+    links[at + Link.Next] = Link.None;
+    if (tail === Link.None) lists.head = slot;
+    else links[tail * Link.Stride + Link.Next] = slot;
     lists.tail = slot;
     if (cls !== TERMINAL) {
       const nonTerminalTail = lists.nonTerminalTail;
-      links[at + PREV_NON_TERMINAL] = nonTerminalTail;
-      links[at + NEXT_NON_TERMINAL] = NIL;
-      if (nonTerminalTail === NIL) lists.nonTerminalHead = slot;
-      else links[nonTerminalTail * LINKS + NEXT_NON_TERMINAL] = slot;
+      links[at + Link.PrevNonTerminal] = nonTerminalTail;
+      links[at + Link.NextNonTerminal] = Link.None;
+      if (nonTerminalTail === Link.None) lists.nonTerminalHead = slot;
+      else links[nonTerminalTail * Link.Stride + Link.NextNonTerminal] = slot;
       lists.nonTerminalTail = slot;
       this.nonTerminalDepth++;
       if (cls === PROGRESS) {
         const progressTail = lists.progressTail;
-        links[at + PREV_PROGRESS] = progressTail;
-        links[at + NEXT_PROGRESS] = NIL;
-        if (progressTail === NIL) lists.progressHead = slot;
-        else links[progressTail * LINKS + NEXT_PROGRESS] = slot;
+        links[at + Link.PrevProgress] = progressTail;
+        links[at + Link.NextProgress] = Link.None;
+        if (progressTail === Link.None) lists.progressHead = slot;
+        else links[progressTail * Link.Stride + Link.NextProgress] = slot;
         lists.progressTail = slot;
       }
     }
     const newestOfKey = lists.newestOfKey;
     if (newestOfKey !== undefined) {
       const keyLinks = this.keyLinks as Int32Array;
-      const newest = newestOfKey.get(key) ?? NIL;
-      if (newest !== NIL) keyLinks[newest * KEY_LINKS + NEXT_SAME_KEY] = slot;
-      keyLinks[slot * KEY_LINKS + PREV_SAME_KEY] = newest;
-      keyLinks[slot * KEY_LINKS + NEXT_SAME_KEY] = NIL;
+      const newest = newestOfKey.get(key) ?? Link.None;
+      if (newest !== Link.None) keyLinks[newest * KeyLink.Stride + KeyLink.Next] = slot;
+      keyLinks[slot * KeyLink.Stride + KeyLink.Prev] = newest;
+      keyLinks[slot * KeyLink.Stride + KeyLink.Next] = Link.None;
       (this.keys as unknown[])[slot] = key;
       newestOfKey.set(key, slot);
     }
@@ -373,46 +385,46 @@ export abstract class QueueCore<T> {
    */
   protected take(lists: NodeLists, slot: Slot): T {
     const links = this.links;
-    const at = slot * LINKS;
-    const prev = links[at + PREV] as Slot;
-    const next = links[at + NEXT] as Slot;
-    if (prev === NIL) lists.head = next;
-    else links[prev * LINKS + NEXT] = next;
-    if (next === NIL) lists.tail = prev;
-    else links[next * LINKS + PREV] = prev;
+    const at = slot * Link.Stride;
+    const prev = links[at + Link.Prev] as Slot;
+    const next = links[at + Link.Next] as Slot;
+    if (prev === Link.None) lists.head = next;
+    else links[prev * Link.Stride + Link.Next] = next;
+    if (next === Link.None) lists.tail = prev;
+    else links[next * Link.Stride + Link.Prev] = prev;
     const cls = this.classAt(slot);
     if (cls !== TERMINAL) {
-      const before = links[at + PREV_NON_TERMINAL] as Slot;
-      const after = links[at + NEXT_NON_TERMINAL] as Slot;
-      if (before === NIL) lists.nonTerminalHead = after;
-      else links[before * LINKS + NEXT_NON_TERMINAL] = after;
-      if (after === NIL) lists.nonTerminalTail = before;
-      else links[after * LINKS + PREV_NON_TERMINAL] = before;
+      const before = links[at + Link.PrevNonTerminal] as Slot;
+      const after = links[at + Link.NextNonTerminal] as Slot;
+      if (before === Link.None) lists.nonTerminalHead = after;
+      else links[before * Link.Stride + Link.NextNonTerminal] = after;
+      if (after === Link.None) lists.nonTerminalTail = before;
+      else links[after * Link.Stride + Link.PrevNonTerminal] = before;
       this.nonTerminalDepth--;
       if (cls === PROGRESS) {
-        const earlier = links[at + PREV_PROGRESS] as Slot;
-        const later = links[at + NEXT_PROGRESS] as Slot;
-        if (earlier === NIL) lists.progressHead = later;
-        else links[earlier * LINKS + NEXT_PROGRESS] = later;
-        if (later === NIL) lists.progressTail = earlier;
-        else links[later * LINKS + PREV_PROGRESS] = earlier;
+        const earlier = links[at + Link.PrevProgress] as Slot;
+        const later = links[at + Link.NextProgress] as Slot;
+        if (earlier === Link.None) lists.progressHead = later;
+        else links[earlier * Link.Stride + Link.NextProgress] = later;
+        if (later === Link.None) lists.progressTail = earlier;
+        else links[later * Link.Stride + Link.PrevProgress] = earlier;
       }
     }
     const newestOfKey = lists.newestOfKey;
     if (newestOfKey !== undefined) {
       const keyLinks = this.keyLinks as Int32Array;
       const keys = this.keys as unknown[];
-      const before = keyLinks[slot * KEY_LINKS + PREV_SAME_KEY] as Slot;
-      const after = keyLinks[slot * KEY_LINKS + NEXT_SAME_KEY] as Slot;
-      if (before !== NIL) keyLinks[before * KEY_LINKS + NEXT_SAME_KEY] = after;
-      if (after !== NIL) keyLinks[after * KEY_LINKS + PREV_SAME_KEY] = before;
-      else if (before !== NIL) newestOfKey.set(keys[slot], before);
+      const before = keyLinks[slot * KeyLink.Stride + KeyLink.Prev] as Slot;
+      const after = keyLinks[slot * KeyLink.Stride + KeyLink.Next] as Slot;
+      if (before !== Link.None) keyLinks[before * KeyLink.Stride + KeyLink.Next] = after;
+      if (after !== Link.None) keyLinks[after * KeyLink.Stride + KeyLink.Prev] = before;
+      else if (before !== Link.None) newestOfKey.set(keys[slot], before);
       else newestOfKey.delete(keys[slot]);
       keys[slot] = undefined;
     }
     const value = this.values[slot] as T;
     this.values[slot] = undefined as T;
-    links[at + NEXT] = this.freeSlot;
+    links[at + Link.Next] = this.freeSlot;
     this.freeSlot = slot;
     if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
     return value;
@@ -424,7 +436,7 @@ export abstract class QueueCore<T> {
    * @internal
    */
   protected mergedInto(target: Slot, value: T): boolean {
-    if (target === NIL || this.classAt(target) !== PROGRESS) return false;
+    if (target === Link.None || this.classAt(target) !== PROGRESS) return false;
     const merged = (this.merge as (acc: T, next: T) => T)(this.values[target] as T, value);
     this.values[target] = merged;
     this.merged++;
@@ -472,14 +484,14 @@ export abstract class QueueCore<T> {
     // Set ahead, not appended to: appending to a large array copies it far more often.
     this.values.length = next;
     if (this.keys !== undefined) this.keys.length = next;
-    const links = new Int32Array(next * LINKS);
+    const links = new Int32Array(next * Link.Stride);
     links.set(this.links);
     this.links = links;
     const tags = new Uint8Array(next);
     tags.set(this.tags);
     this.tags = tags;
     if (this.keyLinks !== undefined) {
-      const keyLinks = new Int32Array(next * KEY_LINKS);
+      const keyLinks = new Int32Array(next * KeyLink.Stride);
       keyLinks.set(this.keyLinks);
       this.keyLinks = keyLinks;
     }
@@ -492,11 +504,11 @@ export abstract class QueueCore<T> {
     if (this.keys !== undefined) this.keys = [];
     this.slotCount = count;
     this.slotsUsed = 0;
-    this.freeSlot = NIL;
-    this.links = count === 0 ? NO_LINKS : new Int32Array(count * LINKS);
+    this.freeSlot = Link.None;
+    this.links = count === 0 ? NO_LINKS : new Int32Array(count * Link.Stride);
     this.tags = count === 0 ? NO_TAGS : new Uint8Array(count);
     if (this.keyLinks !== undefined) {
-      this.keyLinks = count === 0 ? NO_LINKS : new Int32Array(count * KEY_LINKS);
+      this.keyLinks = count === 0 ? NO_LINKS : new Int32Array(count * KeyLink.Stride);
     }
   }
 
