@@ -6,7 +6,7 @@ import { SubscriberBucket } from '../../src/bus/SubscriberBucket.js';
 function members<S>(bucket: SubscriberBucket<S>): S[] {
   const visited: S[] = [];
   if (bucket.first !== undefined) visited.push(bucket.first);
-  bucket.rest?.forEach((member) => visited.push(member));
+  if (bucket.rest !== undefined) visited.push(...bucket.rest);
   return visited;
 }
 
