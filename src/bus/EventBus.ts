@@ -684,19 +684,30 @@ export class EventBus<P = unknown> {
     this.dispatching = true;
     try {
       this.deliver(frame);
+      if (this.pendingFrames.length > 0) this.deliverPending();
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.closed) this.endAll();
+  }
+
+  // The per-publish path is split into small methods, with what is rare (re-entrance, queues,
+  // several subscribers per bucket) out of line: V8 inlines a limited amount of code into one
+  // optimised function, and a path that fits keeps the frame allocation inlined in every run
+  // (a path that did not fit measured 10-15% slower in some runs of the same benchmark).
+
+  /** Delivers the frames published during a delivery (re-entrance), in seq order. */
+  private deliverPending(): void {
+    try {
       while (this.pendingHead < this.pendingFrames.length) {
         const next = this.pendingFrames[this.pendingHead] as EventFrame<P>;
         this.pendingFrames[this.pendingHead++] = undefined;
         this.deliver(next);
       }
     } finally {
-      if (this.pendingHead > 0) {
-        this.pendingFrames.length = 0;
-        this.pendingHead = 0;
-      }
-      this.dispatching = false;
+      this.pendingFrames.length = 0;
+      this.pendingHead = 0;
     }
-    if (this.closed) this.endAll();
   }
 
   // The subscribers a frame can reach through each index (`undefined`: none there).
@@ -732,8 +743,11 @@ export class EventBus<P = unknown> {
   private deliverTo(bucket: SubscriberBucket<SubscriberState<P>>, frame: EventFrame<P>): void {
     const first = bucket.first;
     if (first !== undefined) this.deliverToOne(first, frame);
-    const rest = bucket.rest;
-    if (rest !== undefined) for (const state of rest) this.deliverToOne(state, frame);
+    if (bucket.rest !== undefined) this.deliverToRest(bucket.rest, frame);
+  }
+
+  private deliverToRest(states: Set<SubscriberState<P>>, frame: EventFrame<P>): void {
+    for (const state of states) this.deliverToOne(state, frame);
   }
 
   private deliverToOne(state: SubscriberState<P>, frame: EventFrame<P>): void {
@@ -965,11 +979,11 @@ export class EventBus<P = unknown> {
   /** Hands a frame to a subscriber: into its queue, or straight to it. */
   private offer(state: SubscriberState<P>, frame: EventFrame<P>): void {
     state.lastMatchedSeq = frame.seq;
-    const plan = state.plan;
-    if (plan === undefined) {
-      this.emit(state, frame);
-      return;
-    }
+    if (state.plan === undefined) this.emit(state, frame);
+    else this.offerToQueue(state, state.plan, frame);
+  }
+
+  private offerToQueue(state: SubscriberState<P>, plan: QueuePlan<P>, frame: EventFrame<P>): void {
     const feed = state.feed;
     if (feed === undefined) return;
     let cls: EventClass | undefined;

@@ -16,17 +16,22 @@ function badId(field: 'runId' | 'agentId' | 'laneId', value: unknown): never {
   );
 }
 
+/** Whether an optional id is absent or a non-empty string. */
+function isOptionalId(id: unknown): boolean {
+  return id === undefined || (typeof id === 'string' && id !== '');
+}
+
 /** Whether {@link checkEvent} would pass `event`, without building an error when not. */
 export function isWellFormedEvent(event: unknown): boolean {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return false;
-  const { kind, runId, agentId, laneId, visibility } = event as AgentEvent<unknown>;
+  const e = event as AgentEvent<unknown>;
   return (
-    typeof kind === 'string' &&
-    kind !== '' &&
-    (runId === undefined || (typeof runId === 'string' && runId !== '')) &&
-    (agentId === undefined || (typeof agentId === 'string' && agentId !== '')) &&
-    (laneId === undefined || (typeof laneId === 'string' && laneId !== '')) &&
-    (visibility === undefined || isVisibility(visibility))
+    typeof e.kind === 'string' &&
+    e.kind !== '' &&
+    isOptionalId(e.runId) &&
+    isOptionalId(e.agentId) &&
+    isOptionalId(e.laneId) &&
+    (e.visibility === undefined || isVisibility(e.visibility))
   );
 }
 
