@@ -104,7 +104,7 @@ export class OverflowQueue<T> extends QueueCore<T> {
     const head = this.lists.head;
     if (head === NIL) throw new RangeError('OverflowQueue.shift: the queue is empty');
     this.delivered++;
-    return this.take(this.lists, head);
+    return this.takeHead(this.lists);
   }
 
   /** The oldest value without taking it out, or `undefined` when empty. */

@@ -365,17 +365,20 @@ export abstract class QueueCore<T> {
         lists.progressTail = slot;
       }
     }
-    const newestOfKey = lists.newestOfKey;
-    if (newestOfKey !== undefined) {
-      const keyLinks = this.keyLinks as Int32Array;
-      const newest = newestOfKey.get(key) ?? Link.None;
-      if (newest !== Link.None) keyLinks[newest * KeyLink.Stride + KeyLink.Next] = slot;
-      keyLinks[slot * KeyLink.Stride + KeyLink.Prev] = newest;
-      keyLinks[slot * KeyLink.Stride + KeyLink.Next] = Link.None;
-      (this.keys as unknown[])[slot] = key;
-      newestOfKey.set(key, slot);
-    }
+    // Keyed coalescing is out of line: it keeps place() small enough to be inlined into push.
+    if (lists.newestOfKey !== undefined) this.linkKey(lists.newestOfKey, slot, key);
     if (++this.depth > this.highWater) this.highWater = this.depth;
+  }
+
+  /** Appends `slot` to the chain of its key. */
+  private linkKey(newestOfKey: Map<unknown, Slot>, slot: Slot, key: unknown): void {
+    const keyLinks = this.keyLinks as Int32Array;
+    const newest = newestOfKey.get(key) ?? Link.None;
+    if (newest !== Link.None) keyLinks[newest * KeyLink.Stride + KeyLink.Next] = slot;
+    keyLinks[slot * KeyLink.Stride + KeyLink.Prev] = newest;
+    keyLinks[slot * KeyLink.Stride + KeyLink.Next] = Link.None;
+    (this.keys as unknown[])[slot] = key;
+    newestOfKey.set(key, slot);
   }
 
   /**
@@ -410,24 +413,64 @@ export abstract class QueueCore<T> {
         else links[later * Link.Stride + Link.PrevProgress] = earlier;
       }
     }
-    const newestOfKey = lists.newestOfKey;
-    if (newestOfKey !== undefined) {
-      const keyLinks = this.keyLinks as Int32Array;
-      const keys = this.keys as unknown[];
-      const before = keyLinks[slot * KeyLink.Stride + KeyLink.Prev] as Slot;
-      const after = keyLinks[slot * KeyLink.Stride + KeyLink.Next] as Slot;
-      if (before !== Link.None) keyLinks[before * KeyLink.Stride + KeyLink.Next] = after;
-      if (after !== Link.None) keyLinks[after * KeyLink.Stride + KeyLink.Prev] = before;
-      else if (before !== Link.None) newestOfKey.set(keys[slot], before);
-      else newestOfKey.delete(keys[slot]);
-      keys[slot] = undefined;
-    }
+    if (lists.newestOfKey !== undefined) this.unlinkKey(lists.newestOfKey, slot);
     const value = this.values[slot] as T;
     this.values[slot] = undefined as T;
     links[at + Link.Next] = this.freeSlot;
     this.freeSlot = slot;
     if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
     return value;
+  }
+
+  /**
+   * {@link take} for the head of `lists` (which must not be empty): the oldest value. Shorter,
+   * because the head of the list of all values is also the head of the non-terminal list when it
+   * is non-terminal, and of the progress list when it is progress, so no predecessor is looked
+   * up: it is what a FIFO does on every delivery.
+   * @internal
+   */
+  protected takeHead(lists: NodeLists): T {
+    const links = this.links;
+    const slot = lists.head;
+    const at = slot * Link.Stride;
+    const next = links[at + Link.Next] as Slot;
+    lists.head = next;
+    if (next === Link.None) lists.tail = Link.None;
+    else links[next * Link.Stride + Link.Prev] = Link.None;
+    const cls = this.classAt(slot);
+    if (cls !== TERMINAL) {
+      const after = links[at + Link.NextNonTerminal] as Slot;
+      lists.nonTerminalHead = after;
+      if (after === Link.None) lists.nonTerminalTail = Link.None;
+      else links[after * Link.Stride + Link.PrevNonTerminal] = Link.None;
+      this.nonTerminalDepth--;
+      if (cls === PROGRESS) {
+        const later = links[at + Link.NextProgress] as Slot;
+        lists.progressHead = later;
+        if (later === Link.None) lists.progressTail = Link.None;
+        else links[later * Link.Stride + Link.PrevProgress] = Link.None;
+      }
+    }
+    if (lists.newestOfKey !== undefined) this.unlinkKey(lists.newestOfKey, slot);
+    const value = this.values[slot] as T;
+    this.values[slot] = undefined as T;
+    links[at + Link.Next] = this.freeSlot;
+    this.freeSlot = slot;
+    if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
+    return value;
+  }
+
+  /** Takes `slot` off the chain of its key. */
+  private unlinkKey(newestOfKey: Map<unknown, Slot>, slot: Slot): void {
+    const keyLinks = this.keyLinks as Int32Array;
+    const keys = this.keys as unknown[];
+    const before = keyLinks[slot * KeyLink.Stride + KeyLink.Prev] as Slot;
+    const after = keyLinks[slot * KeyLink.Stride + KeyLink.Next] as Slot;
+    if (before !== Link.None) keyLinks[before * KeyLink.Stride + KeyLink.Next] = after;
+    if (after !== Link.None) keyLinks[after * KeyLink.Stride + KeyLink.Prev] = before;
+    else if (before !== Link.None) newestOfKey.set(keys[slot], before);
+    else newestOfKey.delete(keys[slot]);
+    keys[slot] = undefined;
   }
 
   /**
