@@ -413,13 +413,7 @@ export abstract class QueueCore<T> {
         else links[later * Link.Stride + Link.PrevProgress] = earlier;
       }
     }
-    if (lists.newestOfKey !== undefined) this.unlinkKey(lists.newestOfKey, slot);
-    const value = this.values[slot] as T;
-    this.values[slot] = undefined as T;
-    links[at + Link.Next] = this.freeSlot;
-    this.freeSlot = slot;
-    if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
-    return value;
+    return this.release(lists, slot);
   }
 
   /**
@@ -451,10 +445,18 @@ export abstract class QueueCore<T> {
         else links[later * Link.Stride + Link.PrevProgress] = Link.None;
       }
     }
+    return this.release(lists, slot);
+  }
+
+  /**
+   * The last step of {@link take} and {@link takeHead}, once `slot` is off the class lists: off
+   * its key's chain too, then onto the free list without its value.
+   */
+  private release(lists: NodeLists, slot: Slot): T {
     if (lists.newestOfKey !== undefined) this.unlinkKey(lists.newestOfKey, slot);
     const value = this.values[slot] as T;
     this.values[slot] = undefined as T;
-    links[at + Link.Next] = this.freeSlot;
+    this.links[slot * Link.Stride + Link.Next] = this.freeSlot;
     this.freeSlot = slot;
     if (--this.depth === 0 && this.slotCount > RETAINED_SLOTS) this.resetSlots(RETAINED_SLOTS);
     return value;
