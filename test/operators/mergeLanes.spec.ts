@@ -261,6 +261,16 @@ describe('mergeLanes', () => {
       return value.ts;
     };
 
+    /** The random inputs of {@link runUntilFailure}. */
+    const failureScenario = fc.record({
+      lanes: sortedLanesArbitrary,
+      picks: fc.array(fc.nat(), { maxLength: 80 }),
+      cut: fc.nat(),
+      completing: fc.array(fc.boolean(), { maxLength: 6 }),
+      failingPick: fc.nat(),
+    });
+    type FailureScenario = typeof failureScenario extends fc.Arbitrary<infer S> ? S : never;
+
     /**
      * Emits the lanes' values in a random interleaving (each lane in its own order), stops after
      * `cut` of them, lets each lane in `completing` complete right after its last value, then
@@ -268,11 +278,7 @@ describe('mergeLanes', () => {
      * Returns what each lane had handed over before the failure, and the subjects.
      */
     function runUntilFailure(
-      lanes: Record<string, Stamped[]>,
-      picks: number[],
-      cut: number,
-      completing: boolean[],
-      failingPick: number,
+      { lanes, picks, cut, completing, failingPick }: FailureScenario,
       failure: 'source' | 'timestamp',
       subscribe: (inputs: Record<string, Subject<Stamped>>) => void,
     ): { accepted: Record<string, Stamped[]>; subjects: Map<string, Subject<Stamped>> } {
@@ -312,27 +318,15 @@ describe('mergeLanes', () => {
       (_name, lane) => {
         fc.assert(
           fc.property(
-            sortedLanesArbitrary,
-            fc.array(fc.nat(), { maxLength: 80 }),
-            fc.nat(),
-            fc.array(fc.boolean(), { maxLength: 6 }),
-            fc.nat(),
+            failureScenario,
             fc.constantFrom('source', 'timestamp' as const),
-            (lanes, picks, cut, completing, failingPick, failure) => {
+            (scenario, failure) => {
               let out: ReturnType<typeof collect<Laned<Stamped>>> | undefined;
-              const run = runUntilFailure(
-                lanes,
-                picks,
-                cut,
-                completing,
-                failingPick,
-                failure as 'source' | 'timestamp',
-                (inputs) => {
-                  out = collect(
-                    mergeLanes(inputs, { order: 'timestamp', timestamp: poisonedStamp, lane }),
-                  );
-                },
-              );
+              const run = runUntilFailure(scenario, failure as 'source' | 'timestamp', (inputs) => {
+                out = collect(
+                  mergeLanes(inputs, { order: 'timestamp', timestamp: poisonedStamp, lane }),
+                );
+              });
               const { accepted, subjects } = run!;
               expect(out!.error).toBe(boom);
               expect(out!.done).toBe(false);
@@ -346,51 +340,36 @@ describe('mergeLanes', () => {
 
     it("under 'arrival' with isolation, releases every value handed over before the error in arrival order, then errors", () => {
       fc.assert(
-        fc.property(
-          sortedLanesArbitrary,
-          fc.array(fc.nat(), { maxLength: 80 }),
-          fc.nat(),
-          fc.array(fc.boolean(), { maxLength: 6 }),
-          fc.nat(),
-          (lanes, picks, cut, completing, failingPick) => {
-            const scheduler = new ManualScheduler();
-            const arrived: Laned<Stamped>[] = [];
-            let out: ReturnType<typeof collect<Laned<Stamped>>> | undefined;
-            const run = runUntilFailure(
-              lanes,
-              picks,
-              cut,
-              completing,
-              failingPick,
-              'source',
-              (inputs) => {
-                out = collect(
-                  mergeLanes(inputs, { lane: { capacity: 64, overflow: 'error' }, scheduler }),
-                );
-                const seqs = new Map<string, number>();
-                for (const [id, subject] of Object.entries(inputs)) {
-                  subject.subscribe({
-                    next: (value) => {
-                      seqs.set(id, (seqs.get(id) ?? 0) + 1);
-                      arrived.push({ lane: id, laneSeq: seqs.get(id)!, value });
-                    },
-                    error: () => {},
-                  });
-                }
-              },
+        fc.property(failureScenario, (scenario) => {
+          const scheduler = new ManualScheduler();
+          const arrived: Laned<Stamped>[] = [];
+          let out: ReturnType<typeof collect<Laned<Stamped>>> | undefined;
+          const run = runUntilFailure(scenario, 'source', (inputs) => {
+            out = collect(
+              mergeLanes(inputs, { lane: { capacity: 64, overflow: 'error' }, scheduler }),
             );
-            // Nothing was drained yet: the scheduler never ran.
-            expect(out!.values).toEqual(arrived);
-            expect(out!.error).toBe(boom);
-            expect(scheduler.open()).toBe(0);
-            // Every lane handed over exactly what was drained.
-            for (const [id, values] of Object.entries(run.accepted)) {
-              expect(out!.values.filter((laned) => laned.lane === id).map((l) => l.value)).toEqual(
-                values,
-              );
+            const seqs = new Map<string, number>();
+            for (const [id, subject] of Object.entries(inputs)) {
+              subject.subscribe({
+                next: (value) => {
+                  seqs.set(id, (seqs.get(id) ?? 0) + 1);
+                  arrived.push({ lane: id, laneSeq: seqs.get(id)!, value });
+                },
+                error: () => {},
+              });
             }
-          },
-        ),
+          });
+          // Nothing was drained yet: the scheduler never ran.
+          expect(out!.values).toEqual(arrived);
+          expect(out!.error).toBe(boom);
+          expect(scheduler.open()).toBe(0);
+          // Every lane handed over exactly what was drained.
+          for (const [id, values] of Object.entries(run.accepted)) {
+            expect(out!.values.filter((laned) => laned.lane === id).map((l) => l.value)).toEqual(
+              values,
+            );
+          }
+        }),
       );
     });
 
