@@ -102,52 +102,56 @@ function runPhases(
   }
 }
 
+/** A queue's options and the bursts to run through it (the priority queue adds `priority`). */
+const deepBurstCase = fc.record({
+  policyName: fc.constantFrom(...POLICY_CASES),
+  capacity: fc.integer({ min: 1, max: 3_000 }),
+  classified: fc.boolean(),
+  phases: phasesArbitrary,
+  pattern: patternArbitrary,
+});
+
+function queueOptions({
+  policyName,
+  capacity,
+  classified,
+}: {
+  policyName: (typeof POLICY_CASES)[number];
+  capacity: number;
+  classified: boolean;
+}) {
+  return {
+    capacity,
+    overflow: policyOfCase(policyName, mergeItems, keyOf),
+    classify: classified ? classifyItem : undefined,
+  };
+}
+
 describe('slot arrays across deep bursts', () => {
   it('OverflowQueue answers as the reference model through growth, reuse and release', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...POLICY_CASES),
-        fc.integer({ min: 1, max: 3_000 }),
-        fc.boolean(),
-        phasesArbitrary,
-        patternArbitrary,
-        (policyName, capacity, classified, phases, pattern) => {
-          const options = {
-            capacity,
-            overflow: policyOfCase(policyName, mergeItems, keyOf),
-            classify: classified ? classifyItem : undefined,
-          };
-          const model = new ReferenceQueue<Item>(options);
-          runPhases(new OverflowQueue<Item>(options), model, phases, pattern, () =>
-            model.items.map((entry) => entry.value),
-          );
-        },
-      ),
+      fc.property(deepBurstCase, (burst) => {
+        const { phases, pattern } = burst;
+        const options = queueOptions(burst);
+        const model = new ReferenceQueue<Item>(options);
+        runPhases(new OverflowQueue<Item>(options), model, phases, pattern, () =>
+          model.items.map((entry) => entry.value),
+        );
+      }),
       { numRuns: 25 },
     );
   });
 
   it('PriorityOverflowQueue answers as the reference model through growth, reuse and release', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...POLICY_CASES),
-        fc.integer({ min: 1, max: 3_000 }),
-        fc.boolean(),
-        phasesArbitrary,
-        patternArbitrary,
-        (policyName, capacity, classified, phases, pattern) => {
-          const options = {
-            capacity,
-            overflow: policyOfCase(policyName, mergeItems, keyOf),
-            classify: classified ? classifyItem : undefined,
-            priority: priorityOf,
-          };
-          const model = new ReferencePriorityQueue<Item>(options);
-          runPhases(new PriorityOverflowQueue<Item>(options), model, phases, pattern, () =>
-            model.toArray(),
-          );
-        },
-      ),
+      fc.property(deepBurstCase, (burst) => {
+        const { phases, pattern } = burst;
+        const options = { ...queueOptions(burst), priority: priorityOf };
+        const model = new ReferencePriorityQueue<Item>(options);
+        runPhases(new PriorityOverflowQueue<Item>(options), model, phases, pattern, () =>
+          model.toArray(),
+        );
+      }),
       { numRuns: 25 },
     );
   });
