@@ -79,11 +79,17 @@ export interface OverflowNotice<T> {
   first?: T;
   /** The last value lost in this gap. */
   last?: T;
-  /** On the bus: the seq of the first frame lost (repair from `fromSeq - 1`). */
+  /**
+   * On the bus, always: the first seq of the gap (repair from `fromSeq - 1`). For a notice that
+   * only merged, the first seq of the frames folded together.
+   */
   fromSeq?: number;
-  /** On the bus: the seq of the last frame lost. */
+  /** On the bus, always: the last seq of the gap (of the frames folded, for merges only). */
   toSeq?: number;
-  /** Always `true`: terminal values are never dropped. */
+  /**
+   * `true` from every queue: terminal values are never dropped. `false` only on the bus's notice
+   * for a cursor older than history and archive, where the bus cannot tell what the gone frames were.
+   */
   terminalPreserved: boolean;
 }
 
