@@ -775,22 +775,30 @@ export class EventBus<P = unknown> {
 
   /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
   private fullSubscribers(frame: EventFrame<P>): number[] | undefined {
-    let full: number[] | undefined;
-    const check = (state: SubscriberState<P>): void => {
-      if (state.plan?.backpressure !== true || state.ended) return;
-      if (this.hasRoom(state, frame)) return;
-      if (full === undefined) full = [state.id];
-      else full.push(state.id);
-    };
-    const checkBucket = (bucket: SubscriberBucket<SubscriberState<P>> | undefined): void => {
-      if (bucket?.first !== undefined) check(bucket.first);
-      bucket?.rest?.forEach(check);
-    };
-    checkBucket(this.runBucketOf(frame));
-    checkBucket(this.agentBucketOf(frame));
-    checkBucket(this.laneBucketOf(frame));
-    checkBucket(this.wildcard);
+    let full = this.fullIn(this.runBucketOf(frame), frame, undefined);
+    full = this.fullIn(this.agentBucketOf(frame), frame, full);
+    full = this.fullIn(this.laneBucketOf(frame), frame, full);
+    return this.fullIn(this.wildcard, frame, full);
+  }
+
+  /** Adds to `full` the ids of the bucket's `'backpressure'` subscribers with no room for `frame`. */
+  private fullIn(
+    bucket: SubscriberBucket<SubscriberState<P>> | undefined,
+    frame: EventFrame<P>,
+    full: number[] | undefined,
+  ): number[] | undefined {
+    if (bucket === undefined) return full;
+    if (bucket.first !== undefined && this.isFull(bucket.first, frame)) {
+      (full ??= []).push(bucket.first.id);
+    }
+    if (bucket.rest !== undefined) {
+      for (const state of bucket.rest) if (this.isFull(state, frame)) (full ??= []).push(state.id);
+    }
     return full;
+  }
+
+  private isFull(state: SubscriberState<P>, frame: EventFrame<P>): boolean {
+    return state.plan?.backpressure === true && !state.ended && !this.hasRoom(state, frame);
   }
 
   private hasRoom(state: SubscriberState<P>, frame: EventFrame<P>): boolean {
