@@ -155,6 +155,13 @@ function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): Overflow
   return combined;
 }
 
+/** `ids` with `id` appended (a new list when there was none). */
+function withId(ids: number[] | undefined, id: number): number[] {
+  if (ids === undefined) return [id];
+  ids.push(id);
+  return ids;
+}
+
 /** Widens a subscriber's range of merged seqs (a merge function's result may lack a seq). */
 function noteMerged<P>(state: SubscriberState<P>, seq: number | undefined): void {
   if (typeof seq !== 'number') return;
@@ -788,13 +795,14 @@ export class EventBus<P = unknown> {
     full: number[] | undefined,
   ): number[] | undefined {
     if (bucket === undefined) return full;
+    let ids = full;
     if (bucket.first !== undefined && this.isFull(bucket.first, frame)) {
-      (full ??= []).push(bucket.first.id);
+      ids = withId(ids, bucket.first.id);
     }
     if (bucket.rest !== undefined) {
-      for (const state of bucket.rest) if (this.isFull(state, frame)) (full ??= []).push(state.id);
+      for (const state of bucket.rest) if (this.isFull(state, frame)) ids = withId(ids, state.id);
     }
-    return full;
+    return ids;
   }
 
   private isFull(state: SubscriberState<P>, frame: EventFrame<P>): boolean {
