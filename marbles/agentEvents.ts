@@ -8,7 +8,7 @@ import {
 } from '../src/bus/agentEvents.js';
 import { type BoundedQueueConfig, boundedQueue } from '../src/operators/boundedQueue.js';
 import { summarizeProgress } from '../src/operators/summarizeProgress.js';
-import { coalesce, type OverflowNotice } from '../src/queue/types.js';
+import { coalesce, type OverflowNotice } from '../src/core/types.js';
 import { defineMarbleSuite } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { EventClass } from '../src/queue/types.js';
+import type { EventClass } from '../src/core/types.js';
 
 /**
  * The classifier every marble case uses for letters: an upper-case letter is terminal (it ends a

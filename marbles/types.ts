@@ -3,7 +3,7 @@
  * suite runs every case under the TestScheduler (test/marbles.spec.ts) and the docs draw them.
  */
 import type { Observable } from 'rxjs';
-import type { OverflowNotice } from '../src/queue/types.js';
+import type { OverflowNotice } from '../src/core/types.js';
 
 /** One input or output timeline, in TestScheduler marble syntax. */
 export interface MarbleStream {

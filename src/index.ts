@@ -49,18 +49,18 @@ export {
   summarizeProgress,
 } from './operators/summarizeProgress.js';
 export { takeThroughTerminal } from './operators/takeThroughTerminal.js';
-export { mergeSortedLanes } from './queue/laneOrder.js';
+export { mergeSortedLanes } from './core/laneOrder.js';
 export {
   OverflowQueue,
   type OverflowQueueOptions,
   type PushOutcome,
   type QueueStats,
-} from './queue/OverflowQueue.js';
+} from './core/OverflowQueue.js';
 export {
   MAX_PRIORITY,
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
-} from './queue/PriorityOverflowQueue.js';
+} from './core/PriorityOverflowQueue.js';
 export {
   type Classifier,
   type CoalescePolicy,
@@ -71,4 +71,4 @@ export {
   type OverflowPolicyName,
   type QueueConfig,
   QueueOverflowError,
-} from './queue/types.js';
+} from './core/types.js';

@@ -7,7 +7,7 @@
 import { map, merge, type Observable, Subject } from 'rxjs';
 import { seededRandom } from '../../src/internal/seededRandom.js';
 import { mergeLanes } from '../../src/operators/mergeLanes.js';
-import { mergeSortedLanes } from '../../src/queue/laneOrder.js';
+import { mergeSortedLanes } from '../../src/core/laneOrder.js';
 import { type Measurement, measure, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 

@@ -19,7 +19,7 @@ import {
   mergeAgentProgress,
 } from '../../src/bus/agentEvents.js';
 import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
-import type { EventClass } from '../../src/queue/types.js';
+import type { EventClass } from '../../src/core/types.js';
 import { collect, heapUsed, type Measurement, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 

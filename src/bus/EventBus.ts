@@ -14,7 +14,7 @@ import {
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { toAsyncIterable } from '../interop/toAsyncIterable.js';
 import { boundedQueue } from '../operators/boundedQueue.js';
-import { policyNameOf, validateQueueConfig } from '../queue/OverflowQueue.js';
+import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
   type Classifier,
   coalesce,
@@ -24,7 +24,7 @@ import {
   type OverflowPolicy,
   type QueueConfig,
   QueueOverflowError,
-} from '../queue/types.js';
+} from '../core/types.js';
 import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
 import { FrameRing } from './FrameRing.js';

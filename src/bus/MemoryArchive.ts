@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { describe } from '../queue/types.js';
+import { describe } from '../core/types.js';
 import { compileFilter, matchesFilter } from './filter.js';
 import type { EventArchive, EventFilter, EventFrame } from './types.js';
 

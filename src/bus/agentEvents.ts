@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import type { EventClass } from '../queue/types.js';
+import type { EventClass } from '../core/types.js';
 
 /** The visibility levels, least restrictive first. */
 const VISIBILITY_RANK: Readonly<Record<string, number>> = { public: 0, internal: 1, private: 2 };

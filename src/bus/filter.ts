@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { describe } from '../queue/types.js';
+import { describe } from '../core/types.js';
 import type { EventFilter, EventFrame, Visibility } from './types.js';
 
 /** The rank of each visibility: a subscriber at rank r sees frames of rank <= r. */

@@ -6,7 +6,7 @@
  */
 import type { ObservableInput, SchedulerLike } from 'rxjs';
 import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
-import type { Classifier, OverflowNotice, OverflowPolicy } from '../queue/types.js';
+import type { Classifier, OverflowNotice, OverflowPolicy } from '../core/types.js';
 
 /**
  * Who may see an event. A subscriber at level `V` sees events of levels `<= V`, with

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { describe } from '../queue/types.js';
+import { describe } from '../core/types.js';
 import { InvalidEventError } from './errors.js';
 import { isVisibility } from './filter.js';
 import type { AgentEvent } from './types.js';

@@ -1,5 +1,5 @@
 import type { Observable, Subscriber } from 'rxjs';
-import type { PushOutcome } from '../queue/OverflowQueue.js';
+import type { PushOutcome } from '../core/OverflowQueue.js';
 import { SourceSubscriber } from './SourceSubscriber.js';
 
 /** What {@link QueuedSource} needs of a queue: `OverflowQueue` or `PriorityOverflowQueue`. */

@@ -9,8 +9,8 @@ import {
 } from 'rxjs';
 import { QueuedSource } from '../internal/QueuedSource.js';
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
-import { OverflowQueue, type QueueStats, validateQueueConfig } from '../queue/OverflowQueue.js';
-import { describe, type QueueConfig } from '../queue/types.js';
+import { OverflowQueue, type QueueStats, validateQueueConfig } from '../core/OverflowQueue.js';
+import { describe, type QueueConfig } from '../core/types.js';
 
 /**
  * The options of {@link boundedQueue}: a {@link QueueConfig} plus what triggers delivery.

@@ -16,8 +16,8 @@ import {
   sortLaneIds,
   TimedFifo,
   validateLaneIds,
-} from '../queue/laneOrder.js';
-import { OverflowQueue, validateQueueConfig } from '../queue/OverflowQueue.js';
+} from '../core/laneOrder.js';
+import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
   type CoalescePolicy,
   coalesce,
@@ -26,9 +26,9 @@ import {
   type OverflowPolicy,
   type QueueConfig,
   QueueOverflowError,
-} from '../queue/types.js';
+} from '../core/types.js';
 
-export type { Laned } from '../queue/laneOrder.js';
+export type { Laned } from '../core/laneOrder.js';
 
 /**
  * The isolation queue every lane of {@link mergeLanes} gets: a {@link QueueConfig} whose

@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { SourceSubscriber } from '../internal/SourceSubscriber.js';
-import { type Classifier, describe } from '../queue/types.js';
+import { type Classifier, describe } from '../core/types.js';
 
 /**
  * The options of {@link summarizeProgress}.

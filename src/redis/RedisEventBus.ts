@@ -10,7 +10,7 @@ import type {
   EventFrame,
   SelectOptions,
 } from '../bus/types.js';
-import type { Classifier } from '../queue/types.js';
+import type { Classifier } from '../core/types.js';
 import { encodeEventBody, type FrameDecodeError } from './codec.js';
 import { describeValue as describe } from './describe.js';
 import { RedisUnavailableError } from './errors.js';

@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
 import type { MutableFrame } from '../bus/frame.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
-import type { OverflowNotice, OverflowPolicyName } from '../queue/types.js';
+import type { OverflowNotice, OverflowPolicyName } from '../core/types.js';
 import {
   decodeEntryAt,
   encodeEventBody,

@@ -19,7 +19,7 @@ import { BackpressureError } from '../../src/bus/errors.js';
 import type { MutableFrame } from '../../src/bus/frame.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { AgentEvent, EventArchive, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
-import { coalesce, type OverflowNotice, QueueOverflowError } from '../../src/queue/types.js';
+import { coalesce, type OverflowNotice, QueueOverflowError } from '../../src/core/types.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

@@ -5,7 +5,7 @@ import { EventBus } from '../../src/bus/EventBus.js';
 import { BackpressureError, BusClosedError } from '../../src/bus/errors.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { EventFilter, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
-import type { OverflowNotice } from '../../src/queue/types.js';
+import type { OverflowNotice } from '../../src/core/types.js';
 
 /**
  * Random publish / subscribe / unsubscribe / demand / close schedules, checked against a

@@ -6,7 +6,7 @@ import { BackpressureError, BusClosedError, InvalidEventError } from '../../src/
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { AgentEvent, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
 import { rejectHiddenReasoning } from '../../src/bus/validators.js';
-import { coalesce, type OverflowNotice } from '../../src/queue/types.js';
+import { coalesce, type OverflowNotice } from '../../src/core/types.js';
 
 const seqs = (frames: EventFrame[]): number[] => frames.map((frame) => frame.seq);
 

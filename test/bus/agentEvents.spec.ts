@@ -12,7 +12,7 @@ import {
   progressSummaryOf,
   TERMINAL_KINDS,
 } from '../../src/bus/agentEvents.js';
-import type { Classifier } from '../../src/queue/types.js';
+import type { Classifier } from '../../src/core/types.js';
 
 describe('classifyAgentEvent', () => {
   it.each(['run.finished', 'run.error', 'run.cancelled'])('%s is terminal', (kind) => {

@@ -2223,25 +2223,25 @@ describe('DESIGN.md: layers', () => {
     return { layers, rxjs };
   };
 
-  it('src/queue knows nothing of RxJS and imports no other layer', () => {
-    const { layers, rxjs } = importsOf('queue');
+  it('src/core knows nothing of RxJS and imports no other layer', () => {
+    const { layers, rxjs } = importsOf('core');
     expect(rxjs).toBe(false);
-    expect([...layers]).toEqual(['queue']);
+    expect([...layers]).toEqual(['core']);
   });
 
-  it('operators -> queue; interop -> queue (plus the shared src/internal helpers)', () => {
+  it('operators -> core; interop -> core (plus the shared src/internal helpers)', () => {
     for (const layer of ['operators', 'interop']) {
-      const allowed = new Set([layer, 'queue', 'internal']);
+      const allowed = new Set([layer, 'core', 'internal']);
       const { layers } = importsOf(layer);
       expect([...layers].filter((target) => !allowed.has(target))).toEqual([]);
-      expect(layers.has('queue')).toBe(true);
+      expect(layers.has('core')).toBe(true);
     }
   });
 
-  it('bus -> operators, queue (never the other way round)', () => {
+  it('bus -> operators, core (never the other way round)', () => {
     const { layers } = importsOf('bus');
     expect(layers.has('operators')).toBe(true);
-    expect(layers.has('queue')).toBe(true);
+    expect(layers.has('core')).toBe(true);
     expect(importsOf('operators').layers.has('bus')).toBe(false);
     expect(importsOf('interop').layers.has('bus')).toBe(false);
   });

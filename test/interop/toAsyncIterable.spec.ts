@@ -22,8 +22,8 @@ import {
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
-} from '../../src/queue/types.js';
-import { ReferenceQueue } from '../queue/referenceQueue.js';
+} from '../../src/core/types.js';
+import { ReferenceQueue } from '../core/referenceQueue.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {

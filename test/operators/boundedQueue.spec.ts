@@ -12,7 +12,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { classifyLetter, concatText } from '../../marbles/fixtures.js';
 import { type BoundedQueueConfig, boundedQueue } from '../../src/operators/boundedQueue.js';
-import { coalesce, QueueOverflowError } from '../../src/queue/types.js';
+import { coalesce, QueueOverflowError } from '../../src/core/types.js';
 
 const testScheduler = (): TestScheduler =>
   new TestScheduler((actual, expected) => {

@@ -20,9 +20,9 @@ import {
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
-} from '../../src/queue/types.js';
-import { POLICY_CASES, type PolicyCase, policyOfCase } from '../queue/policyCases.js';
-import { ReferencePriorityQueue } from '../queue/referencePriorityQueue.js';
+} from '../../src/core/types.js';
+import { POLICY_CASES, type PolicyCase, policyOfCase } from '../core/policyCases.js';
+import { ReferencePriorityQueue } from '../core/referencePriorityQueue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -17,8 +17,8 @@ import {
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type MergeLanesConfig, mergeLanes } from '../../src/operators/mergeLanes.js';
-import { keyBefore, type Laned, mergeSortedLanes, sortLaneIds } from '../../src/queue/laneOrder.js';
-import { type OverflowNotice, QueueOverflowError } from '../../src/queue/types.js';
+import { keyBefore, type Laned, mergeSortedLanes, sortLaneIds } from '../../src/core/laneOrder.js';
+import { type OverflowNotice, QueueOverflowError } from '../../src/core/types.js';
 import {
   type LaneStep,
   referenceOrder,
@@ -26,7 +26,7 @@ import {
   type Stamped,
   sortedLanesArbitrary,
   type TimedRelease,
-} from '../queue/laneReference.js';
+} from '../core/laneReference.js';
 
 const stampOf = (value: Stamped): number => value.ts;
 

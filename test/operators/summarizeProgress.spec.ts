@@ -17,7 +17,7 @@ import {
   type SummarizeProgressConfig,
   summarizeProgress,
 } from '../../src/operators/summarizeProgress.js';
-import type { EventClass } from '../../src/queue/types.js';
+import type { EventClass } from '../../src/core/types.js';
 
 /** Moves a virtual clock to `time`, running every action due until then. */
 function advanceTo(scheduler: VirtualTimeScheduler, time: number): void {

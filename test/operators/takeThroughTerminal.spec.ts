@@ -10,7 +10,7 @@ import {
 import type { EventFrame } from '../../src/bus/types.js';
 import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import { takeThroughTerminal } from '../../src/operators/takeThroughTerminal.js';
-import type { Classifier } from '../../src/queue/types.js';
+import type { Classifier } from '../../src/core/types.js';
 
 describe('takeThroughTerminal', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { coalesce, type OverflowPolicy } from '../../src/queue/types.js';
+import { coalesce, type OverflowPolicy } from '../../src/core/types.js';
 
 /** Every policy the property tests try: coalesce both without and with a key function. */
 export const POLICY_CASES = [

@@ -7,7 +7,7 @@ import {
   mergeSortedLanes,
   sortLaneIds,
   TimedFifo,
-} from '../../src/queue/laneOrder.js';
+} from '../../src/core/laneOrder.js';
 import { referenceOrder, type Stamped, sortedLanesArbitrary } from './laneReference.js';
 
 const stampOf = (value: Stamped): number => value.ts;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OverflowQueue } from '../../src/queue/OverflowQueue.js';
-import { PriorityOverflowQueue } from '../../src/queue/PriorityOverflowQueue.js';
-import { coalesce, type EventClass } from '../../src/queue/types.js';
+import { OverflowQueue } from '../../src/core/OverflowQueue.js';
+import { PriorityOverflowQueue } from '../../src/core/PriorityOverflowQueue.js';
+import { coalesce, type EventClass } from '../../src/core/types.js';
 import { POLICY_CASES, policyOfCase } from './policyCases.js';
 import { ReferencePriorityQueue } from './referencePriorityQueue.js';
 import { ReferenceQueue } from './referenceQueue.js';

@@ -1,4 +1,4 @@
-import type { PushOutcome } from '../../src/queue/OverflowQueue.js';
+import type { PushOutcome } from '../../src/core/OverflowQueue.js';
 import { ReferenceModel } from './referenceModel.js';
 
 /**

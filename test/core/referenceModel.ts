@@ -1,5 +1,5 @@
-import type { OverflowQueueOptions, PushOutcome } from '../../src/queue/OverflowQueue.js';
-import type { EventClass, OverflowNotice, OverflowPolicyName } from '../../src/queue/types.js';
+import type { OverflowQueueOptions, PushOutcome } from '../../src/core/OverflowQueue.js';
+import type { EventClass, OverflowNotice, OverflowPolicyName } from '../../src/core/types.js';
 
 /** A queued value as the reference models keep it. */
 export interface ReferenceEntry<T> {

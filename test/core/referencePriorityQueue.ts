@@ -1,5 +1,5 @@
-import type { PushOutcome } from '../../src/queue/OverflowQueue.js';
-import type { PriorityOverflowQueueOptions } from '../../src/queue/PriorityOverflowQueue.js';
+import type { PushOutcome } from '../../src/core/OverflowQueue.js';
+import type { PriorityOverflowQueueOptions } from '../../src/core/PriorityOverflowQueue.js';
 import { lastIndexOf, type ReferenceEntry, ReferenceModel } from './referenceModel.js';
 
 /**

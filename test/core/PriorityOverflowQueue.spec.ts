@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { PushOutcome, QueueStats } from '../../src/queue/OverflowQueue.js';
+import type { PushOutcome, QueueStats } from '../../src/core/OverflowQueue.js';
 import {
   MAX_PRIORITY,
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
-} from '../../src/queue/PriorityOverflowQueue.js';
+} from '../../src/core/PriorityOverflowQueue.js';
 import {
   coalesce,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
-} from '../../src/queue/types.js';
+} from '../../src/core/types.js';
 import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferencePriorityQueue } from './referencePriorityQueue.js';
 import { ReferenceQueue } from './referenceQueue.js';

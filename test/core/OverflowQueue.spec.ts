@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { OverflowQueue, type PushOutcome } from '../../src/queue/OverflowQueue.js';
+import { OverflowQueue, type PushOutcome } from '../../src/core/OverflowQueue.js';
 import {
   coalesce,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
-} from '../../src/queue/types.js';
+} from '../../src/core/types.js';
 import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferenceQueue } from './referenceQueue.js';
 

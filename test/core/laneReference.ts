@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Laned } from '../../src/queue/laneOrder.js';
+import type { Laned } from '../../src/core/laneOrder.js';
 
 /** The reference: a stable sort of every value by (timestamp, lane id, position in the lane). */
 export function referenceOrder<T>(
