@@ -6,9 +6,9 @@ import {
   classifyAgentEvent,
   mergeAgentProgress,
 } from '../src/bus/agentEvents.js';
+import { coalesce, type OverflowNotice } from '../src/core/types.js';
 import { type BoundedQueueConfig, boundedQueue } from '../src/operators/boundedQueue.js';
 import { summarizeProgress } from '../src/operators/summarizeProgress.js';
-import { coalesce, type OverflowNotice } from '../src/core/types.js';
 import { defineMarbleSuite } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
-import { type BoundedQueueConfig, boundedQueue } from '../src/operators/boundedQueue.js';
 import type { OverflowNotice, OverflowPolicyName } from '../src/core/types.js';
 import { coalesce, QueueOverflowError } from '../src/core/types.js';
+import { type BoundedQueueConfig, boundedQueue } from '../src/operators/boundedQueue.js';
 import { CREDITS, classifyLetter, concatText, LETTER_LEGEND } from './fixtures.js';
 import { defineMarbleSuite } from './types.js';
 

@@ -1,6 +1,6 @@
 import { map, mergeMap, type Observable, type ObservableInput, of } from 'rxjs';
-import { type DrainWithConfig, drainWith } from '../src/operators/drainWith.js';
 import { coalesce, QueueOverflowError } from '../src/core/types.js';
+import { type DrainWithConfig, drainWith } from '../src/operators/drainWith.js';
 import { notice } from './boundedQueue.js';
 import { classifyLetter, concatText, LETTER_LEGEND } from './fixtures.js';
 import { defineMarbleSuite } from './types.js';

@@ -1,7 +1,7 @@
 import { mergeMap, type Observable, of } from 'rxjs';
-import { type MergeLanesConfig, mergeLanes } from '../src/operators/mergeLanes.js';
 import type { Laned } from '../src/core/laneOrder.js';
 import { coalesce, QueueOverflowError } from '../src/core/types.js';
+import { type MergeLanesConfig, mergeLanes } from '../src/operators/mergeLanes.js';
 import { notice } from './boundedQueue.js';
 import { classifyLetter, concatText, LETTER_LEGEND } from './fixtures.js';
 import { defineMarbleSuite } from './types.js';

@@ -1,6 +1,6 @@
 import { mergeMap, type Observable, of } from 'rxjs';
-import { sequenceLanes } from '../src/operators/sequenceLanes.js';
 import type { Laned } from '../src/core/laneOrder.js';
+import { sequenceLanes } from '../src/operators/sequenceLanes.js';
 import { defineMarbleSuite } from './types.js';
 
 /** The lane of a two-character value is its first character: `a1` is in lane `a`. */

@@ -1,6 +1,6 @@
 import { mergeMap, type Observable, of } from 'rxjs';
-import { takeThroughTerminal } from '../src/operators/takeThroughTerminal.js';
 import type { Classifier } from '../src/core/types.js';
+import { takeThroughTerminal } from '../src/operators/takeThroughTerminal.js';
 import { classifyLetter, LETTER_LEGEND } from './fixtures.js';
 import { defineMarbleSuite } from './types.js';
 

@@ -34,21 +34,6 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
-export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
-export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
-export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
-export {
-  type Laned,
-  type LaneQueueConfig,
-  type MergeLanesConfig,
-  mergeLanes,
-} from './operators/mergeLanes.js';
-export { sequenceLanes } from './operators/sequenceLanes.js';
-export {
-  type SummarizeProgressConfig,
-  summarizeProgress,
-} from './operators/summarizeProgress.js';
-export { takeThroughTerminal } from './operators/takeThroughTerminal.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
 export {
   OverflowQueue,
@@ -72,3 +57,18 @@ export {
   type QueueConfig,
   QueueOverflowError,
 } from './core/types.js';
+export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
+export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
+export {
+  type Laned,
+  type LaneQueueConfig,
+  type MergeLanesConfig,
+  mergeLanes,
+} from './operators/mergeLanes.js';
+export { sequenceLanes } from './operators/sequenceLanes.js';
+export {
+  type SummarizeProgressConfig,
+  summarizeProgress,
+} from './operators/summarizeProgress.js';
+export { takeThroughTerminal } from './operators/takeThroughTerminal.js';

@@ -1,6 +1,6 @@
 import { asapScheduler, map, NEVER, type Observable, observeOn, Subject } from 'rxjs';
-import { boundedQueue } from '../../src/operators/boundedQueue.js';
 import { coalesce, type OverflowPolicy } from '../../src/core/types.js';
+import { boundedQueue } from '../../src/operators/boundedQueue.js';
 import { heapUsed, type Measurement, printTable, rate } from '../harness.js';
 import type { BenchSuite } from './types.js';
 

@@ -5,9 +5,9 @@
  * runs the k-way merge, so its cost per value should grow with log(lanes), not with lanes.
  */
 import { map, merge, type Observable, Subject } from 'rxjs';
+import { mergeSortedLanes } from '../../src/core/laneOrder.js';
 import { seededRandom } from '../../src/internal/seededRandom.js';
 import { mergeLanes } from '../../src/operators/mergeLanes.js';
-import { mergeSortedLanes } from '../../src/core/laneOrder.js';
 import { type Measurement, measure, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 

@@ -18,8 +18,8 @@ import {
   classifyAgentEvent,
   mergeAgentProgress,
 } from '../../src/bus/agentEvents.js';
-import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import type { EventClass } from '../../src/core/types.js';
+import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import { collect, heapUsed, type Measurement, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
-import { boundedQueue } from '../../src/operators/boundedQueue.js';
 import type { QueueStats } from '../../src/core/OverflowQueue.js';
 import { coalesce, type EventClass, type OverflowPolicy } from '../../src/core/types.js';
+import { boundedQueue } from '../../src/operators/boundedQueue.js';
 import type { DemoScene } from './types.js';
 
 interface AgentTick {

@@ -9,8 +9,8 @@ import { InvalidEventError } from '../../src/bus/errors.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { EventFrame } from '../../src/bus/types.js';
 import { rejectHiddenReasoning } from '../../src/bus/validators.js';
-import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import { coalesce } from '../../src/core/types.js';
+import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import type { DemoScene } from './types.js';
 
 const RUNS = ['run-1', 'run-2', 'run-3'];

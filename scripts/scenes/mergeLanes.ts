@@ -8,10 +8,10 @@ import {
   timer,
   VirtualTimeScheduler,
 } from 'rxjs';
-import { seededRandom } from '../../src/internal/seededRandom.js';
-import { mergeLanes } from '../../src/operators/mergeLanes.js';
 import { type Laned, mergeSortedLanes } from '../../src/core/laneOrder.js';
 import type { EventClass } from '../../src/core/types.js';
+import { seededRandom } from '../../src/internal/seededRandom.js';
+import { mergeLanes } from '../../src/operators/mergeLanes.js';
 import type { DemoScene } from './types.js';
 
 interface LaneEvent {

@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
-import { drainWith } from '../../src/operators/drainWith.js';
 import type { EventClass } from '../../src/core/types.js';
+import { drainWith } from '../../src/operators/drainWith.js';
 import type { DemoScene } from './types.js';
 
 interface Task {

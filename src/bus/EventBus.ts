@@ -11,9 +11,6 @@ import {
   type Subscriber,
   takeUntil,
 } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
-import { toAsyncIterable } from '../interop/toAsyncIterable.js';
-import { boundedQueue } from '../operators/boundedQueue.js';
 import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
   type Classifier,
@@ -25,6 +22,9 @@ import {
   type QueueConfig,
   QueueOverflowError,
 } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { toAsyncIterable } from '../interop/toAsyncIterable.js';
+import { boundedQueue } from '../operators/boundedQueue.js';
 import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
 import { FrameRing } from './FrameRing.js';

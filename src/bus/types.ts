@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import type { ObservableInput, SchedulerLike } from 'rxjs';
-import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
 import type { Classifier, OverflowNotice, OverflowPolicy } from '../core/types.js';
+import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
 
 /**
  * Who may see an event. A subscriber at level `V` sees events of levels `<= V`, with

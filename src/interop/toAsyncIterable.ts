@@ -1,7 +1,7 @@
 import { from, type ObservableInput } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
 import { describe, type QueueConfig } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * The options of {@link toAsyncIterable}: a {@link QueueConfig} for the queue between the source

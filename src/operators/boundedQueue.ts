@@ -7,10 +7,10 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { QueuedSource } from '../internal/QueuedSource.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { OverflowQueue, type QueueStats, validateQueueConfig } from '../core/OverflowQueue.js';
 import { describe, type QueueConfig } from '../core/types.js';
+import { QueuedSource } from '../internal/QueuedSource.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * The options of {@link boundedQueue}: a {@link QueueConfig} plus what triggers delivery.

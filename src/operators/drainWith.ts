@@ -1,9 +1,9 @@
 import { from, Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
-import { QueuedSource } from '../internal/QueuedSource.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
 import { MAX_PRIORITY, PriorityOverflowQueue } from '../core/PriorityOverflowQueue.js';
 import { describe, type QueueConfig } from '../core/types.js';
+import { QueuedSource } from '../internal/QueuedSource.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * The options of {@link drainWith}: the {@link QueueConfig} of the values waiting for a free

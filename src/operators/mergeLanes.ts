@@ -6,7 +6,6 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import {
   backwardsTimestamp,
   badTimestamp,
@@ -27,6 +26,7 @@ import {
   type QueueConfig,
   QueueOverflowError,
 } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 export type { Laned } from '../core/laneOrder.js';
 

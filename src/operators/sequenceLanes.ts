@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import type { Laned } from '../core/laneOrder.js';
 import { describe } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * Stamps `{ lane, laneSeq }` on a stream that is already merged: `laneOf(value)` names the lane,

@@ -7,8 +7,8 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { type Classifier, describe } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * The options of {@link summarizeProgress}.

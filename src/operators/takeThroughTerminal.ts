@@ -1,6 +1,6 @@
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 import { type Classifier, describe } from '../core/types.js';
+import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * Emits values up to and including the first terminal value (by `classify`), then completes and

@@ -14,7 +14,6 @@ import {
   throwError,
 } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { type ToAsyncIterableConfig, toAsyncIterable } from '../../src/interop/toAsyncIterable.js';
 import {
   type Classifier,
   coalesce,
@@ -23,6 +22,7 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/core/types.js';
+import { type ToAsyncIterableConfig, toAsyncIterable } from '../../src/interop/toAsyncIterable.js';
 import { ReferenceQueue } from '../core/referenceQueue.js';
 
 const unhandled: unknown[] = [];

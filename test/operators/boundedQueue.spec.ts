@@ -11,8 +11,8 @@ import {
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { classifyLetter, concatText } from '../../marbles/fixtures.js';
-import { type BoundedQueueConfig, boundedQueue } from '../../src/operators/boundedQueue.js';
 import { coalesce, QueueOverflowError } from '../../src/core/types.js';
+import { type BoundedQueueConfig, boundedQueue } from '../../src/operators/boundedQueue.js';
 
 const testScheduler = (): TestScheduler =>
   new TestScheduler((actual, expected) => {

@@ -14,13 +14,13 @@ import {
   toArray,
 } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type DrainWithConfig, drainWith } from '../../src/operators/drainWith.js';
 import {
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/core/types.js';
+import { type DrainWithConfig, drainWith } from '../../src/operators/drainWith.js';
 import { POLICY_CASES, type PolicyCase, policyOfCase } from '../core/policyCases.js';
 import { ReferencePriorityQueue } from '../core/referencePriorityQueue.js';
 

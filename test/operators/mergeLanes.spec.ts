@@ -16,9 +16,9 @@ import {
 } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type MergeLanesConfig, mergeLanes } from '../../src/operators/mergeLanes.js';
 import { keyBefore, type Laned, mergeSortedLanes, sortLaneIds } from '../../src/core/laneOrder.js';
 import { type OverflowNotice, QueueOverflowError } from '../../src/core/types.js';
+import { type MergeLanesConfig, mergeLanes } from '../../src/operators/mergeLanes.js';
 import {
   type LaneStep,
   referenceOrder,

@@ -1,8 +1,8 @@
 import { Observable, type OperatorFunction, of, Subject, take } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Laned } from '../../src/core/laneOrder.js';
 import { mergeLanes } from '../../src/operators/mergeLanes.js';
 import { sequenceLanes } from '../../src/operators/sequenceLanes.js';
-import type { Laned } from '../../src/core/laneOrder.js';
 
 interface Event {
   agent: string;

@@ -13,11 +13,11 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { classifyLetter } from '../../marbles/fixtures.js';
 import { laneOf } from '../../marbles/summarizeProgress.js';
+import type { EventClass } from '../../src/core/types.js';
 import {
   type SummarizeProgressConfig,
   summarizeProgress,
 } from '../../src/operators/summarizeProgress.js';
-import type { EventClass } from '../../src/core/types.js';
 
 /** Moves a virtual clock to `time`, running every action due until then. */
 function advanceTo(scheduler: VirtualTimeScheduler, time: number): void {

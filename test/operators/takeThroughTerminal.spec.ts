@@ -8,9 +8,9 @@ import {
   mergeAgentProgress,
 } from '../../src/bus/agentEvents.js';
 import type { EventFrame } from '../../src/bus/types.js';
+import type { Classifier } from '../../src/core/types.js';
 import { summarizeProgress } from '../../src/operators/summarizeProgress.js';
 import { takeThroughTerminal } from '../../src/operators/takeThroughTerminal.js';
-import type { Classifier } from '../../src/core/types.js';
 
 describe('takeThroughTerminal', () => {
   it.each([
