@@ -231,6 +231,7 @@ export const mergeLanesSuite = defineMarbleSuite<Options>({
         values: { A: laned('a', 1, 'x') },
         error: new QueueOverflowError(notice('error', 1, 0, 'y', 'y'), 1),
       },
+      dropped: ['y'],
     },
     {
       title: 'an error in one lane releases every held value at once, in merge order, then errors',

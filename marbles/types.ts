@@ -39,7 +39,13 @@ export interface MarbleCase<Options> {
   unsub?: string;
   /** Expected overflow notices, each at the frame it is reported. */
   notices?: MarbleStream;
-  /** Values lost (dropped) and where, for the diagram: letters of `inputs.source`. */
+  /**
+   * Every value the operator loses, in the order it is lost: letters of `inputs.source` (or of the
+   * inputs, for an operator without a `source`, such as mergeLanes' lanes). The runner checks them
+   * against the run: the overflow notices (and a `QueueOverflowError`'s notice) must count exactly
+   * these values, with each notice's `first` and `last` the first and last of its share, and none
+   * of them may be delivered. Leave it out only when nothing is dropped. The diagrams mark them.
+   */
   dropped?: string[];
 }
 
