@@ -11,6 +11,7 @@ import {
   type Subscriber,
   takeUntil,
 } from 'rxjs';
+import { combineNotices } from '../core/notices.js';
 import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
   type Classifier,
@@ -134,25 +135,6 @@ interface PendingSend<P> {
   event: AgentEvent<P>;
   resolve: (frame: EventFrame<P>) => void;
   reject: (error: unknown) => void;
-}
-
-/** Two gaps reported on one frame (`a` the older): counts add up, the range spans both. */
-function combineNotices<F>(a: OverflowNotice<F>, b: OverflowNotice<F>): OverflowNotice<F> {
-  const combined: OverflowNotice<F> = {
-    policy: b.policy,
-    dropped: a.dropped + b.dropped,
-    merged: a.merged + b.merged,
-    terminalPreserved: a.terminalPreserved && b.terminalPreserved,
-  };
-  const first = a.first ?? b.first;
-  const last = b.last ?? a.last;
-  const fromSeq = a.fromSeq ?? b.fromSeq;
-  const toSeq = b.toSeq ?? a.toSeq;
-  if (first !== undefined) combined.first = first;
-  if (last !== undefined) combined.last = last;
-  if (fromSeq !== undefined) combined.fromSeq = fromSeq;
-  if (toSeq !== undefined) combined.toSeq = toSeq;
-  return combined;
 }
 
 /** `ids` with `id` appended (a new list when there was none). */

@@ -9,7 +9,8 @@
  *
  * @packageDocumentation
  */
-import type { EventClass } from '../core/types.js';
+import { combineNotices } from '../core/notices.js';
+import type { EventClass, OverflowNotice } from '../core/types.js';
 
 /** The visibility levels, least restrictive first. */
 const VISIBILITY_RANK: Readonly<Record<string, number>> = { public: 0, internal: 1, private: 2 };
@@ -177,7 +178,13 @@ export function mergeAgentProgress<E extends AgentEventLike>(acc: E, next: E): M
   const accNotice = (acc as { overflow?: unknown }).overflow;
   const nextNotice = (next as { overflow?: unknown }).overflow;
   if (accNotice !== undefined) {
-    merged.overflow = nextNotice === undefined ? accNotice : combineNotices(accNotice, nextNotice);
+    merged.overflow =
+      nextNotice === undefined || !isRecord(accNotice) || !isRecord(nextNotice)
+        ? (nextNotice ?? accNotice)
+        : combineNotices(
+            accNotice as unknown as OverflowNotice<unknown>,
+            nextNotice as unknown as OverflowNotice<unknown>,
+          );
   } else if (nextNotice !== undefined) {
     merged.overflow = nextNotice;
   }
@@ -250,28 +257,4 @@ function stricter(a: string | undefined, b: string | undefined): string {
   const rankA = VISIBILITY_RANK[a ?? 'public'] ?? 0;
   const rankB = VISIBILITY_RANK[b ?? 'public'] ?? 0;
   return rankA >= rankB ? (a ?? 'public') : (b ?? 'public');
-}
-
-interface NoticeLike {
-  dropped?: number;
-  merged?: number;
-  first?: unknown;
-  last?: unknown;
-  fromSeq?: number;
-  toSeq?: number;
-}
-
-/** Two gaps folded into one value: counts add up, the range spans both. */
-function combineNotices(a: unknown, b: unknown): unknown {
-  if (!isRecord(a) || !isRecord(b)) return b;
-  const x = a as NoticeLike;
-  const y = b as NoticeLike;
-  const combined: Record<string, unknown> = { ...a, ...b };
-  combined.dropped = (x.dropped ?? 0) + (y.dropped ?? 0);
-  combined.merged = (x.merged ?? 0) + (y.merged ?? 0);
-  if ('first' in x) combined.first = x.first;
-  if ('fromSeq' in x) combined.fromSeq = x.fromSeq;
-  if (!('last' in y) && 'last' in x) combined.last = x.last;
-  if (!('toSeq' in y) && 'toSeq' in x) combined.toSeq = x.toSeq;
-  return combined;
 }

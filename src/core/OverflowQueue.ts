@@ -2,7 +2,7 @@ import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import { createNodeLists, NIL, type NodeLists, QueueCore, type Slot } from './queueCore.js';
 import type { Classifier, OverflowPolicy } from './types.js';
 
-export { policyNameOf, validateQueueConfig } from './queueCore.js';
+export { policyNameOf, validateQueueConfig } from './checks.js';
 
 /** The options of an {@link OverflowQueue}: those of `QueueConfig` that the data structure uses. */
 export interface OverflowQueueOptions<T> {

@@ -1,11 +1,10 @@
+import { policyNameOf, validateQueueConfig } from './checks.js';
 import { type ClassCode, classCodeOf, NORMAL, PROGRESS, TERMINAL } from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome, QueueStats } from './OverflowQueue.js';
 import {
   type Classifier,
   type CoalescePolicy,
-  describe,
   type OverflowNotice,
-  type OverflowPolicy,
   type OverflowPolicyName,
   QueueOverflowError,
 } from './types.js';
@@ -91,72 +90,6 @@ export function createNodeLists(keyed: boolean): NodeLists {
     progressTail: NIL,
     newestOfKey: keyed ? new Map() : undefined,
   };
-}
-
-const VALID_POLICIES: readonly string[] = [
-  'drop-oldest',
-  'drop-incoming',
-  'drop-progress',
-  'error',
-];
-
-/**
- * Checks the options shared by every queue and returns the effective terminal reserve. Throws a
- * `RangeError` or `TypeError` whose message names `owner`, the option and the value.
- */
-export function validateQueueConfig<T>(
-  config: OverflowQueueOptions<T> & { onOverflow?: unknown },
-  owner: string,
-): number {
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError(`${owner}: options must be an object, got ${describe(config)}`);
-  }
-  const { capacity, overflow, classify, terminalReserve, onOverflow } = config;
-  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) {
-    throw new RangeError(
-      `${owner}: capacity must be a positive integer, got ${describe(capacity)}`,
-    );
-  }
-  policyNameOf(overflow, owner);
-  if (classify !== undefined && typeof classify !== 'function') {
-    throw new TypeError(`${owner}: classify must be a function, got ${describe(classify)}`);
-  }
-  if (onOverflow !== undefined && typeof onOverflow !== 'function') {
-    throw new TypeError(`${owner}: onOverflow must be a function, got ${describe(onOverflow)}`);
-  }
-  if (terminalReserve === undefined) return classify !== undefined && capacity > 1 ? 1 : 0;
-  if (
-    typeof terminalReserve !== 'number' ||
-    !Number.isInteger(terminalReserve) ||
-    terminalReserve < 0 ||
-    terminalReserve >= capacity
-  ) {
-    throw new RangeError(
-      `${owner}: terminalReserve must be an integer with 0 <= terminalReserve < capacity (${capacity}), got ${describe(terminalReserve)}`,
-    );
-  }
-  return terminalReserve;
-}
-
-/** The name of a policy, validating it. */
-export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): OverflowPolicyName {
-  if (typeof overflow === 'string') {
-    if (VALID_POLICIES.includes(overflow)) return overflow;
-    throw new TypeError(
-      `${owner}: overflow must be 'drop-oldest', 'drop-incoming', 'drop-progress', 'error' or coalesce(merge, key?), got ${describe(overflow)}`,
-    );
-  }
-  if (
-    overflow !== null &&
-    typeof overflow === 'object' &&
-    (overflow as CoalescePolicy<T>).kind === 'coalesce' &&
-    typeof (overflow as CoalescePolicy<T>).merge === 'function'
-  ) {
-    return 'coalesce';
-  }
-  throw new TypeError(
-    `${owner}: overflow must be 'drop-oldest', 'drop-incoming', 'drop-progress', 'error' or coalesce(merge, key?), got ${describe(overflow)}`,
-  );
 }
 
 /**

@@ -4,6 +4,9 @@
  *
  * @packageDocumentation
  */
+import { checkFunction } from './checks.js';
+
+export { describe } from './checks.js';
 
 /**
  * How much a value matters when a queue is full.
@@ -155,27 +158,7 @@ export function coalesce<T>(
   merge: (acc: T, next: T) => T,
   key?: (value: T) => unknown,
 ): CoalescePolicy<T> {
-  if (typeof merge !== 'function') {
-    throw new TypeError(`coalesce: merge must be a function, got ${describe(merge)}`);
-  }
-  if (key !== undefined && typeof key !== 'function') {
-    throw new TypeError(`coalesce: key must be a function when given, got ${describe(key)}`);
-  }
+  checkFunction(merge, 'coalesce', 'merge', true);
+  checkFunction(key, 'coalesce', 'key');
   return Object.freeze({ kind: 'coalesce' as const, merge, key });
-}
-
-/** Renders an option's value for an error message: short, and never throws. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'symbol') return value.toString();
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
-  } catch {
-    return 'an object';
-  }
 }

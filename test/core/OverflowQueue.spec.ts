@@ -370,7 +370,9 @@ describe('OverflowQueue', () => {
 
     it('coalesce checks its functions', () => {
       expect(() => coalesce('concat' as never)).toThrow(/merge must be a function, got "concat"/);
-      expect(() => coalesce((a) => a, 3 as never)).toThrow(/key must be a function .* got 3/);
+      expect(() => coalesce((a) => a, 3 as never)).toThrow(
+        /coalesce: key must be a function, got 3/,
+      );
     });
   });
 

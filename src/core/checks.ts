@@ -1,0 +1,206 @@
+/**
+ * The option checks of every operator, the pull bridge and the bus: one rule and one message per
+ * kind of option, so that every bad option reads `owner: option must be …, got …` and is refused
+ * when the operator is created, never later with a generic message. Nothing here imports RxJS:
+ * what RxJS's `from` accepts is recognised by shape.
+ *
+ * @packageDocumentation
+ */
+import type { CoalescePolicy, OverflowPolicy, OverflowPolicyName } from './types.js';
+
+/** Renders an option's value for an error message: short, and never throws. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  } catch {
+    return 'an object';
+  }
+}
+
+/** `owner: option must be …, got …` as a `TypeError`. */
+export function typeError(
+  owner: string,
+  option: string,
+  expected: string,
+  got: unknown,
+): TypeError {
+  return new TypeError(`${owner}: ${option} must be ${expected}, got ${describe(got)}`);
+}
+
+/** `owner: option must be …, got …` as a `RangeError`. */
+export function rangeError(
+  owner: string,
+  option: string,
+  expected: string,
+  got: unknown,
+): RangeError {
+  return new RangeError(`${owner}: ${option} must be ${expected}, got ${describe(got)}`);
+}
+
+/** Refuses anything but a non-null object (an options bag). */
+export function checkOptions(options: unknown, owner: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw typeError(owner, 'options', 'an object', options);
+  }
+}
+
+/** Refuses anything but a function; `undefined` passes unless `required`. */
+export function checkFunction(
+  value: unknown,
+  owner: string,
+  option: string,
+  required = false,
+): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'function') {
+    throw typeError(owner, option, 'a function', value);
+  }
+}
+
+/** Whether `value` is a positive integer or `Infinity`. */
+function isCount(value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    ((Number.isInteger(value) && value >= 1) || value === Number.POSITIVE_INFINITY)
+  );
+}
+
+/** Refuses anything but a positive integer, or `Infinity` when `infinite` is allowed. */
+export function checkPositiveInteger(
+  value: unknown,
+  owner: string,
+  option: string,
+  infinite = false,
+): void {
+  if (infinite ? isCount(value) : isCount(value) && value !== Number.POSITIVE_INFINITY) return;
+  throw rangeError(
+    owner,
+    option,
+    infinite ? 'a positive integer or Infinity' : 'a positive integer',
+    value,
+  );
+}
+
+/** Refuses anything but a non-negative number (`Infinity` allowed, `NaN` not). */
+export function checkNonNegative(value: unknown, owner: string, option: string, unit = ''): void {
+  if (typeof value === 'number' && value >= 0) return;
+  throw rangeError(owner, option, `a non-negative number${unit}`, value);
+}
+
+/**
+ * Refuses anything that is not a `SchedulerLike` (an object with `schedule` and `now`): every
+ * scheduler option is held to the same rule, since any of them may read the clock.
+ */
+export function checkScheduler(value: unknown, owner: string, option = 'scheduler'): void {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { schedule?: unknown }).schedule === 'function' &&
+    typeof (value as { now?: unknown }).now === 'function'
+  ) {
+    return;
+  }
+  throw typeError(owner, option, 'a SchedulerLike (with schedule and now)', value);
+}
+
+/** `Symbol.observable` where a polyfill defines it, else the name RxJS falls back to. */
+const observableKey: string | symbol =
+  (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) ||
+  '@@observable';
+
+/**
+ * Whether RxJS's `from` accepts `value`: an Observable or interop observable, a promise, an
+ * array-like, an iterable, an async iterable or a ReadableStream. Checked by shape, as `from`
+ * does, so that a bad input is refused when the operator is created rather than when it is
+ * subscribed.
+ */
+export function isObservableInput(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return true;
+  if (typeof value !== 'object' && typeof value !== 'function') return false;
+  const shape = value as Record<string | symbol, unknown>;
+  return (
+    typeof shape[observableKey] === 'function' ||
+    typeof shape.then === 'function' ||
+    (typeof shape.length === 'number' && typeof value !== 'function') ||
+    typeof shape[Symbol.iterator] === 'function' ||
+    typeof shape[Symbol.asyncIterator] === 'function' ||
+    typeof shape.getReader === 'function'
+  );
+}
+
+/** Refuses anything RxJS's `from` would refuse; `undefined` passes unless `required`. */
+export function checkObservableInput(
+  value: unknown,
+  owner: string,
+  option: string,
+  required = false,
+): void {
+  if (value === undefined && !required) return;
+  if (!isObservableInput(value)) throw typeError(owner, option, 'an ObservableInput', value);
+}
+
+const POLICY_NAMES: readonly string[] = ['drop-oldest', 'drop-incoming', 'drop-progress', 'error'];
+
+/** The name of a policy, refusing anything but the named policies and `coalesce(...)`. */
+export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): OverflowPolicyName {
+  if (typeof overflow === 'string' && POLICY_NAMES.includes(overflow)) return overflow;
+  if (
+    overflow !== null &&
+    typeof overflow === 'object' &&
+    (overflow as CoalescePolicy<T>).kind === 'coalesce' &&
+    typeof (overflow as CoalescePolicy<T>).merge === 'function'
+  ) {
+    return 'coalesce';
+  }
+  throw typeError(
+    owner,
+    'overflow',
+    "'drop-oldest', 'drop-incoming', 'drop-progress', 'error' or coalesce(merge, key?)",
+    overflow,
+  );
+}
+
+/** The options every bounded queue checks (a `QueueConfig`, with `onOverflow` of any shape). */
+export interface CheckedQueueConfig<T> {
+  capacity: number;
+  overflow: OverflowPolicy<T>;
+  classify?: unknown;
+  terminalReserve?: number | undefined;
+  onOverflow?: unknown;
+}
+
+/**
+ * Checks the options shared by every queue and returns the effective terminal reserve (default 1
+ * with a classifier when capacity > 1, else 0).
+ */
+export function validateQueueConfig<T>(config: CheckedQueueConfig<T>, owner: string): number {
+  checkOptions(config, owner);
+  const { capacity, overflow, classify, terminalReserve, onOverflow } = config;
+  checkPositiveInteger(capacity, owner, 'capacity');
+  policyNameOf(overflow, owner);
+  checkFunction(classify, owner, 'classify');
+  checkFunction(onOverflow, owner, 'onOverflow');
+  if (terminalReserve === undefined) return classify !== undefined && capacity > 1 ? 1 : 0;
+  if (
+    typeof terminalReserve !== 'number' ||
+    !Number.isInteger(terminalReserve) ||
+    terminalReserve < 0 ||
+    terminalReserve >= capacity
+  ) {
+    throw rangeError(
+      owner,
+      'terminalReserve',
+      `an integer with 0 <= terminalReserve < capacity (${capacity})`,
+      terminalReserve,
+    );
+  }
+  return terminalReserve;
+}
