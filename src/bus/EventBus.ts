@@ -23,7 +23,7 @@ import {
   type QueueConfig,
   QueueOverflowError,
 } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { toAsyncIterable } from '../interop/toAsyncIterable.js';
 import { boundedQueue } from '../operators/boundedQueue.js';
 import { classifyAgentEvent, DEFAULT_LANE } from './agentEvents.js';
@@ -897,7 +897,7 @@ export class EventBus<P = unknown> {
           state.feed = undefined;
         };
       });
-      const output = new SourceSubscriber<EventFrame<P>>(
+      const output = new OperatorSubscriber<EventFrame<P>>(
         (frame) => this.deliverFromQueue(state, frame),
         (error) => subscriber.error(this.withSeqRange(error, plan)),
         () => subscriber.complete(),
@@ -1149,7 +1149,7 @@ export class EventBus<P = unknown> {
     // What history holds now, kept for an archive that answers late: by then history may have
     // moved past frames the archive did not have yet (its appends may lag too).
     let held: Array<EventFrame<P>> | undefined;
-    const fromArchive = new SourceSubscriber<EventFrame>(
+    const fromArchive = new OperatorSubscriber<EventFrame>(
       (archived) => {
         const frame = archived as EventFrame<P>;
         if (state.out.closed) return;

@@ -1,6 +1,6 @@
 import type { Observable, Subscriber } from 'rxjs';
 import type { PushOutcome } from '../core/OverflowQueue.js';
-import { SourceSubscriber } from './SourceSubscriber.js';
+import { OperatorSubscriber } from './OperatorSubscriber.js';
 
 /** What {@link QueuedSource} needs of a queue: `OverflowQueue` or `PriorityOverflowQueue`. */
 interface PushTarget<T> {
@@ -23,7 +23,7 @@ export class QueuedSource<T> {
   /** The error to deliver once the queued values are delivered, when the source ended with one. */
   endError: { error: unknown } | undefined = undefined;
 
-  private readonly sourceSubscriber: SourceSubscriber<T>;
+  private readonly sourceSubscriber: OperatorSubscriber<T>;
 
   /**
    * @param queue Where values go.
@@ -31,7 +31,7 @@ export class QueuedSource<T> {
    * @param afterEnd Runs when the source errors or completes.
    */
   constructor(queue: PushTarget<T>, afterPush: () => void, afterEnd: () => void) {
-    this.sourceSubscriber = new SourceSubscriber<T>(
+    this.sourceSubscriber = new OperatorSubscriber<T>(
       (value) => {
         let outcome: PushOutcome;
         try {

@@ -1,7 +1,7 @@
 import { from, type ObservableInput } from 'rxjs';
 import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
 import { describe, type QueueConfig } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 /**
  * The options of {@link toAsyncIterable}: a {@link QueueConfig} for the queue between the source
@@ -43,7 +43,7 @@ interface Waiter<T> {
 class ObservableIterator<T> implements AsyncIterableIterator<T> {
   private phase: Phase = IDLE;
   private readonly queue: OverflowQueue<T>;
-  private subscriber: SourceSubscriber<T> | undefined;
+  private subscriber: OperatorSubscriber<T> | undefined;
   /** How the source ended, once it has: delivered after the values queued before it. */
   private sourceEnd: { error: unknown } | null | undefined = undefined;
   /** Set when the iteration ended by abort: every later `next()` rejects with it. */
@@ -119,7 +119,7 @@ class ObservableIterator<T> implements AsyncIterableIterator<T> {
     this.phase = ACTIVE;
     const { signal } = this.config;
     signal?.addEventListener('abort', this.onAbort);
-    const subscriber = new SourceSubscriber<T>(
+    const subscriber = new OperatorSubscriber<T>(
       (value) => this.onValue(value),
       (error) => this.onSourceEnd({ error }),
       () => this.onSourceEnd(null),

@@ -1,17 +1,23 @@
 import {
   asapScheduler,
-  from,
   type MonoTypeOperatorFunction,
   Observable,
   type ObservableInput,
   type SchedulerLike,
-  type Subscription,
 } from 'rxjs';
-import { OverflowQueue, type QueueStats, validateQueueConfig } from '../core/OverflowQueue.js';
-import { describe, type QueueConfig } from '../core/types.js';
-import { QueuedSource } from '../internal/QueuedSource.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
-
+import {
+  checkFunction,
+  checkObservableInput,
+  checkScheduler,
+  describe,
+  validateQueueConfig,
+} from '../core/checks.js';
+import { OverflowQueue, type QueueStats } from '../core/OverflowQueue.js';
+import type { OverflowNotice, QueueConfig } from '../core/types.js';
+import type { DrainSchedule } from '../internal/DrainEngine.js';
+import { drainSource } from '../internal/drainSource.js';
+import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { SubscriberSink } from '../internal/SubscriberSink.js';
 /**
  * The options of {@link boundedQueue}: a {@link QueueConfig} plus what triggers delivery.
  *
@@ -84,155 +90,54 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
  * @throws RangeError or TypeError at creation for bad options (naming the option and value).
  */
 export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T> {
-  validateQueueConfig(config, 'boundedQueue');
+  validateQueueConfig(config, OWNER);
   const { demand, flushOn, scheduler = asapScheduler, onOverflow, inspect } = config;
   if (demand !== undefined && flushOn !== undefined) {
-    throw new RangeError('boundedQueue: demand and flushOn cannot be combined; give one of them');
+    throw new RangeError(`${OWNER}: demand and flushOn cannot be combined; give one of them`);
   }
-  if (demand !== undefined && demand === null) {
-    throw new TypeError('boundedQueue: demand must be an ObservableInput, got null');
-  }
-  if (flushOn !== undefined && flushOn === null) {
-    throw new TypeError('boundedQueue: flushOn must be an ObservableInput, got null');
-  }
-  if (
-    scheduler === null ||
-    typeof scheduler !== 'object' ||
-    typeof scheduler.schedule !== 'function'
-  ) {
-    throw new TypeError(
-      `boundedQueue: scheduler must be a SchedulerLike, got ${describe(scheduler)}`,
-    );
-  }
+  checkObservableInput(demand, OWNER, 'demand');
+  checkObservableInput(flushOn, OWNER, 'flushOn');
+  checkScheduler(scheduler, OWNER);
+  checkFunction(inspect, OWNER, 'inspect');
+  const schedule: DrainSchedule =
+    demand !== undefined ? 'now' : flushOn !== undefined ? 'tick' : scheduler;
 
   return (source) =>
     new Observable<T>((subscriber) => {
       const queue = new OverflowQueue<T>(config);
-      if (inspect !== undefined) {
-        try {
-          inspect(() => queue.stats());
-        } catch (error) {
-          subscriber.error(error);
-          return;
+      if (inspect !== undefined) inspect(() => queue.stats());
+      const sink = new SubscriberSink<T, OverflowNotice<T>>(subscriber, onOverflow);
+      drainSource(source, subscriber, queue, sink, { schedule, credits: 0 }, (engine) => {
+        const fail = (error: unknown): void => engine.fail(error);
+        if (demand !== undefined) {
+          const grants = new OperatorSubscriber<number | void>(
+            (granted) => engine.grant(creditsOf(granted)),
+            fail,
+            noop,
+          );
+          subscribeWithin(subscriber, demand, grants);
+        } else if (flushOn !== undefined) {
+          const ticks = new OperatorSubscriber<unknown>(() => engine.tick(), fail, noop);
+          subscribeWithin(subscriber, flushOn, ticks);
         }
-      }
-      // Values the consumer may receive now: granted by demand, set per flush tick or per task.
-      let credits = 0;
-      let draining = false;
-      let scheduledDrain: Subscription | undefined;
-
-      /** Ends the stream at once: for errors of the consumer side (onOverflow, notifiers). */
-      const fail = (error: unknown): void => {
-        subscriber.error(error);
-      };
-
-      /** Reports the pending gap, if any. Returns false when onOverflow threw. */
-      const reportGap = (): boolean => {
-        const notice = queue.takeNotice();
-        if (notice !== undefined && onOverflow !== undefined) {
-          try {
-            onOverflow(notice);
-          } catch (error) {
-            fail(error);
-            return false;
-          }
-        }
-        return true;
-      };
-
-      const finishIfDone = (): void => {
-        if (!input.done || !queue.isEmpty || draining || subscriber.closed) return;
-        if (!reportGap()) return;
-        if (input.endError !== undefined) subscriber.error(input.endError.error);
-        else subscriber.complete();
-      };
-
-      const drain = (): void => {
-        if (draining) return;
-        draining = true;
-        try {
-          while (credits > 0 && !queue.isEmpty && !subscriber.closed) {
-            credits--;
-            if (!reportGap()) return;
-            subscriber.next(queue.shift());
-          }
-        } finally {
-          draining = false;
-        }
-        if (flushOn !== undefined || demand === undefined) credits = 0;
-        if (demand === undefined && flushOn === undefined && !queue.isEmpty) scheduleDrain();
-        finishIfDone();
-      };
-
-      const runScheduledDrain = (): void => {
-        scheduledDrain = undefined;
-        credits = queue.size;
-        drain();
-      };
-
-      function scheduleDrain(): void {
-        if (scheduledDrain === undefined && !subscriber.closed) {
-          scheduledDrain = scheduler.schedule(runScheduledDrain);
-        }
-      }
-
-      const input = new QueuedSource<T>(
-        queue,
-        () => {
-          if (demand !== undefined) drain();
-          else if (flushOn === undefined) {
-            if (!draining) scheduleDrain();
-            finishIfDone();
-          } else finishIfDone();
-        },
-        finishIfDone,
-      );
-
-      // Added to the subscriber before subscribing, so that an unsubscribe during a synchronous
-      // emission closes them at once.
-      if (demand !== undefined) {
-        const demandSubscriber = new SourceSubscriber<number | void>(
-          (granted) => {
-            if (granted === undefined) credits += 1;
-            else if (typeof granted !== 'number') {
-              return fail(
-                new TypeError(
-                  `boundedQueue: demand must emit a non-negative integer or nothing, got ${describe(granted)}`,
-                ),
-              );
-            } else if (granted === Number.POSITIVE_INFINITY) credits = granted;
-            else if (!Number.isInteger(granted) || granted < 0) {
-              return fail(
-                new RangeError(
-                  `boundedQueue: demand must emit a non-negative integer or nothing, got ${describe(granted)}`,
-                ),
-              );
-            } else credits += granted;
-            drain();
-          },
-          fail,
-          () => {},
-        );
-        subscriber.add(demandSubscriber);
-        from(demand).subscribe(demandSubscriber);
-      } else if (flushOn !== undefined) {
-        const flushSubscriber = new SourceSubscriber<unknown>(
-          () => {
-            credits = queue.size;
-            drain();
-          },
-          fail,
-          () => {},
-        );
-        subscriber.add(flushSubscriber);
-        from(flushOn).subscribe(flushSubscriber);
-      }
-      input.subscribe(source, subscriber);
-
-      return () => {
-        scheduledDrain?.unsubscribe();
-        scheduledDrain = undefined;
-        queue.clear();
-      };
+      });
     });
+}
+
+const OWNER = 'boundedQueue';
+
+function noop(): void {}
+
+const BAD_DEMAND = 'demand must emit a non-negative integer or nothing';
+
+/** The credits one emission of `demand` grants; anything but a count is refused. */
+function creditsOf(granted: number | void): number {
+  if (granted === undefined) return 1;
+  if (typeof granted !== 'number') {
+    throw new TypeError(`${OWNER}: ${BAD_DEMAND}, got ${describe(granted)}`);
+  }
+  if (granted === Number.POSITIVE_INFINITY || (Number.isInteger(granted) && granted >= 0)) {
+    return granted;
+  }
+  throw new RangeError(`${OWNER}: ${BAD_DEMAND}, got ${describe(granted)}`);
 }

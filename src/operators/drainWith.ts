@@ -2,8 +2,8 @@ import { from, Observable, type ObservableInput, type OperatorFunction } from 'r
 import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
 import { MAX_PRIORITY, PriorityOverflowQueue } from '../core/PriorityOverflowQueue.js';
 import { describe, type QueueConfig } from '../core/types.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { QueuedSource } from '../internal/QueuedSource.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
 
 /**
  * The options of {@link drainWith}: the {@link QueueConfig} of the values waiting for a free
@@ -142,7 +142,7 @@ export function drainWith<T, R>(
           return;
         }
         active++;
-        const inner = new SourceSubscriber<R>(
+        const inner = new OperatorSubscriber<R>(
           (result) => subscriber.next(result),
           (error) => subscriber.error(error),
           onInnerComplete,

@@ -26,7 +26,7 @@ import {
   type QueueConfig,
   QueueOverflowError,
 } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 export type { Laned } from '../core/laneOrder.js';
 
@@ -287,7 +287,7 @@ export function mergeLanes<T>(
       done: false,
       idle: false,
     }));
-    const laneSubscribers: SourceSubscriber<T>[] = [];
+    const laneSubscribers: OperatorSubscriber<T>[] = [];
     /** The lanes with values pending, keyed by their next value. */
     const heap = new LaneHeap(ids.length);
     /** Under 'timestamp': live lanes with nothing pending. While any, values wait (maxSkew). */
@@ -569,7 +569,7 @@ export function mergeLanes<T>(
 
     for (const id of subscribeOrder) {
       const rank = rankOf.get(id) as number;
-      const laneSubscriber = new SourceSubscriber<T>(
+      const laneSubscriber = new OperatorSubscriber<T>(
         (value) => onValue(rank, value),
         (error) => end(error),
         () => onComplete(rank),
@@ -614,7 +614,7 @@ function mergeByArrival<T>(
     let lanesOpen = subscribeOrder.length;
     const laneSubscribers = subscribeOrder.map((id) => {
       let laneSeq = 0;
-      const laneSubscriber = new SourceSubscriber<T>(
+      const laneSubscriber = new OperatorSubscriber<T>(
         (value) => subscriber.next({ lane: id, laneSeq: ++laneSeq, value }),
         (error) => subscriber.error(error),
         () => {

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Laned } from '../core/laneOrder.js';
 import { describe } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 /**
  * Stamps `{ lane, laneSeq }` on a stream that is already merged: `laneOf(value)` names the lane,
@@ -38,7 +38,7 @@ export function sequenceLanes<T>(laneOf: (value: T) => string): OperatorFunction
   return (source) =>
     new Observable<Laned<T>>((subscriber) => {
       const laneSeqs = new Map<string, number>();
-      const sourceSubscriber = new SourceSubscriber<T>(
+      const sourceSubscriber = new OperatorSubscriber<T>(
         (value) => {
           let lane: string;
           try {

@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type Classifier, describe } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 /**
  * The options of {@link summarizeProgress}.
@@ -202,7 +202,7 @@ export function summarizeProgress<T>(
       const scopes = scope === undefined ? undefined : new Map<unknown, ScopeList<T>>();
       let timer: Subscription | undefined;
       let timerDue = 0;
-      let notifierSubscriber: SourceSubscriber<unknown> | undefined;
+      let notifierSubscriber: OperatorSubscriber<unknown> | undefined;
       let stopped = false;
       // Re-entrance: work that arrives while a notification is being handled waits here.
       let busy = false;
@@ -297,7 +297,7 @@ export function summarizeProgress<T>(
 
       const startNotifier = (): void => {
         if (notifierSubscriber !== undefined || subscriber.closed) return;
-        const notifierSubscription = new SourceSubscriber<unknown>(
+        const notifierSubscription = new OperatorSubscriber<unknown>(
           onTick,
           (error) => run(() => fail(error)),
           onTick,
@@ -398,7 +398,7 @@ export function summarizeProgress<T>(
         subscriber.next(value);
       };
 
-      const sourceSubscriber = new SourceSubscriber<T>(
+      const sourceSubscriber = new OperatorSubscriber<T>(
         (value) => {
           // The per-value path: no closure unless the value arrives re-entrantly.
           if (busy) {

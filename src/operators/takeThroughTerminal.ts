@@ -1,6 +1,6 @@
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { type Classifier, describe } from '../core/types.js';
-import { SourceSubscriber } from '../internal/SourceSubscriber.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 /**
  * Emits values up to and including the first terminal value (by `classify`), then completes and
@@ -37,7 +37,7 @@ export function takeThroughTerminal<T>(classify: Classifier<T>): MonoTypeOperato
   }
   return (source) =>
     new Observable<T>((subscriber) => {
-      const sourceSubscriber = new SourceSubscriber<T>(
+      const sourceSubscriber = new OperatorSubscriber<T>(
         (value) => {
           let valueClass: unknown;
           try {

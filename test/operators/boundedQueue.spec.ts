@@ -1,9 +1,11 @@
 import {
   asapScheduler,
+  asyncScheduler,
   type MonoTypeOperatorFunction,
   mergeMap,
   Observable,
   of,
+  queueScheduler,
   type SchedulerLike,
   Subject,
   take,
@@ -225,6 +227,83 @@ describe('boundedQueue', () => {
     });
   });
 
+  describe('callbacks that push, unsubscribe or grant from inside the gap report', () => {
+    it('unsubscribing inside onOverflow stops delivery without throwing into the producer', () => {
+      const source = new Subject<string>();
+      const demand = new Subject<number>();
+      const received: string[] = [];
+      const subscription = source
+        .pipe(
+          boundedQueue({
+            capacity: 1,
+            overflow: 'drop-oldest',
+            demand,
+            onOverflow: () => subscription.unsubscribe(),
+          }),
+        )
+        .subscribe((value) => received.push(value));
+      source.next('a');
+      source.next('b');
+      expect(() => demand.next(1)).not.toThrow();
+      expect(received).toEqual([]);
+      expect(source.observed).toBe(false);
+    });
+
+    it('a value pushed inside onOverflow cannot evict the value being delivered, nor overtake its notice', () => {
+      const source = new Subject<string>();
+      const demand = new Subject<number>();
+      const log: string[] = [];
+      source
+        .pipe(
+          boundedQueue({
+            capacity: 1,
+            overflow: 'drop-oldest',
+            demand,
+            onOverflow: (gap) => {
+              log.push(`gap ${String(gap.first)}`);
+              if (gap.first === 'a') source.next('c');
+            },
+          }),
+        )
+        .subscribe((value) => {
+          log.push(value);
+          demand.next(1);
+        });
+      source.next('a');
+      source.next('b'); // evicts a
+      demand.next(1);
+      // b was taken before the gap was reported: c, pushed during the report, waits behind it.
+      expect(log).toEqual(['gap a', 'b', 'c']);
+    });
+  });
+
+  describe('delivery on every scheduler', () => {
+    it.each([
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ])('delivers every value of a synchronous source under %s', async (_name, scheduler) => {
+      const received: number[] = [];
+      await new Promise<void>((resolve, reject) =>
+        of(1, 2, 3)
+          .pipe(boundedQueue({ capacity: 8, overflow: 'error', scheduler }))
+          .subscribe({ next: (v) => received.push(v), complete: resolve, error: reject }),
+      );
+      expect(received).toEqual([1, 2, 3]);
+    });
+
+    it('queueScheduler keeps delivering values that arrive later', () => {
+      const source = new Subject<number>();
+      const received: number[] = [];
+      source
+        .pipe(boundedQueue({ capacity: 8, overflow: 'error', scheduler: queueScheduler }))
+        .subscribe((value) => received.push(value));
+      source.next(1);
+      source.next(2);
+      expect(received).toEqual([1, 2]);
+    });
+  });
+
   describe('delivery on a scheduler', () => {
     it('delivers a burst in one asap task by default', async () => {
       const received: number[] = [];
@@ -310,6 +389,30 @@ describe('boundedQueue', () => {
         { ...base, scheduler: {} },
         TypeError,
         /scheduler must be a SchedulerLike/,
+      ],
+      [
+        'demand a number',
+        { ...base, demand: 3 },
+        TypeError,
+        /boundedQueue: demand must be an ObservableInput, got 3/,
+      ],
+      [
+        'flushOn an object',
+        { ...base, flushOn: {} },
+        TypeError,
+        /boundedQueue: flushOn must be an ObservableInput, got \{\}/,
+      ],
+      [
+        'inspect not a function',
+        { ...base, inspect: 'yes' },
+        TypeError,
+        /boundedQueue: inspect must be a function, got "yes"/,
+      ],
+      [
+        'scheduler without now',
+        { ...base, scheduler: { schedule: () => undefined } },
+        TypeError,
+        /boundedQueue: scheduler must be a SchedulerLike/,
       ],
       [
         'demand null',
