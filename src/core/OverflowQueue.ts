@@ -1,5 +1,6 @@
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
-import { createNodeLists, NIL, type NodeLists, QueueCore, type Slot } from './queueCore.js';
+import { QueueCore } from './queueCore.js';
+import { createNodeLists, NIL, type NodeLists, type Slot } from './slotStore.js';
 import type { Classifier, OverflowPolicy } from './types.js';
 
 export { policyNameOf, validateQueueConfig } from './checks.js';

@@ -1,6 +1,7 @@
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome } from './OverflowQueue.js';
-import { createNodeLists, NIL, type NodeLists, QueueCore, type Slot } from './queueCore.js';
+import { QueueCore } from './queueCore.js';
+import { createNodeLists, NIL, type NodeLists, type Slot } from './slotStore.js';
 import { describe } from './types.js';
 
 /** The highest priority a value may have; priorities are integers from 0 to this. */
