@@ -1,4 +1,12 @@
-import { config, Observable, type Subscription } from 'rxjs';
+import {
+  asapScheduler,
+  asyncScheduler,
+  config,
+  Observable,
+  queueScheduler,
+  Subject,
+  type Subscription,
+} from 'rxjs';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { mergeAgentProgress } from '../../src/bus/agentEvents.js';
 import { EventBus } from '../../src/bus/EventBus.js';
@@ -489,6 +497,44 @@ describe('EventBus: subscriber queues', () => {
     demand.next(2);
     expect(seqs(sub.frames)).toEqual([1, 2]);
     expect(bus.metrics().subscribers[0]).toMatchObject({ depth: 2, lag: 2, delivered: 2 });
+  });
+
+  it.each([
+    ['queueScheduler', queueScheduler],
+    ['asapScheduler', asapScheduler],
+    ['asyncScheduler', asyncScheduler],
+  ])(
+    'a queue delivering on %s delivers every frame, also those published later',
+    async (_name, scheduler) => {
+      const bus = new EventBus();
+      const sub = collect(bus, {}, { queue: { capacity: 8, overflow: 'drop-oldest', scheduler } });
+      bus.publish({ kind: 'a' });
+      bus.publish({ kind: 'b' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      bus.publish({ kind: 'c' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(seqs(sub.frames)).toEqual([1, 2, 3]);
+    },
+  );
+
+  it('a frame published from inside onOverflow neither evicts the frame being delivered nor overtakes its notice', () => {
+    const bus = new EventBus();
+    const demand = new Subject<number>();
+    const log: string[] = [];
+    const onOverflow = (gap: OverflowNotice<EventFrame>): void => {
+      log.push(`gap ${gap.fromSeq}-${gap.toSeq}`);
+      if (gap.fromSeq === 1) bus.publish({ kind: 'c' });
+    };
+    bus
+      .select({}, { queue: { capacity: 1, overflow: 'drop-oldest', demand, onOverflow } })
+      .subscribe((frame) => {
+        log.push(`frame ${frame.seq}`);
+        demand.next(1);
+      });
+    bus.publish({ kind: 'a' });
+    bus.publish({ kind: 'b' }); // evicts seq 1
+    demand.next(1);
+    expect(log).toEqual(['gap 1-1', 'frame 2', 'frame 3']);
   });
 });
 
