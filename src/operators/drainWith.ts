@@ -1,9 +1,17 @@
-import { from, Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
-import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
-import { MAX_PRIORITY, PriorityOverflowQueue } from '../core/PriorityOverflowQueue.js';
-import { describe, type QueueConfig } from '../core/types.js';
+import {
+  from,
+  Observable,
+  type ObservableInput,
+  type OperatorFunction,
+  type Subscriber,
+} from 'rxjs';
+import { checkFunction, checkPositiveInteger, validateQueueConfig } from '../core/checks.js';
+import { OverflowQueue } from '../core/OverflowQueue.js';
+import { PriorityOverflowQueue } from '../core/PriorityOverflowQueue.js';
+import type { OverflowNotice, QueueConfig } from '../core/types.js';
+import type { DrainEngine, DrainSink } from '../internal/DrainEngine.js';
+import { drainSource } from '../internal/drainSource.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
-import { QueuedSource } from '../internal/QueuedSource.js';
 
 /**
  * The options of {@link drainWith}: the {@link QueueConfig} of the values waiting for a free
@@ -74,27 +82,11 @@ export function drainWith<T, R>(
   handler: (value: T, index: number) => ObservableInput<R>,
   options: DrainWithConfig<T>,
 ): OperatorFunction<T, R> {
-  if (typeof handler !== 'function') {
-    throw new TypeError(`drainWith: handler must be a function, got ${describe(handler)}`);
-  }
-  validateQueueConfig(options, 'drainWith');
-  const { concurrency = 1, priority, onOverflow } = options;
-  if (
-    typeof concurrency !== 'number' ||
-    !(
-      (Number.isInteger(concurrency) && concurrency >= 1) ||
-      concurrency === Number.POSITIVE_INFINITY
-    )
-  ) {
-    throw new RangeError(
-      `drainWith: concurrency must be a positive integer or Infinity, got ${describe(concurrency)}`,
-    );
-  }
-  if (priority !== undefined && typeof priority !== 'function') {
-    throw new TypeError(
-      `drainWith: priority must be a function returning an integer from 0 to ${MAX_PRIORITY}, got ${describe(priority)}`,
-    );
-  }
+  checkFunction(handler, OWNER, 'handler', true);
+  validateQueueConfig(options, OWNER);
+  const { concurrency = 1, priority } = options;
+  checkPositiveInteger(concurrency, OWNER, 'concurrency', true);
+  checkFunction(priority, OWNER, 'priority');
 
   return (source) =>
     new Observable<R>((subscriber) => {
@@ -102,82 +94,76 @@ export function drainWith<T, R>(
         priority === undefined
           ? new OverflowQueue<T>(options)
           : new PriorityOverflowQueue<T>(options);
-      let active = 0;
-      let calls = 0;
-      let draining = false;
-
-      /** Reports the pending gap, if any. Returns false when onOverflow threw (the output erred). */
-      const reportGap = (): boolean => {
-        if (!queue.hasNotice) return true;
-        const notice = queue.takeNotice();
-        if (notice !== undefined && onOverflow !== undefined) {
-          try {
-            onOverflow(notice);
-          } catch (error) {
-            subscriber.error(error);
-            return false;
-          }
-        }
-        return true;
-      };
-
-      const finishIfDone = (): void => {
-        if (!input.done || active > 0 || !queue.isEmpty || draining || subscriber.closed) return;
-        if (!reportGap()) return;
-        if (input.endError !== undefined) subscriber.error(input.endError.error);
-        else subscriber.complete();
-      };
-
-      const onInnerComplete = (): void => {
-        active--;
-        drain();
-      };
-
-      const startHandler = (value: T): void => {
-        let work: Observable<R>;
-        try {
-          work = from(handler(value, calls++));
-        } catch (error) {
-          subscriber.error(error);
-          return;
-        }
-        active++;
-        const inner = new OperatorSubscriber<R>(
-          (result) => subscriber.next(result),
-          (error) => subscriber.error(error),
-          onInnerComplete,
-        );
-        // Added first, so an unsubscribe during a synchronous inner emission stops it at once.
-        subscriber.add(inner);
-        work.subscribe(inner);
-      };
-
-      /**
-       * Hands waiting values to free slots. One loop at a time: a handler that completes
-       * synchronously frees its slot inside the loop, which then goes on, instead of recursing.
-       */
-      function drain(): void {
-        if (draining) return;
-        draining = true;
-        try {
-          while (active < concurrency && !queue.isEmpty && !subscriber.closed) {
-            // Taken before the gap is reported: onOverflow is user code and may unsubscribe.
-            const value = queue.shift();
-            if (!reportGap() || subscriber.closed) return;
-            startHandler(value);
-          }
-        } finally {
-          draining = false;
-        }
-        finishIfDone();
-      }
-
-      // A throwing classify or priority (or a priority out of range) ends the source.
-      const input = new QueuedSource<T>(queue, drain, finishIfDone);
-      input.subscribe(source, subscriber);
-
-      return () => {
-        queue.clear();
-      };
+      const sink = new HandlerSink<T, R>(subscriber, handler, options.onOverflow);
+      drainSource(
+        source,
+        subscriber,
+        queue,
+        sink,
+        { schedule: 'now', credits: concurrency, settled: () => sink.inFlight === 0 },
+        (engine) => sink.attach(engine),
+      );
     });
+}
+
+const OWNER = 'drainWith';
+
+/**
+ * The consumer side of {@link drainWith}: delivering an item starts the handler on it, each
+ * handler holding one of the engine's credits until its inner observable completes. The engine
+ * thus is the pool: its credits are the free slots, and it ends the stream only once no handler
+ * is in flight.
+ */
+class HandlerSink<T, R> implements DrainSink<T, OverflowNotice<T>> {
+  /** Handler calls whose inner observable has not completed yet. */
+  inFlight = 0;
+  private calls = 0;
+  private engine!: DrainEngine<T, OverflowNotice<T>>;
+  // One set of callbacks shared by every inner subscription: a handler call allocates only its
+  // own subscriber.
+  private readonly onResult = (result: R): void => this.subscriber.next(result);
+  private readonly onInnerError = (error: unknown): void => this.engine.fail(error);
+  private readonly onInnerComplete = (): void => {
+    this.inFlight--;
+    this.engine.grant(1);
+  };
+
+  constructor(
+    private readonly subscriber: Subscriber<R>,
+    private readonly handler: (value: T, index: number) => ObservableInput<R>,
+    private readonly onGap: ((notice: OverflowNotice<T>) => void) | undefined,
+  ) {}
+
+  attach(engine: DrainEngine<T, OverflowNotice<T>>): void {
+    this.engine = engine;
+  }
+
+  get closed(): boolean {
+    return this.subscriber.closed;
+  }
+
+  /**
+   * Starts the handler. What the handler throws, or what `from` refuses of its result, is thrown
+   * on to the engine, which errors the output at once.
+   */
+  deliver(value: T): void {
+    const work = from(this.handler(value, this.calls++));
+    const inner = new OperatorSubscriber<R>(this.onResult, this.onInnerError, this.onInnerComplete);
+    this.inFlight++;
+    // Joined first, so that an unsubscribe during a synchronous inner emission stops it at once.
+    this.subscriber.add(inner);
+    work.subscribe(inner);
+  }
+
+  reportGap(notice: OverflowNotice<T>): void {
+    this.onGap?.(notice);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
 }

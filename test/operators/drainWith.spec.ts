@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import {
+  asapScheduler,
+  asyncScheduler,
+  delay,
   finalize,
   from,
   interval,
@@ -9,10 +12,14 @@ import {
   Observable,
   type OperatorFunction,
   of,
+  queueScheduler,
+  type SchedulerLike,
   Subject,
+  scheduled,
   take,
   toArray,
 } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type EventClass,
@@ -51,7 +58,7 @@ describe('drainWith', () => {
       );
       expect(() =>
         drainWith(() => of(1), { capacity: 1, overflow: 'error', priority: 2 as never }),
-      ).toThrow(/drainWith: priority must be a function .* got 2/);
+      ).toThrow(/drainWith: priority must be a function, got 2/);
       expect(() => drainWith(() => of(1), { capacity: 0, overflow: 'error' })).toThrow(
         /drainWith: capacity must be a positive integer, got 0/,
       );
@@ -353,6 +360,100 @@ describe('drainWith', () => {
         ),
       );
       expect(result).toEqual([1, 11, 21, 31, 41]);
+    });
+  });
+
+  describe('handlers whose work runs on a scheduler', () => {
+    it.each<[string, SchedulerLike]>([
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ])(
+      'handles a source and inner work on %s, in order, within concurrency',
+      async (_name, scheduler) => {
+        let inFlight = 0;
+        let most = 0;
+        const results = await lastValueFrom(
+          scheduled([1, 2, 3, 4, 5], scheduler).pipe(
+            drainWith(
+              (value) => {
+                inFlight++;
+                most = Math.max(most, inFlight);
+                return scheduled([value * 10], scheduler).pipe(finalize(() => inFlight--));
+              },
+              { capacity: 5, overflow: 'error', concurrency: 2 },
+            ),
+            toArray(),
+          ),
+        );
+        expect(results).toEqual([10, 20, 30, 40, 50]);
+        expect(most).toBeLessThanOrEqual(2);
+      },
+    );
+
+    it('handles inner work delayed on a TestScheduler', () => {
+      new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+        ({ cold, expectObservable, expectSubscriptions }) => {
+          const source = cold('-ab---c-|');
+          const sourceSubs = '  ^-------!';
+          const expected = '    ---a-b--(c|)';
+          const result = source.pipe(
+            drainWith((value) => of(value).pipe(delay(2)), { capacity: 2, overflow: 'error' }),
+          );
+          expectObservable(result).toBe(expected);
+          expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+        },
+      );
+    });
+  });
+
+  describe('callbacks that push or unsubscribe from inside the gap report', () => {
+    it('a value pushed inside onOverflow cannot evict the value being handed out, nor overtake its notice', () => {
+      const gate = new Subject<string>();
+      const source = new Subject<string>();
+      const log: string[] = [];
+      source
+        .pipe(
+          drainWith(
+            (value) => {
+              log.push(`start ${value}`);
+              return value === 'a' ? gate : of(value);
+            },
+            {
+              capacity: 1,
+              overflow: 'drop-oldest',
+              onOverflow: (gap) => {
+                log.push(`gap ${String(gap.first)}`);
+                if (gap.first === 'b') source.next('d');
+              },
+            },
+          ),
+        )
+        .subscribe();
+      source.next('a');
+      source.next('b');
+      source.next('c'); // evicts b
+      gate.complete();
+      // c was taken before the gap was reported: d, pushed during the report, waits behind it.
+      expect(log).toEqual(['start a', 'gap b', 'start c', 'start d']);
+    });
+
+    it('a handler result that from() refuses errors the output at once, cancelling the others', () => {
+      const cancelled: string[] = [];
+      let caught: unknown;
+      of('a', 'b')
+        .pipe(
+          drainWith(
+            (value): Observable<string> =>
+              value === 'a'
+                ? NEVER.pipe(finalize(() => cancelled.push(value)))
+                : (42 as unknown as Observable<string>),
+            { capacity: 2, overflow: 'error', concurrency: 2 },
+          ),
+        )
+        .subscribe({ error: (error) => (caught = error) });
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(cancelled).toEqual(['a']);
     });
   });
 
