@@ -11,6 +11,7 @@ import {
   type Subscriber,
   takeUntil,
 } from 'rxjs';
+import { checkFunction, checkOptions, checkScheduler } from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
 import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
@@ -236,9 +237,7 @@ export class EventBus<P = unknown> {
    * @throws RangeError or TypeError for a bad option, naming it and its value.
    */
   constructor(options: EventBusConfig<P> = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`EventBus: options must be an object, got ${describe(options)}`);
-    }
+    checkOptions(options, 'EventBus');
     const {
       history = DEFAULT_HISTORY,
       archive,
@@ -263,23 +262,9 @@ export class EventBus<P = unknown> {
         `EventBus: archive must have append(frame) and replay(filter, after), got ${describe(archive)}`,
       );
     }
-    if (classify !== undefined && typeof classify !== 'function') {
-      throw new TypeError(`EventBus: classify must be a function, got ${describe(classify)}`);
-    }
-    if (validate !== undefined && typeof validate !== 'function') {
-      throw new TypeError(`EventBus: validate must be a function, got ${describe(validate)}`);
-    }
-    if (
-      scheduler !== undefined &&
-      (scheduler === null ||
-        typeof scheduler !== 'object' ||
-        typeof scheduler.now !== 'function' ||
-        typeof scheduler.schedule !== 'function')
-    ) {
-      throw new TypeError(
-        `EventBus: scheduler must be a SchedulerLike, got ${describe(scheduler)}`,
-      );
-    }
+    checkFunction(classify, 'EventBus', 'classify');
+    checkFunction(validate, 'EventBus', 'validate');
+    if (scheduler !== undefined) checkScheduler(scheduler, 'EventBus');
     if (typeof freeze !== 'boolean') {
       throw new TypeError(`EventBus: freeze must be a boolean, got ${describe(freeze)}`);
     }

@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { checkFunction } from '../core/checks.js';
 import type { Laned } from '../core/laneOrder.js';
 import { describe } from '../core/types.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
@@ -32,9 +33,7 @@ import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
  * @throws TypeError at creation when `laneOf` is not a function.
  */
 export function sequenceLanes<T>(laneOf: (value: T) => string): OperatorFunction<T, Laned<T>> {
-  if (typeof laneOf !== 'function') {
-    throw new TypeError(`sequenceLanes: laneOf must be a function, got ${describe(laneOf)}`);
-  }
+  checkFunction(laneOf, 'sequenceLanes', 'laneOf', true);
   return (source) =>
     new Observable<Laned<T>>((subscriber) => {
       const laneSeqs = new Map<string, number>();

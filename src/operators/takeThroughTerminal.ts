@@ -1,4 +1,5 @@
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
+import { checkFunction } from '../core/checks.js';
 import { type Classifier, describe } from '../core/types.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
@@ -30,11 +31,7 @@ import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
  * @throws TypeError at creation when `classify` is not a function.
  */
 export function takeThroughTerminal<T>(classify: Classifier<T>): MonoTypeOperatorFunction<T> {
-  if (typeof classify !== 'function') {
-    throw new TypeError(
-      `takeThroughTerminal: classify must be a function, got ${describe(classify)}`,
-    );
-  }
+  checkFunction(classify, 'takeThroughTerminal', 'classify', true);
   return (source) =>
     new Observable<T>((subscriber) => {
       const sourceSubscriber = new OperatorSubscriber<T>(
