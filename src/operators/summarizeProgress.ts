@@ -1,14 +1,25 @@
 import {
   asyncScheduler,
-  from,
   type MonoTypeOperatorFunction,
   Observable,
   type ObservableInput,
   type SchedulerLike,
+  type Subscriber,
   type Subscription,
 } from 'rxjs';
-import { type Classifier, describe } from '../core/types.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import {
+  checkFunction,
+  checkNonNegative,
+  checkObservableInput,
+  checkOptions,
+  checkPositiveInteger,
+  checkScheduler,
+} from '../core/checks.js';
+import { SummaryBoard } from '../core/SummaryBoard.js';
+import type { Classifier } from '../core/types.js';
+import { DrainEngine } from '../internal/DrainEngine.js';
+import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { SubscriberSink } from '../internal/SubscriberSink.js';
 
 /**
  * The options of {@link summarizeProgress}.
@@ -57,32 +68,13 @@ export interface SummarizeProgressConfig<T> {
    * reach `maxMerged` flushes it at once. A positive integer or `Infinity`. Default: `Infinity`.
    */
   maxMerged?: number | undefined;
-  /** The scheduler of numeric windows. Default: `asyncScheduler`. */
+  /**
+   * The scheduler of numeric windows (its clock and its timers). `undefined` means the default;
+   * anything else that is not a `SchedulerLike` (`null` included) is refused at creation.
+   * Default: `asyncScheduler`.
+   */
   scheduler?: SchedulerLike | undefined;
 }
-
-/** One key's pending summary. */
-interface Pending<T> {
-  readonly key: unknown;
-  value: T;
-  /** Values folded into `value`. */
-  count: number;
-  /** When the key's window closes, on the scheduler's clock. */
-  readonly deadline: number;
-  /** The scope list this entry is linked into (only when a `scope` function is given). */
-  scope: ScopeList<T> | undefined;
-  prevInScope: Pending<T> | undefined;
-  nextInScope: Pending<T> | undefined;
-}
-
-/** The pending entries of one scope, oldest first: an intrusive doubly linked list. */
-interface ScopeList<T> {
-  readonly scope: unknown;
-  head: Pending<T> | undefined;
-  tail: Pending<T> | undefined;
-}
-
-const ONE_KEY: unique symbol = Symbol('summarizeProgress.oneKey');
 
 /**
  * Merges floods of progress values (token deltas, usage ticks) into one summary per key and
@@ -109,8 +101,9 @@ const ONE_KEY: unique symbol = Symbol('summarizeProgress.oneKey');
  * result:  -----x-----(ra)|     x = pq at 5 (first value at 1, + 4); a flushes r just before it
  * ```
  *
- * A value pushed back into the source from inside a downstream `next` (re-entrance) is handled
- * after the current emission is complete, so it never overtakes the values around it.
+ * A value pushed back into the source from inside a downstream `next` (re-entrance) is taken in at
+ * once but emitted only after every value already due, so it never overtakes the values around
+ * it; unsubscribing from inside a `next` (a `take` below) stops the emissions at once.
  *
  * Every case of marbles/summarizeProgress.ts, drawn (drops crossed out, notices marked):
  * docs/marbles/summarizeProgress.md in the repository.
@@ -133,300 +126,206 @@ const ONE_KEY: unique symbol = Symbol('summarizeProgress.oneKey');
 export function summarizeProgress<T>(
   options: SummarizeProgressConfig<T>,
 ): MonoTypeOperatorFunction<T> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`summarizeProgress: options must be an object, got ${describe(options)}`);
-  }
-  const { classify, merge, key, scope, window = 0, maxMerged = Number.POSITIVE_INFINITY } = options;
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof classify !== 'function') {
-    throw new TypeError(
-      `summarizeProgress: classify must be a function, got ${describe(classify)}`,
-    );
-  }
-  if (typeof merge !== 'function') {
-    throw new TypeError(`summarizeProgress: merge must be a function, got ${describe(merge)}`);
-  }
-  if (key !== undefined && typeof key !== 'function') {
-    throw new TypeError(
-      `summarizeProgress: key must be a function when given, got ${describe(key)}`,
-    );
-  }
-  if (scope !== undefined && typeof scope !== 'function') {
-    throw new TypeError(
-      `summarizeProgress: scope must be a function when given, got ${describe(scope)}`,
-    );
-  }
-  if (
-    typeof maxMerged !== 'number' ||
-    !(maxMerged === Number.POSITIVE_INFINITY || (Number.isInteger(maxMerged) && maxMerged >= 1))
-  ) {
-    throw new RangeError(
-      `summarizeProgress: maxMerged must be a positive integer or Infinity, got ${describe(maxMerged)}`,
-    );
-  }
-  if (
-    scheduler === null ||
-    typeof scheduler !== 'object' ||
-    typeof scheduler.schedule !== 'function' ||
-    typeof scheduler.now !== 'function'
-  ) {
-    throw new TypeError(
-      `summarizeProgress: scheduler must be a SchedulerLike, got ${describe(scheduler)}`,
-    );
-  }
-  let windowMs = Number.POSITIVE_INFINITY;
-  let notifier: Observable<unknown> | undefined;
+  checkOptions(options, OWNER);
+  const {
+    classify,
+    merge,
+    key,
+    scope,
+    window = 0,
+    maxMerged = Number.POSITIVE_INFINITY,
+    scheduler = asyncScheduler,
+  } = options;
+  checkFunction(classify, OWNER, 'classify', true);
+  checkFunction(merge, OWNER, 'merge', true);
+  checkFunction(key, OWNER, 'key');
+  checkFunction(scope, OWNER, 'scope');
+  checkPositiveInteger(maxMerged, OWNER, 'maxMerged', true);
+  checkScheduler(scheduler, OWNER);
   if (typeof window === 'number') {
-    if (Number.isNaN(window) || window < 0) {
-      throw new RangeError(
-        `summarizeProgress: window must be a non-negative number of ms or an ObservableInput, got ${describe(window)}`,
-      );
-    }
-    windowMs = window;
+    checkNonNegative(window, OWNER, 'window', ' of ms or an ObservableInput');
   } else {
-    try {
-      notifier = from(window);
-    } catch {
-      throw new TypeError(
-        `summarizeProgress: window must be a non-negative number of ms or an ObservableInput, got ${describe(window)}`,
-      );
-    }
+    checkObservableInput(window, OWNER, 'window', true);
   }
-  const timed = notifier === undefined && windowMs !== Number.POSITIVE_INFINITY;
-
+  const settings: Settings<T> = {
+    classify,
+    merge,
+    key,
+    scope,
+    maxMerged,
+    windowMs: typeof window === 'number' ? window : Number.POSITIVE_INFINITY,
+    notifier: typeof window === 'number' ? undefined : window,
+    scheduler,
+  };
   return (source) =>
     new Observable<T>((subscriber) => {
-      // Insertion order is the order of each key's first pending value: the flush order on
-      // complete, and (windows all having one length) the order in which windows close.
-      const pending = new Map<unknown, Pending<T>>();
-      const scopes = scope === undefined ? undefined : new Map<unknown, ScopeList<T>>();
-      let timer: Subscription | undefined;
-      let timerDue = 0;
-      let notifierSubscriber: OperatorSubscriber<unknown> | undefined;
-      let stopped = false;
-      // Re-entrance: work that arrives while a notification is being handled waits here.
-      let busy = false;
-      let inbox: Array<() => void> | undefined;
-
-      const drainInbox = (): void => {
-        if (inbox === undefined) return;
-        for (let index = 0; index < inbox.length && !subscriber.closed; index++) {
-          inbox[index]!();
-        }
-        inbox = undefined;
-      };
-
-      const run = (work: () => void): void => {
-        if (busy) {
-          if (inbox === undefined) inbox = [];
-          inbox.push(work);
-          return;
-        }
-        busy = true;
-        try {
-          work();
-          drainInbox();
-        } finally {
-          busy = false;
-          inbox = undefined;
-        }
-      };
-
-      const stopTimers = (): void => {
-        timer?.unsubscribe();
-        timer = undefined;
-        const notifierSubscription = notifierSubscriber;
-        notifierSubscriber = undefined;
-        notifierSubscription?.unsubscribe();
-      };
-
-      /** Emits one pending summary and forgets its key. */
-      const emit = (entry: Pending<T>): void => {
-        pending.delete(entry.key);
-        const list = entry.scope;
-        if (list !== undefined) {
-          if (entry.prevInScope === undefined) list.head = entry.nextInScope;
-          else entry.prevInScope.nextInScope = entry.nextInScope;
-          if (entry.nextInScope === undefined) list.tail = entry.prevInScope;
-          else entry.nextInScope.prevInScope = entry.prevInScope;
-          if (list.head === undefined) scopes!.delete(list.scope);
-        }
-        if (pending.size === 0) stopTimers();
-        subscriber.next(entry.value);
-      };
-
-      const flushAll = (): void => {
-        for (const entry of pending.values()) {
-          if (subscriber.closed) return;
-          emit(entry);
-        }
-      };
-
-      /** Ends the stream: stop taking values, emit everything pending, then `end`. */
-      const finish = (end: () => void): void => {
-        if (stopped) return;
-        stopped = true;
-        sourceSubscriber.unsubscribe();
-        flushAll();
-        stopTimers();
-        if (!subscriber.closed) end();
-      };
-      const fail = (error: unknown): void => finish(() => subscriber.error(error));
-
-      const onTimer = (): void => {
-        timer = undefined;
-        run(() => {
-          const threshold = Math.max(timerDue, scheduler.now());
-          for (const entry of pending.values()) {
-            if (entry.deadline > threshold || subscriber.closed) break;
-            emit(entry);
-          }
-          startTimer();
-        });
-      };
-
-      function startTimer(): void {
-        if (timer !== undefined || subscriber.closed) return;
-        const head = pending.values().next();
-        if (head.done) return;
-        timerDue = head.value.deadline;
-        timer = scheduler.schedule(onTimer, Math.max(0, timerDue - scheduler.now()));
-      }
-
-      const onTick = (): void => run(flushAll);
-
-      const startNotifier = (): void => {
-        if (notifierSubscriber !== undefined || subscriber.closed) return;
-        const notifierSubscription = new OperatorSubscriber<unknown>(
-          onTick,
-          (error) => run(() => fail(error)),
-          onTick,
-        );
-        notifierSubscriber = notifierSubscription;
-        subscriber.add(notifierSubscription);
-        notifier!.subscribe(notifierSubscription);
-      };
-
-      const onValue = (value: T): void => {
-        if (stopped) return;
-        let valueClass: unknown;
-        let valueKey: unknown = ONE_KEY;
-        try {
-          valueClass = classify(value);
-          // With a scope, a non-progress value is matched by its scope: its key is not needed.
-          if (key !== undefined && (valueClass === 'progress' || scopes === undefined)) {
-            valueKey = key(value);
-          }
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (valueClass === 'progress') {
-          const entry = pending.get(valueKey);
-          if (entry !== undefined) {
-            try {
-              entry.value = merge(entry.value, value);
-            } catch (error) {
-              fail(error);
-              return;
-            }
-            entry.count++;
-            if (entry.count >= maxMerged) emit(entry);
-            return;
-          }
-          let list: ScopeList<T> | undefined;
-          if (scopes !== undefined) {
-            let valueScope: unknown;
-            try {
-              valueScope = scope!(value);
-            } catch (error) {
-              fail(error);
-              return;
-            }
-            list = scopes.get(valueScope);
-            if (list === undefined) {
-              list = { scope: valueScope, head: undefined, tail: undefined };
-              scopes.set(valueScope, list);
-            }
-          }
-          const created: Pending<T> = {
-            key: valueKey,
-            value,
-            count: 1,
-            deadline: timed ? scheduler.now() + windowMs : 0,
-            scope: list,
-            prevInScope: list?.tail,
-            nextInScope: undefined,
-          };
-          if (list !== undefined) {
-            if (list.tail === undefined) list.head = created;
-            else list.tail.nextInScope = created;
-            list.tail = created;
-          }
-          pending.set(valueKey, created);
-          if (maxMerged === 1) emit(created);
-          else if (pending.size === 1) {
-            if (timed) startTimer();
-            else if (notifier !== undefined) startNotifier();
-          }
-          return;
-        }
-        if (valueClass !== 'terminal' && valueClass !== 'normal') {
-          fail(
-            new TypeError(
-              `summarizeProgress: classify must return 'terminal', 'progress' or 'normal', got ${describe(valueClass)}`,
-            ),
-          );
-          return;
-        }
-        if (pending.size > 0) {
-          if (scopes === undefined) {
-            const entry = pending.get(valueKey);
-            if (entry !== undefined) emit(entry);
-          } else {
-            let valueScope: unknown;
-            try {
-              valueScope = scope!(value);
-            } catch (error) {
-              fail(error);
-              return;
-            }
-            const list = scopes.get(valueScope);
-            while (list?.head !== undefined && !subscriber.closed) emit(list.head);
-          }
-        }
-        subscriber.next(value);
-      };
-
-      const sourceSubscriber = new OperatorSubscriber<T>(
-        (value) => {
-          // The per-value path: no closure unless the value arrives re-entrantly.
-          if (busy) {
-            run(() => onValue(value));
-            return;
-          }
-          busy = true;
-          try {
-            onValue(value);
-            drainInbox();
-          } finally {
-            busy = false;
-            inbox = undefined;
-          }
-        },
-        (error) => run(() => fail(error)),
-        () => run(() => finish(() => subscriber.complete())),
-      );
-      // Added before subscribing, so that an unsubscribe during a synchronous source stops it.
-      subscriber.add(sourceSubscriber);
-      if (!subscriber.closed) source.subscribe(sourceSubscriber);
-
-      return () => {
-        stopped = true;
-        stopTimers();
-        pending.clear();
-        scopes?.clear();
-        inbox = undefined;
-      };
+      new Summarizer(subscriber, settings).subscribeTo(source);
     });
+}
+
+const OWNER = 'summarizeProgress';
+
+/** The checked options, shared by every subscription. */
+interface Settings<T> {
+  readonly classify: Classifier<T>;
+  readonly merge: (acc: T, next: T) => T;
+  readonly key: ((value: T) => unknown) | undefined;
+  readonly scope: ((value: T) => unknown) | undefined;
+  readonly maxMerged: number;
+  /** `Infinity` when there is no time window. */
+  readonly windowMs: number;
+  readonly notifier: ObservableInput<unknown> | undefined;
+  readonly scheduler: SchedulerLike;
+}
+
+/**
+ * One subscription: the summary board drained by the engine at once (unlimited credits), plus
+ * what closes windows (one timer for all keys, or the notifier) and the end of the stream.
+ *
+ * The engine is never re-entered: a value pushed from inside a downstream `next` goes into the
+ * board and the running drain picks it up, after the items already ready.
+ */
+class Summarizer<T> {
+  private readonly board: SummaryBoard<T>;
+  private readonly engine: DrainEngine<T, never>;
+  private readonly source: OperatorSubscriber<T>;
+  private readonly scheduler: SchedulerLike;
+  private readonly timed: boolean;
+  private readonly notifier: ObservableInput<unknown> | undefined;
+  /** A timer is scheduled and has not run yet (set before scheduling, cleared when it runs). */
+  private timerArmed = false;
+  private timer: Subscription | undefined = undefined;
+  /** The deadline the armed timer is for (a scheduler may run it a little early). */
+  private timerDue = 0;
+  private ticks: OperatorSubscriber<unknown> | undefined = undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<T>,
+    settings: Settings<T>,
+  ) {
+    const { scheduler, windowMs, notifier } = settings;
+    this.scheduler = scheduler;
+    this.timed = notifier === undefined && windowMs !== Number.POSITIVE_INFINITY;
+    this.notifier = notifier;
+    this.board = new SummaryBoard<T>({
+      classify: settings.classify,
+      merge: settings.merge,
+      key: settings.key,
+      scope: settings.scope,
+      maxMerged: settings.maxMerged,
+      window: this.timed ? windowMs : Number.POSITIVE_INFINITY,
+      clock: scheduler,
+      owner: OWNER,
+    });
+    this.engine = new DrainEngine<T, never>(
+      this.board,
+      new SubscriberSink<T, never>(subscriber, undefined),
+      {
+        schedule: 'now',
+        credits: Number.POSITIVE_INFINITY,
+        stopSource: () => this.source.unsubscribe(),
+      },
+    );
+    this.source = new OperatorSubscriber<T>(
+      (value) => this.take(value),
+      (error) => {
+        this.board.flushAll();
+        this.closeWindow();
+        this.engine.error(error);
+      },
+      () => {
+        this.board.flushAll();
+        this.closeWindow();
+        this.engine.complete();
+      },
+      (thrown) => this.fail(thrown),
+    );
+  }
+
+  subscribeTo(source: Observable<T>): void {
+    this.subscriber.add(() => {
+      this.engine.dispose();
+      this.closeWindow();
+    });
+    subscribeWithin(this.subscriber, source, this.source);
+  }
+
+  /** A source value: into the board (a callback's throw reaches {@link fail}, by `source`). */
+  private take(value: T): void {
+    this.board.push(value);
+    this.syncWindow();
+    if (!this.board.isEmpty) this.engine.request();
+  }
+
+  /**
+   * A callback threw or the notifier errored: stop the source, then emit every pending summary
+   * and the error after them.
+   */
+  private fail(error: unknown): void {
+    if (this.engine.isSourceDone) return;
+    this.board.flushAll();
+    this.closeWindow();
+    this.engine.stop(error);
+  }
+
+  /** Opens the window when something became pending, closes it when nothing is. */
+  private syncWindow(): void {
+    if (!this.board.hasPending) {
+      if (this.timerArmed || this.ticks !== undefined) this.closeWindow();
+    } else if (this.timed) {
+      if (!this.timerArmed) this.armTimer();
+    } else if (this.notifier !== undefined && (this.ticks === undefined || this.ticks.closed)) {
+      this.subscribeNotifier(this.notifier);
+    }
+  }
+
+  /** One timer for every key: the oldest pending summary's deadline is always the first. */
+  private armTimer(): void {
+    if (this.subscriber.closed) return;
+    const { scheduler } = this;
+    const due = this.board.firstDeadline;
+    this.timerDue = due;
+    this.timerArmed = true;
+    const task = scheduler.schedule(this.onTimer, Math.max(0, due - scheduler.now()));
+    // A scheduler that ran the task at once (queueScheduler) already disarmed it, and the task may
+    // have armed the next one: keep only a task still to run, for closeWindow to cancel.
+    if (this.timerArmed && this.timer === undefined) this.timer = task;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timerArmed = false;
+    this.timer = undefined;
+    this.board.closeDue(Math.max(this.timerDue, this.scheduler.now()));
+    this.syncWindow();
+    if (!this.board.isEmpty) this.engine.request();
+  };
+
+  private subscribeNotifier(notifier: ObservableInput<unknown>): void {
+    if (this.subscriber.closed) return;
+    const ticks = new OperatorSubscriber<unknown>(
+      this.onTick,
+      (error) => this.fail(error),
+      this.onTick,
+    );
+    this.ticks = ticks;
+    subscribeWithin(this.subscriber, notifier, ticks);
+  }
+
+  /** The notifier emitted or completed: every pending summary is due. */
+  private readonly onTick = (): void => {
+    this.board.flushAll();
+    this.closeWindow();
+    if (!this.board.isEmpty) this.engine.request();
+  };
+
+  /** Cancels the timer and unsubscribes the notifier (state cleared before calling out). */
+  private closeWindow(): void {
+    this.timerArmed = false;
+    const timer = this.timer;
+    const ticks = this.ticks;
+    this.timer = undefined;
+    this.ticks = undefined;
+    timer?.unsubscribe();
+    ticks?.unsubscribe();
+  }
 }

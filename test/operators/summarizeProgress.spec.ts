@@ -35,15 +35,17 @@ describe('summarizeProgress', () => {
       ['options', null, /summarizeProgress: options must be an object, got null/],
       ['classify', { ...base, classify: 1 }, /classify must be a function, got 1/],
       ['merge', { ...base, merge: 'x' }, /merge must be a function, got "x"/],
-      ['key', { ...base, key: 3 }, /key must be a function when given, got 3/],
-      ['scope', { ...base, scope: {} }, /scope must be a function when given, got \{\}/],
+      ['key', { ...base, key: 3 }, /key must be a function, got 3/],
+      ['scope', { ...base, scope: {} }, /scope must be a function, got \{\}/],
       ['maxMerged 0', { ...base, maxMerged: 0 }, /maxMerged must be a positive integer/],
       ['maxMerged 1.5', { ...base, maxMerged: 1.5 }, /maxMerged must be a positive integer/],
       ['maxMerged NaN', { ...base, maxMerged: Number.NaN }, /got NaN/],
       ['window -1', { ...base, window: -1 }, /window must be a non-negative number.*got -1/],
       ['window NaN', { ...base, window: Number.NaN }, /window must be .*got NaN/],
-      ['window object', { ...base, window: { not: 'observable' } }, /window must be/],
-      ['scheduler', { ...base, scheduler: {} }, /scheduler must be a SchedulerLike, got \{\}/],
+      ['window object', { ...base, window: { not: 'observable' } }, /window must be .*got \{/],
+      ['window null', { ...base, window: null }, /window must be an ObservableInput, got null/],
+      ['scheduler', { ...base, scheduler: {} }, /scheduler must be a SchedulerLike.*got \{\}/],
+      ['scheduler null', { ...base, scheduler: null }, /scheduler must be a SchedulerLike.*null/],
     ];
     it.each(bad)('rejects a bad %s at creation, naming it', (_name, options, message) => {
       expect(() => summarizeProgress(options as SummarizeProgressConfig<string>)).toThrow(message);
@@ -54,6 +56,10 @@ describe('summarizeProgress', () => {
       expect(() => summarizeProgress({ ...base, maxMerged: -1 })).toThrow(RangeError);
       expect(() => summarizeProgress({ ...base, merge: undefined as never })).toThrow(TypeError);
       expect(() => summarizeProgress({ ...base, window: { a: 1 } as never })).toThrow(TypeError);
+    });
+
+    it('keeps the default scheduler for an undefined scheduler', () => {
+      expect(() => summarizeProgress({ ...base, scheduler: undefined })).not.toThrow();
     });
 
     it('accepts Infinity for window and maxMerged, and any ObservableInput as window', () => {
@@ -118,6 +124,72 @@ describe('summarizeProgress', () => {
       source.next('s1');
       source.complete();
       expect(received).toEqual(['p1q1', 'a1', 'b1', 'r1s1', '|']);
+    });
+
+    it('throws nothing into a Subject when take() below ends the stream amid re-entrant values', () => {
+      const source = new Subject<string>();
+      const taken: string[] = [];
+      const later: string[] = [];
+      source
+        .pipe(summarizeProgress({ ...base, window: Number.POSITIVE_INFINITY }), take(2))
+        .subscribe((value) => {
+          taken.push(value);
+          if (value === 'a1') {
+            source.next('b1');
+            source.next('c1');
+          }
+        });
+      source.subscribe((value) => later.push(value));
+      expect(() => {
+        source.next('a1');
+        source.next('d1');
+      }).not.toThrow();
+      expect(taken).toEqual(['a1', 'b1']);
+      expect(later).toEqual(['b1', 'c1', 'a1', 'd1']);
+      expect(source.observers).toHaveLength(1);
+    });
+
+    it('throws nothing into the scheduler when take() below ends the stream amid a timed flush', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const source = new Subject<string>();
+      const taken: string[] = [];
+      const later: string[] = [];
+      source
+        .pipe(summarizeProgress({ ...base, window: 5, scheduler }), take(2))
+        .subscribe((value) => {
+          taken.push(value);
+          if (value === 'p1') {
+            source.next('b1');
+            source.next('c1');
+          }
+        });
+      source.subscribe((value) => later.push(value));
+      source.next('p1');
+      expect(() => scheduler.flush()).not.toThrow();
+      expect(taken).toEqual(['p1', 'b1']);
+      expect(later).toEqual(['p1', 'b1', 'c1']);
+      expect(scheduler.actions).toHaveLength(0);
+    });
+
+    it('ends in order when the source completes from inside a downstream next', () => {
+      const source = new Subject<string>();
+      const received: string[] = [];
+      source.pipe(summarizeProgress({ ...base, window: Number.POSITIVE_INFINITY })).subscribe({
+        next: (value) => {
+          received.push(value);
+          if (value === 'a1') {
+            source.next('p1');
+            source.next('b2');
+            source.complete();
+          }
+        },
+        complete: () => received.push('|'),
+      });
+      expect(() => {
+        source.next('q1');
+        source.next('a1');
+      }).not.toThrow();
+      expect(received).toEqual(['q1', 'a1', 'b2', 'p1', '|']);
     });
 
     it('errors with what a throwing classifier threw, after the pending summaries', () => {
