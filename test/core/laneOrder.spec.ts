@@ -77,6 +77,123 @@ describe('LaneHeap', () => {
     );
   });
 
+  /** Pops every lane (peek, then delete), returning (lane, ts, seq) in the order popped. */
+  const drain = (heap: LaneHeap): [number, number, number][] => {
+    const popped: [number, number, number][] = [];
+    for (let lane = heap.peek(); lane >= 0; lane = heap.peek()) {
+      popped.push([lane, heap.tsOf(lane), heap.seqOf(lane)]);
+      heap.delete(lane);
+    }
+    return popped;
+  };
+  /** The model's lanes sorted by (ts, lane): the order a correct heap pops them. */
+  const modelOrder = (model: Map<number, [number, number]>): [number, number, number][] =>
+    [...model]
+      .map(([lane, [ts, seq]]): [number, number, number] => [lane, ts, seq])
+      .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+
+  const keyArbitrary = fc.record({
+    ts: fc.oneof(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: -2, max: 2 })),
+    seq: fc.integer({ min: 0, max: 1_000 }),
+  });
+
+  it('pops every lane in (ts, lane) order after inserts, moves and deletes anywhere in it', () => {
+    // Deleting a lane from the middle moves the heap's last entry into its slot, from another
+    // subtree: it may be smaller than its new parent (sift up) or larger than its new children
+    // (sift down). Only deep heaps and distinct timestamps tell a wrong direction apart, and only
+    // the whole pop order shows an entry left out of place below the top. A run of deletes comes
+    // last, since a later move of the misplaced entry's lane would repair the heap.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }).chain((lanes) =>
+          fc.record({
+            lanes: fc.constant(lanes),
+            initial: fc.array(keyArbitrary, { minLength: lanes, maxLength: lanes }),
+            ops: fc.array(
+              fc.record({
+                lane: fc.integer({ min: 0, max: lanes - 1 }),
+                del: fc.boolean(),
+                key: keyArbitrary,
+              }),
+              { maxLength: 100 },
+            ),
+            deletes: fc.array(fc.integer({ min: 0, max: lanes - 1 }), { maxLength: lanes }),
+          }),
+        ),
+        ({ lanes, initial, ops, deletes }) => {
+          const heap = new LaneHeap(lanes);
+          const model = new Map<number, [number, number]>();
+          const set = (lane: number, { ts, seq }: { ts: number; seq: number }) => {
+            heap.set(lane, ts, seq);
+            model.set(lane, [ts, seq]);
+          };
+          const remove = (lane: number) => {
+            heap.delete(lane);
+            model.delete(lane);
+          };
+          for (const [lane, key] of initial.entries()) set(lane, key);
+          for (const op of ops) {
+            if (op.del) remove(op.lane);
+            else set(op.lane, op.key);
+          }
+          for (const lane of deletes) remove(lane);
+          expect(heap.size).toBe(model.size);
+          expect(drain(heap)).toEqual(modelOrder(model));
+          expect(heap.size).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('moves the last entry up when a deleted lane leaves it below a larger parent', () => {
+    // Lane i sits in slot i. Deleting lane 4 (under lane 1, ts 100) moves lane 11 (ts 4, from
+    // the other subtree) into slot 4: smaller than its new parent, so it must go up past it, or
+    // lane 1 would come out before it once the smaller entries above are gone.
+    const ts = [0, 100, 1, 101, 102, 2, 3, 103, 104, 105, 106, 4];
+    const heap = new LaneHeap(ts.length);
+    for (const [lane, key] of ts.entries()) heap.set(lane, key, lane + 1);
+    heap.delete(4);
+    expect(drain(heap).map(([lane]) => lane)).toEqual([0, 2, 5, 6, 11, 1, 3, 7, 8, 9, 10]);
+  });
+
+  it('moves a lane down or up when its key grows or shrinks, ties broken by lane', () => {
+    const heap = new LaneHeap(5);
+    for (let lane = 0; lane < 5; lane++) heap.set(lane, lane * 10, 1);
+    heap.set(0, 25, 2); // grows: below lanes 1 and 2
+    heap.set(4, 5, 2); // shrinks: above lane 1
+    heap.set(3, 10, 2); // ties lane 1 at 10: after it
+    heap.set(2, 25, 3); // ties lane 0 at 25: after it
+    expect(drain(heap)).toEqual([
+      [4, 5, 2],
+      [1, 10, 1],
+      [3, 10, 2],
+      [0, 25, 2],
+      [2, 25, 3],
+    ]);
+  });
+
+  it('ignores deleting a lane it does not hold, and holds a lane again after clear', () => {
+    const heap = new LaneHeap(3);
+    heap.delete(1);
+    expect(heap.size).toBe(0);
+    heap.set(1, 5, 1);
+    heap.set(2, 3, 1);
+    heap.delete(0);
+    expect(heap.size).toBe(2);
+    expect(heap.peek()).toBe(2);
+    heap.clear();
+    expect([heap.has(1), heap.has(2), heap.peek()]).toEqual([false, false, -1]);
+    heap.set(1, 9, 4);
+    expect([heap.has(1), heap.size, heap.peek(), heap.tsOf(1), heap.seqOf(1)]).toEqual([
+      true,
+      1,
+      1,
+      9,
+      4,
+    ]);
+  });
+
   it('reports the key of a held lane', () => {
     const heap = new LaneHeap(2);
     heap.set(1, 7, 3);
