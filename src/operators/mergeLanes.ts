@@ -1,32 +1,18 @@
+import { Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import {
-  asapScheduler,
-  from,
-  Observable,
-  type ObservableInput,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
-import {
-  backwardsTimestamp,
-  badTimestamp,
-  keyBefore,
-  type Laned,
-  LaneHeap,
-  sortLaneIds,
-  TimedFifo,
-  validateLaneIds,
-} from '../core/laneOrder.js';
-import { OverflowQueue, validateQueueConfig } from '../core/OverflowQueue.js';
-import {
-  type CoalescePolicy,
-  coalesce,
+  checkFunction,
+  checkNonNegative,
+  checkObservableInput,
+  checkOptions,
+  checkScheduler,
   describe,
-  type OverflowNotice,
-  type OverflowPolicy,
-  type QueueConfig,
-  QueueOverflowError,
-} from '../core/types.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+  typeError,
+  validateQueueConfig,
+} from '../core/checks.js';
+import { type Laned, sortLaneIds, validateLaneIds } from '../core/laneOrder.js';
+import type { OverflowNotice, QueueConfig } from '../core/types.js';
+import { LaneRun } from '../internal/LaneRun.js';
+import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
 
 export type { Laned } from '../core/laneOrder.js';
 
@@ -84,103 +70,24 @@ export interface MergeLanesConfig<T> {
   scheduler?: SchedulerLike | undefined;
 }
 
-/** A value held in a lane's isolation queue, with the key it was given on arrival. */
-interface Held<T> {
-  value: T;
-  ts: number;
-  /** `scheduler.now()` when the lane emitted it (0 without `maxSkew`). */
-  arrival: number;
-}
-
-/** One lane's state for one subscription. */
-interface LaneState<T> {
-  readonly id: string;
-  readonly fifo: TimedFifo<T> | null;
-  readonly queue: OverflowQueue<Held<T>> | null;
-  /** laneSeq of the lane's last released value. */
-  released: number;
-  /** The timestamp of the lane's newest in-order value (`-Infinity` before any). */
-  lastTs: number;
-  done: boolean;
-  /** Live with nothing pending, so counted in `idleLanes`: it holds every pending value back. */
-  idle: boolean;
-}
-
 const OWNER = 'mergeLanes';
 
-/** The isolation queue's configuration over held values: the user's callbacks see only values. */
-function heldQueueOptions<T>(config: LaneQueueConfig<T>): QueueConfig<Held<T>> {
-  const { capacity, overflow, classify, terminalReserve } = config;
-  let heldOverflow: OverflowPolicy<Held<T>>;
-  if (typeof overflow === 'string') heldOverflow = overflow;
-  else {
-    const { merge, key } = overflow as CoalescePolicy<T>;
-    heldOverflow = coalesce<Held<T>>(
-      (acc, next) => {
-        // The merged value keeps the older key: it takes the place of the value queued first.
-        acc.value = merge(acc.value, next.value);
-        return acc;
-      },
-      key === undefined ? undefined : (held) => key(held.value),
-    );
-  }
-  return {
-    capacity,
-    overflow: heldOverflow,
-    classify: classify === undefined ? undefined : (held) => classify(held.value),
-    terminalReserve,
-  };
-}
-
-/** A notice about held values, as the user sees it: about values. */
-function unwrapNotice<T>(notice: OverflowNotice<Held<T>>): OverflowNotice<T> {
-  const result: OverflowNotice<T> = {
-    policy: notice.policy,
-    dropped: notice.dropped,
-    merged: notice.merged,
-    terminalPreserved: notice.terminalPreserved,
-  };
-  if (notice.first !== undefined) result.first = notice.first.value;
-  if (notice.last !== undefined) result.last = notice.last.value;
-  return result;
-}
-
 function validateOptions<T>(options: MergeLanesConfig<T>): void {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${OWNER}: options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(options, OWNER);
   const { order, timestamp, maxSkew, lane, onLate, scheduler } = options;
   if (order !== undefined && order !== 'arrival' && order !== 'timestamp') {
-    throw new TypeError(`${OWNER}: order must be 'arrival' or 'timestamp', got ${describe(order)}`);
+    throw typeError(OWNER, 'order', "'arrival' or 'timestamp'", order);
   }
-  if (timestamp !== undefined && typeof timestamp !== 'function') {
-    throw new TypeError(`${OWNER}: timestamp must be a function, got ${describe(timestamp)}`);
-  }
+  checkFunction(timestamp, OWNER, 'timestamp');
   if (order === 'timestamp' && timestamp === undefined) {
     throw new TypeError(
       `${OWNER}: order 'timestamp' needs a timestamp function (value => number), got undefined`,
     );
   }
-  if (
-    maxSkew !== undefined &&
-    (typeof maxSkew !== 'number' || Number.isNaN(maxSkew) || maxSkew < 0)
-  ) {
-    throw new RangeError(
-      `${OWNER}: maxSkew must be a non-negative number of milliseconds, got ${describe(maxSkew)}`,
-    );
-  }
+  if (maxSkew !== undefined) checkNonNegative(maxSkew, OWNER, 'maxSkew', ' of milliseconds');
   if (lane !== undefined) validateQueueConfig(lane, `${OWNER}: lane`);
-  if (onLate !== undefined && typeof onLate !== 'function') {
-    throw new TypeError(`${OWNER}: onLate must be a function, got ${describe(onLate)}`);
-  }
-  if (
-    scheduler !== undefined &&
-    (scheduler === null ||
-      typeof scheduler !== 'object' ||
-      typeof scheduler.schedule !== 'function')
-  ) {
-    throw new TypeError(`${OWNER}: scheduler must be a SchedulerLike, got ${describe(scheduler)}`);
-  }
+  checkFunction(onLate, OWNER, 'onLate');
+  if (scheduler !== undefined) checkScheduler(scheduler, OWNER);
 }
 
 /**
@@ -252,356 +159,16 @@ export function mergeLanes<T>(
 ): Observable<Laned<T>> {
   const subscribeOrder = validateLaneIds(lanes, OWNER);
   for (const id of subscribeOrder) {
-    const input: unknown = lanes[id];
-    if (input === null || (typeof input !== 'object' && typeof input !== 'function')) {
-      throw new TypeError(
-        `${OWNER}: lane ${describe(id)} must be an ObservableInput, got ${describe(input)}`,
-      );
-    }
+    checkObservableInput(lanes[id], OWNER, `lane ${describe(id)}`, true);
   }
   validateOptions(options);
-  const {
-    order = 'arrival',
-    timestamp,
-    maxSkew = Number.POSITIVE_INFINITY,
-    lane: laneConfig,
-    onLate,
-    scheduler = asapScheduler,
-  } = options;
+  if (options.order !== 'timestamp' && options.lane === undefined) {
+    return mergeByArrival(lanes, subscribeOrder);
+  }
   const ids = sortLaneIds(subscribeOrder);
-  const rankOf = new Map(ids.map((id, rank) => [id, rank] as const));
-  const byTimestamp = order === 'timestamp';
-  if (!byTimestamp && laneConfig === undefined) return mergeByArrival(lanes, subscribeOrder);
-  const queueOptions = laneConfig === undefined ? undefined : heldQueueOptions(laneConfig);
-  const onOverflow = laneConfig?.onOverflow;
-  const skewed = maxSkew !== Number.POSITIVE_INFINITY;
-  const timeOf = timestamp as (value: T) => number;
-
+  const inputs = subscribeOrder.map((id) => ({ rank: ids.indexOf(id), input: lanes[id]! }));
   return new Observable<Laned<T>>((subscriber) => {
-    const states: LaneState<T>[] = ids.map((id) => ({
-      id,
-      fifo: queueOptions === undefined ? new TimedFifo<T>() : null,
-      queue: queueOptions === undefined ? null : new OverflowQueue<Held<T>>(queueOptions),
-      released: 0,
-      lastTs: Number.NEGATIVE_INFINITY,
-      done: false,
-      idle: false,
-    }));
-    const laneSubscribers: OperatorSubscriber<T>[] = [];
-    /** The lanes with values pending, keyed by their next value. */
-    const heap = new LaneHeap(ids.length);
-    /** Under 'timestamp': live lanes with nothing pending. While any, values wait (maxSkew). */
-    let idleLanes = 0;
-    let pending = 0;
-    let lanesOpen = ids.length;
-    let arrivals = 0;
-    let releasing = false;
-    /**
-     * Set by the first error: from then on no lane is listened to, everything held is released
-     * in merge order without waiting, and the stream ends with `endError`.
-     */
-    let ending = false;
-    let endError: unknown;
-    let lateBacklog: Laned<T>[] | undefined;
-    let lateCount = 0;
-    /** The key of the last value released by maxSkew: what sorts before it is late. */
-    let skewReleased = false;
-    let skewTs = 0;
-    let skewRank = 0;
-    let timer: Subscription | undefined;
-    let timerDue = Number.NaN;
-    let drainTask: Subscription | undefined;
-
-    const sizeOf = (lane: LaneState<T>): number =>
-      lane.fifo === null ? (lane.queue as OverflowQueue<Held<T>>).size : lane.fifo.size;
-
-    /** Puts a lane where it belongs in the heap, and in the idle count, after any change. */
-    const place = (rank: number): void => {
-      const lane = states[rank]!;
-      let size: number;
-      if (lane.fifo !== null) {
-        size = lane.fifo.size;
-        if (size > 0) heap.set(rank, lane.fifo.headTs(), lane.released + 1);
-      } else {
-        const queue = lane.queue as OverflowQueue<Held<T>>;
-        size = queue.size;
-        if (size > 0) heap.set(rank, (queue.peek() as Held<T>).ts, lane.released + 1);
-      }
-      if (size === 0) heap.delete(rank);
-      if (byTimestamp) {
-        const idle = size === 0 && !lane.done;
-        if (idle !== lane.idle) {
-          lane.idle = idle;
-          idleLanes += idle ? 1 : -1;
-        }
-      }
-    };
-
-    /** When the head value of a lane with values pending arrived. */
-    const arrivalOf = (lane: LaneState<T>): number =>
-      lane.fifo !== null
-        ? lane.fifo.headArrival()
-        : ((lane.queue as OverflowQueue<Held<T>>).peek() as Held<T>).arrival;
-
-    /**
-     * Reports a lane's pending gap. A first throw from onOverflow ends the stream like a failing
-     * lane (the gap was handed over, so what follows it may still go); a throw while already
-     * ending errors at once. Returns false when the stream errored.
-     */
-    const reportGap = (lane: LaneState<T>): boolean => {
-      const queue = lane.queue;
-      if (queue === null || !queue.hasNotice) return true;
-      const notice = queue.takeNotice() as OverflowNotice<Held<T>>;
-      if (onOverflow === undefined) return true;
-      try {
-        onOverflow(unwrapNotice(notice), lane.id);
-      } catch (error) {
-        if (ending) {
-          subscriber.error(error);
-          return false;
-        }
-        end(error);
-      }
-      return !subscriber.closed;
-    };
-
-    /** Releases the head of a lane. Returns false when the stream errored meanwhile. */
-    const release = (rank: number): boolean => {
-      const lane = states[rank]!;
-      let value: T;
-      if (lane.fifo !== null) {
-        value = lane.fifo.shift();
-      } else {
-        if (!reportGap(lane)) return false;
-        value = (lane.queue as OverflowQueue<Held<T>>).shift().value;
-      }
-      pending--;
-      place(rank);
-      subscriber.next({ lane: lane.id, laneSeq: ++lane.released, value });
-      return !(lane.done && sizeOf(lane) === 0 && !reportGap(lane));
-    };
-
-    const disarmTimer = (): void => {
-      timer?.unsubscribe();
-      timer = undefined;
-    };
-
-    const armTimer = (due: number): void => {
-      if (timer !== undefined && timerDue === due) return;
-      disarmTimer();
-      timerDue = due;
-      timer = scheduler.schedule(
-        () => {
-          timer = undefined;
-          pump();
-        },
-        Math.max(0, due - scheduler.now()),
-      );
-    };
-
-    const finishIfDone = (): void => {
-      if (subscriber.closed) return;
-      if (ending) {
-        // Gaps at the end of lanes that hold nothing more.
-        for (const lane of states) if (!reportGap(lane)) return;
-        subscriber.error(endError);
-      } else if (lanesOpen === 0 && pending === 0) {
-        subscriber.complete();
-      }
-    };
-
-    /**
-     * Releases every value whose turn has come; arms the maxSkew timer for the smallest pending
-     * value when it must wait.
-     */
-    function pump(): void {
-      if (releasing || subscriber.closed) return;
-      releasing = true;
-      let waiting = false;
-      try {
-        for (;;) {
-          if (subscriber.closed) return;
-          if (lateBacklog !== undefined && lateBacklog.length > 0) {
-            subscriber.next(lateBacklog.shift() as Laned<T>);
-            continue;
-          }
-          const rank = heap.peek();
-          if (rank < 0) break;
-          // Ending: no lane can send anything smaller any more, so nothing waits.
-          if (!ending && idleLanes > 0) {
-            // A live lane with nothing pending could still send something smaller.
-            if (!skewed) break;
-            const due = arrivalOf(states[rank]!) + maxSkew;
-            if (scheduler.now() < due) {
-              armTimer(due);
-              waiting = true;
-              break;
-            }
-            skewReleased = true;
-            skewTs = heap.tsOf(rank);
-            skewRank = rank;
-          }
-          if (!release(rank)) return;
-        }
-      } finally {
-        releasing = false;
-      }
-      if (!waiting && timer !== undefined) disarmTimer();
-      if (ending || lanesOpen === 0) finishIfDone();
-    }
-
-    const scheduleDrain = (): void => {
-      if (drainTask === undefined && !subscriber.closed) {
-        drainTask = scheduler.schedule(() => {
-          drainTask = undefined;
-          pump();
-        });
-      }
-    };
-
-    /**
-     * Ends the stream with `error`: every lane is let go, so nothing more is accepted, and every
-     * value already held goes out first (DESIGN.md: an error never drops what was accepted).
-     */
-    function end(error: unknown): void {
-      if (ending || subscriber.closed) return;
-      ending = true;
-      endError = error;
-      for (const laneSubscriber of laneSubscribers) laneSubscriber.unsubscribe();
-      pump();
-    }
-
-    /** Holds a value in its lane. Returns false when the lane failed. */
-    const hold = (rank: number, value: T, ts: number, arrival: number): boolean => {
-      const lane = states[rank]!;
-      if (lane.fifo !== null) {
-        const wasEmpty = lane.fifo.size === 0;
-        lane.fifo.push(value, ts, arrival);
-        pending++;
-        if (wasEmpty) place(rank);
-        return true;
-      }
-      const queue = lane.queue as OverflowQueue<Held<T>>;
-      const held: Held<T> = { value, ts, arrival };
-      let outcome: string;
-      try {
-        outcome = queue.push(held);
-      } catch (error) {
-        end(error);
-        return false;
-      }
-      if (outcome === 'overflow') {
-        const { notice } = queue.overflowError(held);
-        end(
-          new QueueOverflowError(unwrapNotice(notice as OverflowNotice<Held<T>>), queue.capacity),
-        );
-        return false;
-      }
-      if (outcome === 'queued') pending++;
-      // An eviction may have taken the head.
-      place(rank);
-      return true;
-    };
-
-    const emitLate = (rank: number, value: T): void => {
-      const lane = states[rank]!;
-      const laned: Laned<T> = { lane: lane.id, laneSeq: lane.released + 1, value, late: true };
-      lateCount++;
-      if (onLate !== undefined) {
-        try {
-          onLate(laned, lateCount);
-        } catch (error) {
-          // Like a throwing timestamp: the value it was about is where the stream fails, and its
-          // laneSeq stays free for the lane's held values, which still go out.
-          end(error);
-          return;
-        }
-      }
-      lane.released++;
-      if (!releasing) subscriber.next(laned);
-      else if (lateBacklog === undefined) lateBacklog = [laned];
-      else lateBacklog.push(laned);
-    };
-
-    const onValue = (rank: number, value: T): void => {
-      if (ending) return;
-      if (!byTimestamp) {
-        if (hold(rank, value, ++arrivals, 0) && !releasing) scheduleDrain();
-        return;
-      }
-      let ts: number;
-      try {
-        ts = timeOf(value);
-      } catch (error) {
-        end(error);
-        return;
-      }
-      // NaN is the only number not equal to itself; the check is inlined on this hot path.
-      // biome-ignore lint/suspicious/noSelfCompare: see above.
-      if (typeof ts !== 'number' || ts !== ts) {
-        end(badTimestamp(OWNER, states[rank]!.id, ts));
-        return;
-      }
-      const lane = states[rank]!;
-      // Released values are in key order, so sorting before the last one released by maxSkew
-      // is sorting before some value already out.
-      if (skewReleased && keyBefore(ts, rank, 0, skewTs, skewRank, 0)) {
-        if (ts > lane.lastTs) lane.lastTs = ts;
-        emitLate(rank, value);
-        return;
-      }
-      if (ts < lane.lastTs) {
-        end(backwardsTimestamp(OWNER, lane.id, lane.lastTs, ts));
-        return;
-      }
-      lane.lastTs = ts;
-      if (hold(rank, value, ts, skewed ? scheduler.now() : 0)) pump();
-    };
-
-    const onComplete = (rank: number): void => {
-      const lane = states[rank]!;
-      lane.done = true;
-      lanesOpen--;
-      place(rank);
-      if (sizeOf(lane) === 0 && !reportGap(lane)) return;
-      if (byTimestamp || lanesOpen === 0) pump();
-    };
-
-    for (const id of subscribeOrder) {
-      const rank = rankOf.get(id) as number;
-      const laneSubscriber = new OperatorSubscriber<T>(
-        (value) => onValue(rank, value),
-        (error) => end(error),
-        () => onComplete(rank),
-      );
-      laneSubscribers[rank] = laneSubscriber;
-      // Added before any lane is subscribed, so that an unsubscribe during a synchronous
-      // emission closes every lane at once.
-      subscriber.add(laneSubscriber);
-    }
-    if (byTimestamp) for (let rank = 0; rank < ids.length; rank++) place(rank);
-    for (const id of subscribeOrder) {
-      if (subscriber.closed || ending) break;
-      const rank = rankOf.get(id) as number;
-      try {
-        from(lanes[id] as ObservableInput<T>).subscribe(laneSubscribers[rank]!);
-      } catch (error) {
-        end(error);
-      }
-    }
-    if (ids.length === 0) subscriber.complete();
-
-    return () => {
-      disarmTimer();
-      drainTask?.unsubscribe();
-      drainTask = undefined;
-      for (const lane of states) {
-        lane.fifo?.clear();
-        lane.queue?.clear();
-      }
-      heap.clear();
-      lateBacklog = undefined;
-    };
+    new LaneRun(subscriber, ids, options).start(inputs);
   });
 }
 
@@ -625,12 +192,7 @@ function mergeByArrival<T>(
       return laneSubscriber;
     });
     subscribeOrder.forEach((id, index) => {
-      if (subscriber.closed) return;
-      try {
-        from(lanes[id] as ObservableInput<T>).subscribe(laneSubscribers[index]!);
-      } catch (error) {
-        subscriber.error(error);
-      }
+      subscribeWithin(subscriber, lanes[id] as ObservableInput<T>, laneSubscribers[index]!);
     });
     if (lanesOpen === 0) subscriber.complete();
   });

@@ -993,8 +993,15 @@ describe('mergeLanes', () => {
         'array:1',
         'iterable:2',
       ]);
-      const bad = collect(mergeLanes({ a: of(1), b: {} as ObservableInput<number> }));
-      expect(bad.error).toBeInstanceOf(TypeError);
+      const boom = new Error('cannot iterate');
+      const throwing: Iterable<number> = {
+        [Symbol.iterator]: () => {
+          throw boom;
+        },
+      };
+      const bad = collect(mergeLanes({ a: of(1), b: throwing }));
+      expect(bad.values.map((value) => value.value)).toEqual([1]);
+      expect(bad.error).toBe(boom);
     });
 
     it('does not mark values in time as late', () => {
@@ -1057,7 +1064,11 @@ describe('mergeLanes', () => {
       ],
       [{ lane: { capacity: 2 } }, TypeError, 'mergeLanes: lane: overflow must be'],
       [{ onLate: 1 }, TypeError, 'mergeLanes: onLate must be a function, got 1'],
-      [{ scheduler: {} }, TypeError, 'mergeLanes: scheduler must be a SchedulerLike, got {}'],
+      [
+        { scheduler: {} },
+        TypeError,
+        'mergeLanes: scheduler must be a SchedulerLike (with schedule and now), got {}',
+      ],
     ])('rejects options %j', (options, type, message) => {
       expect(() => mergeLanes({ a: of(1) }, options as never)).toThrow(type);
       expect(() => mergeLanes({ a: of(1) }, options as never)).toThrow(message);
