@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import {
+  asapScheduler,
+  asyncScheduler,
   concatMap,
   EMPTY,
   map,
@@ -7,6 +9,7 @@ import {
   Observable,
   type ObservableInput,
   of,
+  queueScheduler,
   type SchedulerAction,
   type SchedulerLike,
   Subject,
@@ -588,9 +591,97 @@ describe('mergeLanes', () => {
       expect(out.values.map((value) => value.value)).toEqual(['b1', 'a2', 'a3']);
       expect(out.values.map((value) => value.laneSeq)).toEqual([1, 1, 2]);
     });
+
+    it.each([
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ])(
+      'with isolation under %s, delivers every value of a live lane, then completes',
+      async (_name, scheduler) => {
+        const a = new Subject<number>();
+        const b = new Subject<number>();
+        const seen: string[] = [];
+        let done = false;
+        mergeLanes(
+          { a, b },
+          { lane: { capacity: 4, overflow: 'drop-oldest' }, scheduler },
+        ).subscribe({
+          next: ({ lane, laneSeq, value }) => seen.push(`${lane}#${laneSeq}:${value}`),
+          complete: () => {
+            done = true;
+          },
+        });
+        const settle = () => new Promise((resolve) => setTimeout(resolve, 2));
+        a.next(1);
+        await settle();
+        b.next(2);
+        a.next(3);
+        await settle();
+        expect(seen).toEqual(['a#1:1', 'b#1:2', 'a#2:3']);
+        a.next(4);
+        a.complete();
+        b.complete();
+        await settle();
+        expect(seen).toEqual(['a#1:1', 'b#1:2', 'a#2:3', 'a#3:4']);
+        expect(done).toBe(true);
+      },
+    );
+
+    it('with isolation on a TestScheduler, delivers each burst in the frame it arrived', () => {
+      const testScheduler = new TestScheduler((actual, expected) => {
+        expect(actual).toEqual(expected);
+      });
+      testScheduler.run(({ hot, expectObservable }) => {
+        const a = hot('  -1--3-|');
+        const b = hot('  --2----|');
+        const expected = '-AB-C--|';
+        const lane = { capacity: 2, overflow: 'drop-oldest' } as const;
+        expectObservable(mergeLanes({ a, b }, { lane, scheduler: testScheduler })).toBe(expected, {
+          A: { lane: 'a', laneSeq: 1, value: '1' },
+          B: { lane: 'b', laneSeq: 1, value: '2' },
+          C: { lane: 'a', laneSeq: 2, value: '3' },
+        });
+      });
+    });
   });
 
   describe('isolation', () => {
+    it("keeps timestamp order when a lane's onOverflow pushes into that lane", () => {
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const log: string[] = [];
+      let pushedBack = false;
+      mergeLanes(
+        { a, b },
+        {
+          order: 'timestamp',
+          timestamp: Number,
+          lane: {
+            capacity: 1,
+            overflow: 'drop-oldest',
+            onOverflow: (notice, lane) => {
+              log.push(`${lane} lost ${notice.first}`);
+              if (!pushedBack) {
+                pushedBack = true;
+                a.next(4);
+              }
+            },
+          },
+        },
+      ).subscribe({
+        next: ({ lane, laneSeq, value }) => log.push(`${lane}#${laneSeq}:${value}`),
+        complete: () => log.push('complete'),
+      });
+      a.next(1);
+      a.next(2);
+      // Both lanes hold a value: a's 2 goes, its gap first, during which a's 4 arrives.
+      b.next(3);
+      b.complete();
+      a.complete();
+      expect(log).toEqual(['a lost 1', 'a#1:2', 'b#1:3', 'a#2:4', 'complete']);
+    });
+
     it('reports each gap with the lane it is in, and a flooding lane never costs a quiet one', () => {
       const gaps: Array<[string, OverflowNotice<number>]> = [];
       const scheduler = new ManualScheduler();
@@ -833,6 +924,47 @@ describe('mergeLanes', () => {
       );
     });
 
+    it('a lane going backwards from a value it still holds is a TypeError naming the lane', () => {
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const out = collect(mergeLanes({ a, b }, { order: 'timestamp', timestamp: Number }));
+      // b holds nothing: a's 5 waits, and a's 3 after it goes backwards.
+      a.next(5);
+      a.next(3);
+      expect(out.values).toEqual([{ lane: 'a', laneSeq: 1, value: 5 }]);
+      expect(out.error).toEqual(
+        new TypeError('mergeLanes: timestamps of lane "a" went backwards: 3 after 5'),
+      );
+    });
+
+    it("a late value does not lower its lane's last timestamp: going backwards after it is still an error", () => {
+      const scheduler = new ManualScheduler();
+      const lanes = {
+        a: new Subject<number>(),
+        b: new Subject<number>(),
+        c: new Subject<number>(),
+      };
+      const out = collect(
+        mergeLanes(lanes, { order: 'timestamp', timestamp: Number, maxSkew: 10, scheduler }),
+      );
+      lanes.b.next(5);
+      scheduler.advanceTo(5);
+      lanes.a.next(8);
+      // c is silent: maxSkew lets b's 5 go at 10; a's 8 waits until 15.
+      scheduler.advanceTo(10);
+      lanes.a.next(2);
+      expect(out.values).toEqual([
+        { lane: 'b', laneSeq: 1, value: 5 },
+        { lane: 'a', laneSeq: 1, value: 2, late: true },
+      ]);
+      // 6 sorts after b's 5, so it is not late; but a already sent 8.
+      lanes.a.next(6);
+      expect(out.values.slice(2)).toEqual([{ lane: 'a', laneSeq: 2, value: 8 }]);
+      expect(out.error).toEqual(
+        new TypeError('mergeLanes: timestamps of lane "a" went backwards: 6 after 8'),
+      );
+    });
+
     it('errors with what onLate threw', () => {
       const boom = new Error('late listener');
       const scheduler = new ManualScheduler();
@@ -1021,6 +1153,7 @@ describe('mergeLanes', () => {
       [{ '': of(1) }, 'mergeLanes: a lane id must be a non-empty string, got ""'],
       [{ a: null }, 'mergeLanes: lane "a" must be an ObservableInput, got null'],
       [{ a: 42 }, 'mergeLanes: lane "a" must be an ObservableInput, got 42'],
+      [{ coder: {} }, 'mergeLanes: lane "coder" must be an ObservableInput, got {}'],
     ])('rejects lanes %j with a TypeError', (lanes, message) => {
       expect(() => mergeLanes(lanes as never)).toThrow(new TypeError(message));
     });
@@ -1066,6 +1199,11 @@ describe('mergeLanes', () => {
       [{ onLate: 1 }, TypeError, 'mergeLanes: onLate must be a function, got 1'],
       [
         { scheduler: {} },
+        TypeError,
+        'mergeLanes: scheduler must be a SchedulerLike (with schedule and now), got {}',
+      ],
+      [
+        { scheduler: { schedule: () => new Subscription() } },
         TypeError,
         'mergeLanes: scheduler must be a SchedulerLike (with schedule and now), got {}',
       ],
