@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import {
+  asapScheduler,
+  asyncScheduler,
   concat,
   defer,
   EMPTY,
@@ -9,10 +11,14 @@ import {
   NEVER,
   Observable,
   of,
+  queueScheduler,
+  type SchedulerLike,
   Subject,
+  scheduled,
   take,
   throwError,
 } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type Classifier,
@@ -523,7 +529,9 @@ describe('toAsyncIterable', () => {
 
     describe('an onOverflow that calls back into the iterator', () => {
       /** A loop that took 'a' and stalled while b, c, d arrived at a queue of 2 (b evicted). */
-      async function stalled(onOverflow: (iterator: AsyncIterableIterator<string>) => void) {
+      async function stalled(
+        onOverflow: (iterator: AsyncIterableIterator<string>, subject: Subject<string>) => void,
+      ) {
         const subject = new Subject<string>();
         const controller = new AbortController();
         const holder: { iterator?: AsyncIterableIterator<string> } = {};
@@ -531,7 +539,7 @@ describe('toAsyncIterable', () => {
           capacity: 2,
           overflow: 'drop-oldest',
           signal: controller.signal,
-          onOverflow: () => onOverflow(holder.iterator as AsyncIterableIterator<string>),
+          onOverflow: () => onOverflow(holder.iterator as AsyncIterableIterator<string>, subject),
         });
         holder.iterator = iterator;
         const first = iterator.next();
@@ -554,6 +562,27 @@ describe('toAsyncIterable', () => {
         });
         await expect(iterator.next()).resolves.toEqual({ done: false, value: 'c' });
         await expect(inner[0]).resolves.toEqual({ done: false, value: 'd' });
+      });
+
+      it('a value pushed into the source neither evicts the value being delivered nor overtakes it', async () => {
+        let pushed = false;
+        const { iterator } = await stalled((_it, subject) => {
+          if (pushed) return;
+          pushed = true;
+          subject.next('e'); // the queue holds d only: c was taken before the gap was reported
+        });
+        const results = [await iterator.next(), await iterator.next(), await iterator.next()];
+        expect(results.map((result) => result.value)).toEqual(['c', 'd', 'e']);
+      });
+
+      it('a push then a return() throws nothing into the producer; the call sees done', async () => {
+        const { iterator, subject } = await stalled((it, source) => {
+          source.next('e');
+          void it.return?.();
+        });
+        await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
+        expect(subject.observed).toBe(false);
+        expect(() => subject.next('f')).not.toThrow();
       });
 
       it('an abort rejects the call in progress with the reason', async () => {
@@ -641,6 +670,30 @@ describe('toAsyncIterable', () => {
       }
       expect(seen).toHaveLength(50);
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    });
+  });
+
+  describe('sources on every scheduler', () => {
+    it.each<[string, SchedulerLike]>([
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ])('yields a source emitting on %s in order, then ends', async (_name, scheduler) => {
+      const source$ = scheduled([1, 2, 3, 4], scheduler);
+      expect(await collect(toAsyncIterable(source$, big))).toEqual({ values: [1, 2, 3, 4] });
+    });
+
+    it('answers waiting calls and queues the rest as a TestScheduler emits', async () => {
+      const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+      const source$ = scheduler.createColdObservable('-a-b-c-(d|)');
+      const iterator = toAsyncIterable(source$, big);
+      const waiting = [iterator.next(), iterator.next()];
+      scheduler.flush();
+      expect(await Promise.all(waiting)).toEqual([
+        { done: false, value: 'a' },
+        { done: false, value: 'b' },
+      ]);
+      expect((await collect(iterator)).values).toEqual(['c', 'd']);
     });
   });
 
