@@ -51,8 +51,7 @@ interface Held<T> {
 
 /**
  * Holds the values of several lanes and hands them out one at a time in merge order, offering a
- * drain engine's queue steps (`isEmpty`, `size`, `shift`, `takeNotice`, `takeTrailingNotice`,
- * `clear`).
+ * drain engine's queue steps (`isEmpty`, `size`, `shift`, `takeNotice`, `clear`).
  *
  * Each lane with values pending sits in a {@link LaneHeap} under the key of its oldest value:
  * (timestamp, lane rank) in `'timestamp'` order, an arrival counter in `'arrival'` order. Under
@@ -97,8 +96,6 @@ export class LaneMerger<T> {
   private skewRank = 0;
   /** The lane of the value just handed out, whose gap `takeNotice` reports; -1 for none. */
   private taken = -1;
-  /** Lanes that may hold a gap no value will follow. */
-  private trailing: number[] = [];
 
   constructor(options: LaneMergerOptions<T>) {
     const { ids, lane } = options;
@@ -203,13 +200,11 @@ export class LaneMerger<T> {
   endLane(rank: number): void {
     this.done[rank] = 1;
     this.place(rank);
-    this.noteTrailingGap(rank);
   }
 
   /** A lane failed: from now on nothing waits, and everything held goes out in merge order. */
   beginEnding(): void {
     this.ending = true;
-    for (let rank = 0; rank < this.ids.length; rank++) this.noteTrailingGap(rank);
   }
 
   /**
@@ -255,24 +250,19 @@ export class LaneMerger<T> {
     return { lane: this.ids[rank] as string, laneSeq, value };
   }
 
-  /** The gap before the value just taken, in its lane; `undefined` when none. */
+  /**
+   * The gap before the value just taken, in its lane; `undefined` when none. A lane's queue holds
+   * a gap only while it holds a value after it (an empty queue admits any value), so every gap
+   * goes with a value: none is left trailing when a lane ends.
+   */
   takeNotice(): LaneGap<T> | undefined {
     const rank = this.taken;
     if (rank < 0 || this.queues === undefined) return undefined;
     this.taken = -1;
-    return this.gapOf(rank);
-  }
-
-  /** A gap of a lane that will send nothing more and holds nothing more; `undefined` when none. */
-  takeTrailingNotice(): LaneGap<T> | undefined {
-    const trailing = this.trailing;
-    while (trailing.length > 0) {
-      const rank = trailing.pop() as number;
-      if ((this.queues as OverflowQueue<Held<T>>[])[rank]!.size > 0) continue;
-      const gap = this.gapOf(rank);
-      if (gap !== undefined) return gap;
-    }
-    return undefined;
+    const notice = this.queues[rank]!.takeNotice();
+    return notice === undefined
+      ? undefined
+      : { lane: this.ids[rank] as string, notice: unwrapNotice(notice) };
   }
 
   /**
@@ -293,7 +283,6 @@ export class LaneMerger<T> {
     this.held = 0;
     this.late = [];
     this.lateHead = 0;
-    this.trailing = [];
   }
 
   /** When the oldest value of a lane holding values arrived. */
@@ -323,19 +312,6 @@ export class LaneMerger<T> {
         this.idleLanes += idle === 1 ? 1 : -1;
       }
     }
-  }
-
-  /** Remembers a lane that holds nothing but a gap, for `takeTrailingNotice`. */
-  private noteTrailingGap(rank: number): void {
-    const queue = this.queues?.[rank];
-    if (queue !== undefined && queue.size === 0 && queue.hasNotice) this.trailing.push(rank);
-  }
-
-  private gapOf(rank: number): LaneGap<T> | undefined {
-    const notice = (this.queues as OverflowQueue<Held<T>>[])[rank]!.takeNotice();
-    return notice === undefined
-      ? undefined
-      : { lane: this.ids[rank] as string, notice: unwrapNotice(notice) };
   }
 }
 
