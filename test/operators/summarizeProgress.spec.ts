@@ -1,10 +1,14 @@
 import fc from 'fast-check';
 import {
   animationFrames,
+  asapScheduler,
+  asyncScheduler,
   type MonoTypeOperatorFunction,
   NEVER,
   Observable,
   of,
+  queueScheduler,
+  type SchedulerLike,
   Subject,
   take,
   VirtualTimeScheduler,
@@ -261,6 +265,88 @@ describe('summarizeProgress', () => {
         .pipe(summarizeProgress({ ...base, window: of(0) }))
         .subscribe((value) => received.push(value));
       expect(received).toEqual(['p1', 'q1', 'a1', 'r2']);
+    });
+  });
+
+  describe('numeric windows on every scheduler', () => {
+    const sleep = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        setTimeout(resolve, ms);
+      });
+
+    /** A burst, a wait past its window, then a second burst that complete ends. */
+    async function twoBursts(
+      scheduler: SchedulerLike,
+      window: number,
+    ): Promise<{ atOnce: string[]; afterWindow: string[]; atEnd: string[] }> {
+      const source = new Subject<string>();
+      const received: string[] = [];
+      source.pipe(summarizeProgress({ ...base, window, scheduler })).subscribe({
+        next: (value) => received.push(value),
+        complete: () => received.push('|'),
+      });
+      source.next('p1');
+      source.next('q1');
+      source.next('r2');
+      const atOnce = [...received];
+      await sleep(window + 40);
+      const afterWindow = [...received];
+      source.next('s1');
+      source.next('a1');
+      source.next('p2');
+      source.complete();
+      return { atOnce, afterWindow, atEnd: received };
+    }
+
+    const schedulers: Array<[string, SchedulerLike]> = [
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ];
+
+    it.each(schedulers)(
+      'on %s, a burst is merged until its window closes',
+      async (_n, scheduler) => {
+        const { atOnce, afterWindow, atEnd } = await twoBursts(scheduler, 5);
+        expect(atOnce).toEqual([]);
+        expect(afterWindow).toEqual(['p1q1', 'r2']);
+        expect(atEnd).toEqual(['p1q1', 'r2', 's1', 'a1', 'p2', '|']);
+      },
+    );
+
+    it.each(schedulers.slice(1))(
+      'on %s, window 0 merges a synchronous burst and emits it in the next task',
+      async (_n, scheduler) => {
+        const { atOnce, afterWindow } = await twoBursts(scheduler, 0);
+        expect(atOnce).toEqual([]);
+        expect(afterWindow).toEqual(['p1q1', 'r2']);
+      },
+    );
+
+    it('on queueScheduler, window 0 closes at once: each progress value leaves as it arrives', () => {
+      const source = new Subject<string>();
+      const received: string[] = [];
+      source
+        .pipe(summarizeProgress({ ...base, window: 0, scheduler: queueScheduler }))
+        .subscribe((value) => received.push(value));
+      for (const value of ['p1', 'q1', 'r2', 'a1']) {
+        source.next(value);
+        expect(received.at(-1)).toBe(value);
+      }
+      expect(received).toEqual(['p1', 'q1', 'r2', 'a1']);
+    });
+
+    it('on a TestScheduler given as the scheduler, a window is counted in virtual frames', () => {
+      const testScheduler = new TestScheduler((actual, expected) =>
+        expect(actual).toEqual(expected),
+      );
+      testScheduler.run(({ cold, expectObservable }) => {
+        const source = cold('-p-q-r-------|', { p: 'p1', q: 'q2', r: 'r1' });
+        const expected = '   ------x-y----|';
+        expectObservable(
+          source.pipe(summarizeProgress({ ...base, window: 5, scheduler: testScheduler })),
+        ).toBe(expected, { x: 'p1r1', y: 'q2' });
+      });
     });
   });
 
