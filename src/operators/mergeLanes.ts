@@ -22,9 +22,10 @@ export type { Laned } from '../core/laneOrder.js';
  */
 export interface LaneQueueConfig<T> extends Omit<QueueConfig<T>, 'onOverflow'> {
   /**
-   * Receives each gap of one lane just before that lane's next released value (or when the lane
-   * ends with a gap). A throw errors the merged stream with what was thrown, after the values
-   * held then (a second throw while the stream ends errors it at once). Default: none.
+   * Receives each gap of one lane just before that lane's next released value (that value is
+   * already taken out, so nothing this callback pushes can evict it or overtake it). A throw
+   * errors the merged stream with what was thrown, after the values held then (a second throw
+   * while the stream ends errors it at once). Default: none.
    */
   onOverflow?: ((notice: OverflowNotice<T>, lane: string) => void) | undefined;
 }
@@ -64,8 +65,9 @@ export interface MergeLanesConfig<T> {
    */
   onLate?: ((late: Laned<T>, lateCount: number) => void) | undefined;
   /**
-   * The clock of `maxSkew` and its timer, and where `'arrival'` order with `lane` drains.
-   * Default: `asapScheduler`.
+   * The clock of `maxSkew` and its timer, and where `'arrival'` order with `lane` drains: any
+   * `SchedulerLike` (with `schedule` and `now`), `queueScheduler` included (each value is then
+   * delivered at once). Default: `asapScheduler`.
    */
   scheduler?: SchedulerLike | undefined;
 }

@@ -1054,6 +1054,24 @@ describe('mergeLanes', () => {
       expect(scheduler.open()).toBe(0);
     });
 
+    it.each([
+      ['queueScheduler', queueScheduler],
+      ['asapScheduler', asapScheduler],
+      ['asyncScheduler', asyncScheduler],
+    ])('under %s, lets a value go after maxSkew of real time', async (_name, scheduler) => {
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const seen: number[] = [];
+      mergeLanes(
+        { a, b },
+        { order: 'timestamp', timestamp: Number, maxSkew: 5, scheduler },
+      ).subscribe(({ value }) => seen.push(value));
+      a.next(1);
+      expect(seen).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(seen).toEqual([1]);
+    });
+
     it('cancels the timer and clears what it holds on unsubscribe', () => {
       const scheduler = new ManualScheduler();
       const a = new Subject<number>();
@@ -1106,6 +1124,24 @@ describe('mergeLanes', () => {
         b.complete();
         expect(seen).toEqual(['a1:1', 'b1:2', 'a2:3', 'b2:4', 'a3:5', 'a4:7', 'b3:9']);
       }
+    });
+
+    it("neither reorders nor duplicates under 'arrival' with isolation on queueScheduler when the consumer pushes back", () => {
+      const a = new Subject<number>();
+      const b = new Subject<number>();
+      const seen: string[] = [];
+      mergeLanes(
+        { a, b },
+        { lane: { capacity: 8, overflow: 'error' }, scheduler: queueScheduler },
+      ).subscribe(({ lane, laneSeq, value }) => {
+        seen.push(`${lane}${laneSeq}:${value}`);
+        if (lane === 'a' && value < 5) {
+          a.next(value + 2);
+          b.next(value + 10);
+        }
+      });
+      a.next(1);
+      expect(seen).toEqual(['a1:1', 'a2:3', 'b1:11', 'a3:5', 'b2:13']);
     });
 
     it('completes at once with no lanes', () => {
