@@ -65,6 +65,22 @@ function agentDeltas(): Workload<AgentEventLike> {
   };
 }
 
+/**
+ * The same deltas with a tool call every 10th event: a normal value that passes through (after
+ * the pending summary of its key), so the pass-through path is measured too.
+ */
+function agentDeltasWithToolCalls(): Workload<AgentEventLike> {
+  const deltas = agentDeltas();
+  return {
+    ...deltas,
+    label: 'model.delta + 10% tool.call',
+    make: (index) => {
+      const event = deltas.make(index);
+      return index % 10 === 9 ? { ...event, kind: 'tool.call' } : event;
+    },
+  };
+}
+
 interface Tick {
   key: number;
   tokens: number;
@@ -208,6 +224,7 @@ export const suite: BenchSuite = {
     );
     const workloads: Array<[Workload<never>, number[]]> = [
       [agentDeltas() as unknown as Workload<never>, [50, 1000]],
+      [agentDeltasWithToolCalls() as unknown as Workload<never>, [50]],
       [usageTicks() as unknown as Workload<never>, [50, 1000]],
     ];
     const ratios: string[] = [];

@@ -229,13 +229,11 @@ class Summarizer<T> {
     this.source = new OperatorSubscriber<T>(
       (value) => this.take(value),
       (error) => {
-        this.board.flushAll();
-        this.closeWindow();
+        this.releaseAll();
         this.engine.error(error);
       },
       () => {
-        this.board.flushAll();
-        this.closeWindow();
+        this.releaseAll();
         this.engine.complete();
       },
       (thrown) => this.fail(thrown),
@@ -263,9 +261,14 @@ class Summarizer<T> {
    */
   private fail(error: unknown): void {
     if (this.engine.isSourceDone) return;
+    this.releaseAll();
+    this.engine.stop(error);
+  }
+
+  /** Every pending summary is due (a notifier tick, or the end of the stream): no window stays open. */
+  private releaseAll(): void {
     this.board.flushAll();
     this.closeWindow();
-    this.engine.stop(error);
   }
 
   /** Opens the window when something became pending, closes it when nothing is. */
@@ -313,8 +316,7 @@ class Summarizer<T> {
 
   /** The notifier emitted or completed: every pending summary is due. */
   private readonly onTick = (): void => {
-    this.board.flushAll();
-    this.closeWindow();
+    this.releaseAll();
     if (!this.board.isEmpty) this.engine.request();
   };
 
