@@ -265,7 +265,7 @@ class Summarizer<T> {
     this.engine.stop(error);
   }
 
-  /** Every pending summary is due (a notifier tick, or the end of the stream): no window stays open. */
+  /** Every pending summary is due (a notifier tick, the end of the stream): the window closes. */
   private releaseAll(): void {
     this.board.flushAll();
     this.closeWindow();
