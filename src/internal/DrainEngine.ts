@@ -161,7 +161,6 @@ export class DrainEngine<T, N> {
 
   /** There may be something new to take (a value was put in the queue by other means). */
   request(): void {
-    if (this.ended) return;
     if (this.scheduler !== undefined) {
       if (!this.draining && !this.queue.isEmpty) this.schedule();
       else this.finishIfDone();
@@ -174,28 +173,26 @@ export class DrainEngine<T, N> {
 
   /** Opens the gate for `n` more items (`Infinity`: for good), under the `'now'` schedule. */
   grant(n: number): void {
-    if (this.ended) return;
     this.credits += n;
     this.drain();
   }
 
   /** A flush tick: takes what is queued now (the `'tick'` schedule). */
   tick(): void {
-    if (this.ended) return;
     this.credits = this.queue.size;
     this.drain();
   }
 
   /** The source completed: the stream completes once the queue is empty. */
   complete(): void {
-    if (this.sourceDone || this.ended) return;
+    if (this.sourceDone) return;
     this.sourceDone = true;
     this.request();
   }
 
   /** The source errored: the stream errors once the values queued before are delivered. */
   error(error: unknown): void {
-    if (this.sourceDone || this.ended) return;
+    if (this.sourceDone) return;
     this.sourceDone = true;
     this.endError = { error };
     this.request();
@@ -203,7 +200,7 @@ export class DrainEngine<T, N> {
 
   /** Stops taking values: the stream ends with `error` after the values already queued. */
   stop(error: unknown): void {
-    if (this.sourceDone || this.ended) return;
+    if (this.sourceDone) return;
     this.sourceDone = true;
     this.endError = { error };
     this.stopSource?.();
@@ -220,9 +217,9 @@ export class DrainEngine<T, N> {
 
   /** Stops everything and frees the queue (the consumer unsubscribed). */
   dispose(): void {
+    // Done as well as ended: a value the source still sends is not queued.
     this.ended = true;
     this.sourceDone = true;
-    this.scheduled = false;
     const task = this.task;
     this.task = undefined;
     task?.unsubscribe();
@@ -254,7 +251,6 @@ export class DrainEngine<T, N> {
         }
       }
     } catch (error) {
-      this.draining = false;
       this.fail(error);
       return;
     } finally {

@@ -267,6 +267,30 @@ describe('DrainEngine', () => {
       expect(cancelled).toEqual([2]);
     });
 
+    it('cancels the task still to run when a task that ran at once scheduled another', () => {
+      const cancelled: string[] = [];
+      let calls = 0;
+      // The first task runs at once (as queueScheduler does outside a task); later ones wait.
+      const scheduler: SchedulerLike = {
+        now: () => 0,
+        schedule: (work) => {
+          calls++;
+          const name = `task${calls}`;
+          if (calls === 1) (work as () => void)();
+          return { closed: false, unsubscribe: () => cancelled.push(name) } as never;
+        },
+      };
+      const { sink, engine } = setup({ schedule: scheduler });
+      sink.onDeliver = (item) => {
+        if (item === 'a') engine.accept('b');
+      };
+      engine.accept('a');
+      expect(sink.log).toEqual(['a']);
+      expect(calls).toBe(2);
+      engine.dispose();
+      expect(cancelled).toEqual(['task2']);
+    });
+
     it('a scheduled stream completes once the queue is empty; an empty one at once', () => {
       const empty = setup({ schedule: queueScheduler });
       empty.engine.complete();
@@ -365,6 +389,51 @@ describe('DrainEngine', () => {
       engine.tick();
       expect(sink.log).toEqual(['#notifier failed']);
       expect(stops()).toBe(1);
+    });
+
+    it('the first end wins, also while values are still queued', () => {
+      const { sink, engine } = setup({ credits: 0 });
+      engine.accept('a');
+      engine.complete();
+      engine.error(new Error('late'));
+      engine.stop(new Error('later'));
+      engine.grant(1);
+      expect(sink.log).toEqual(['a', '|']);
+    });
+
+    it('ends once, also with a sink that does not close itself (the pull bridge)', () => {
+      const { sink, engine } = setup();
+      sink.complete = () => {
+        sink.log.push('|');
+      };
+      engine.complete();
+      engine.request();
+      engine.grant(1);
+      engine.tick();
+      expect(sink.log).toEqual(['|']);
+    });
+
+    it('queues nothing once disposed', () => {
+      const { queue, sink, engine } = setup({ credits: 0 });
+      engine.dispose();
+      engine.accept('a');
+      engine.grant(1);
+      expect(queue.items).toEqual([]);
+      expect(sink.log).toEqual([]);
+    });
+
+    it('works without a stopSource hook', () => {
+      const queue = new ScriptedQueue();
+      const sink = new RecordingSink();
+      const engine = new DrainEngine<string, string>(queue, sink, { schedule: 'now', credits: 0 });
+      engine.accept('a');
+      expect(() => engine.stop(new Error('stopped'))).not.toThrow();
+      engine.grant(1);
+      expect(sink.log).toEqual(['a', '#stopped']);
+      const failing = new DrainEngine<string, string>(new ScriptedQueue(), new RecordingSink(), {
+        schedule: 'now',
+      });
+      expect(() => failing.fail(new Error('x'))).not.toThrow();
     });
 
     it('the first end wins', () => {

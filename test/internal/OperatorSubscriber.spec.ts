@@ -63,6 +63,30 @@ describe('OperatorSubscriber', () => {
     expect(errors).toEqual([new Error('boom')]);
   });
 
+  it('ignores a value pushed from inside its own error or complete callback', () => {
+    const log: string[] = [];
+    const erring: OperatorSubscriber<string> = new OperatorSubscriber<string>(
+      (value) => log.push(value),
+      () => {
+        erring.next('after error');
+        log.push('#');
+      },
+      () => {},
+    );
+    erring.error('e');
+    const completing: OperatorSubscriber<string> = new OperatorSubscriber<string>(
+      (value) => log.push(value),
+      () => {},
+      () => {
+        completing.next('after complete');
+        completing.error('e');
+        log.push('|');
+      },
+    );
+    completing.complete();
+    expect(log).toEqual(['#', '|']);
+  });
+
   it('ignores everything after error or complete, and after unsubscribe', () => {
     const first = recorder();
     first.subscriber.complete();
