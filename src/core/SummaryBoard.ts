@@ -161,9 +161,32 @@ export class SummaryBoard<T> {
   push(value: T): void {
     const valueClass = this.classify(value);
     if (valueClass === 'progress') {
-      this.fold(value);
+      const key = this.keyOf === undefined ? ONE_KEY : this.keyOf(value);
+      const pending = this.byKey.get(key);
+      if (pending === undefined) {
+        this.open(key, value);
+        return;
+      }
+      pending.value = this.merge(pending.value, value);
+      pending.count++;
+      if (pending.count >= this.maxMerged) this.release(pending);
       return;
     }
+    this.passThrough(value, valueClass);
+  }
+
+  /** Moves every pending summary due at `now` to the ready FIFO, oldest first. */
+  closeDue(now: number): void {
+    while (this.oldest !== undefined && this.oldest.deadline <= now) this.release(this.oldest);
+  }
+
+  /** Moves every pending summary to the ready FIFO, in the order of their first values. */
+  flushAll(): void {
+    while (this.oldest !== undefined) this.release(this.oldest);
+  }
+
+  /** A non-progress value: the pending summaries of its scope are released first, then itself. */
+  private passThrough(value: T, valueClass: unknown): void {
     if (valueClass !== 'normal' && valueClass !== 'terminal') {
       throw new TypeError(
         `${this.owner}: classify must return 'terminal', 'progress' or 'normal', got ${describe(valueClass)}`,
@@ -181,25 +204,8 @@ export class SummaryBoard<T> {
     this.enqueue(value);
   }
 
-  /** Moves every pending summary due at `now` to the ready FIFO, oldest first. */
-  closeDue(now: number): void {
-    while (this.oldest !== undefined && this.oldest.deadline <= now) this.release(this.oldest);
-  }
-
-  /** Moves every pending summary to the ready FIFO, in the order of their first values. */
-  flushAll(): void {
-    while (this.oldest !== undefined) this.release(this.oldest);
-  }
-
-  private fold(value: T): void {
-    const key = this.keyOf === undefined ? ONE_KEY : this.keyOf(value);
-    const pending = this.byKey.get(key);
-    if (pending !== undefined) {
-      pending.value = this.merge(pending.value, value);
-      pending.count++;
-      if (pending.count >= this.maxMerged) this.release(pending);
-      return;
-    }
+  /** The first progress value of a key opens its pending summary. */
+  private open(key: unknown, value: T): void {
     let list: ScopeList<T> | undefined;
     if (this.scopes !== undefined) {
       const scope = (this.scopeOf as (value: T) => unknown)(value);
