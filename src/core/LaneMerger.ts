@@ -238,15 +238,22 @@ export class LaneMerger<T> {
       this.skewTs = heap.tsOf(rank);
       this.skewRank = rank;
     }
-    const value =
-      this.fifos !== undefined
-        ? (this.fifos[rank] as TimedFifo<T>).shift()
-        : (this.queues as OverflowQueue<Held<T>>[])[rank]!.shift().value;
-    this.held--;
-    this.place(rank);
-    this.taken = rank;
     const laneSeq = this.released[rank]! + 1;
     this.released[rank] = laneSeq;
+    this.held--;
+    this.taken = rank;
+    const fifos = this.fifos;
+    let value: T;
+    if (fifos === undefined) {
+      value = (this.queues as OverflowQueue<Held<T>>[])[rank]!.shift().value;
+      this.place(rank);
+    } else {
+      const fifo = fifos[rank] as TimedFifo<T>;
+      value = fifo.shift();
+      // The common case, inlined: the lane still holds values, so only its key moves.
+      if (fifo.size > 0) heap.set(rank, fifo.headTs(), laneSeq + 1);
+      else this.place(rank);
+    }
     return { lane: this.ids[rank] as string, laneSeq, value };
   }
 
