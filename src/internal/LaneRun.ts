@@ -129,7 +129,8 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
   }
 
   complete(): void {
-    // Every lane had completed when a throwing onOverflow ended the stream.
+    // The lanes had all completed before the failure (a throwing onOverflow), so the engine,
+    // whose source was done, did not take the failure as its end.
     if (this.failure !== undefined) this.subscriber.error(this.failure.error);
     else this.subscriber.complete();
   }
@@ -183,8 +184,8 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
     this.failure = { error };
     this.merger.beginEnding();
     this.engine.stop(error);
-    if (this.byTimestamp) this.engine.request();
-    else this.engine.tick();
+    // Under 'arrival' the values held go now, not in the next task on the scheduler.
+    if (!this.byTimestamp) this.engine.tick();
   };
 
   /** After a drain: a timer for the smallest held value when it waits for idle lanes. */

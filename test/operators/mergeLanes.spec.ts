@@ -459,6 +459,29 @@ describe('mergeLanes', () => {
       expect(observed()).toBe(false);
     });
 
+    it('a throwing onOverflow after every lane completed still errors the stream, after the values held', () => {
+      const { log, lanes } = loggedLanes({
+        order: 'timestamp',
+        timestamp: Number,
+        lane: {
+          capacity: 1,
+          overflow: 'drop-oldest',
+          onOverflow: (_notice, lane) => {
+            log.push(`${lane} gap`);
+            throw new Error(`gap in ${lane}`);
+          },
+        },
+      });
+      lanes.a.next(1);
+      lanes.a.next(2);
+      lanes.c.next(3);
+      lanes.a.complete();
+      lanes.c.complete();
+      expect(log).toEqual([]);
+      lanes.b.complete();
+      expect(log).toEqual(['a gap', 'a#1:2', 'c#1:3', 'error gap in a']);
+    });
+
     it('a second throw of onOverflow while the stream ends errors at once with what it threw', () => {
       let throws = 0;
       const { log, lanes } = loggedLanes({
