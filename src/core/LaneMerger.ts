@@ -172,7 +172,7 @@ export class LaneMerger<T> {
     });
     if (outcome === 'queued') this.held++;
     // An eviction may have taken the head.
-    if (outcome !== 'overflow') this.place(rank);
+    this.place(rank);
     return outcome;
   }
 
@@ -251,7 +251,7 @@ export class LaneMerger<T> {
       const fifo = fifos[rank] as TimedFifo<T>;
       value = fifo.shift();
       // The common case, inlined: the lane still holds values, so only its key moves.
-      if (fifo.size > 0) heap.set(rank, fifo.headTs(), laneSeq + 1);
+      if (fifo.size > 0) heap.set(rank, fifo.headTs(), 0);
       else this.place(rank);
     }
     return { lane: this.ids[rank] as string, laneSeq, value };
@@ -299,17 +299,20 @@ export class LaneMerger<T> {
       : ((this.queues as OverflowQueue<Held<T>>[])[rank]!.peek() as Held<T>).arrival;
   }
 
-  /** Puts a lane where it belongs in the heap, and in the idle count, after any change. */
+  /**
+   * Puts a lane where it belongs in the heap, and in the idle count, after any change. The heap
+   * orders by (key, lane) alone, which is enough with one entry per lane: no laneSeq rides along.
+   */
   private place(rank: number): void {
     let size: number;
     if (this.fifos !== undefined) {
       const fifo = this.fifos[rank] as TimedFifo<T>;
       size = fifo.size;
-      if (size > 0) this.heap.set(rank, fifo.headTs(), this.released[rank]! + 1);
+      if (size > 0) this.heap.set(rank, fifo.headTs(), 0);
     } else {
       const queue = (this.queues as OverflowQueue<Held<T>>[])[rank]!;
       size = queue.size;
-      if (size > 0) this.heap.set(rank, (queue.peek() as Held<T>).ts, this.released[rank]! + 1);
+      if (size > 0) this.heap.set(rank, (queue.peek() as Held<T>).ts, 0);
     }
     if (size === 0) this.heap.delete(rank);
     if (this.byTimestamp) {

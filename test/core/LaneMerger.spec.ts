@@ -101,6 +101,26 @@ describe('LaneMerger', () => {
     expect(merger.size).toBe(0);
   });
 
+  it('needs no timer without maxSkew, nor with nothing held', () => {
+    const unbounded = timed();
+    unbounded.push(0, 5);
+    expect(unbounded.merger.isEmpty).toBe(true);
+    expect(unbounded.merger.releaseDue()).toBeNaN();
+    expect(timed({ maxSkew: 10 }).merger.releaseDue()).toBeNaN();
+  });
+
+  it('with isolation, measures maxSkew from the arrival of the queue head', () => {
+    const { merger, clock, push } = timed({
+      maxSkew: 10,
+      lane: { capacity: 1, overflow: 'drop-oldest' },
+    });
+    push(0, 1);
+    clock.time = 3;
+    // Evicts 1: the head is now 2, which arrived at 3.
+    push(0, 2);
+    expect(merger.releaseDue()).toBe(13);
+  });
+
   it('lets the smallest value go once it has waited maxSkew on the clock, and says when', () => {
     const { merger, clock, push } = timed({ maxSkew: 10 });
     push(1, 5);
@@ -122,9 +142,12 @@ describe('LaneMerger', () => {
 
   it('after a maxSkew release, a key before it is late (ties broken by lane id); a late value goes first', () => {
     const { merger, clock, push } = timed({ maxSkew: 0 });
+    // Nothing was let go by maxSkew yet: nothing is late, however small.
+    expect(merger.isLate(0, -5)).toBe(false);
     push(1, 5);
     expect(valuesOf(drain(merger))).toEqual(['b#1:5']);
     expect(merger.isLate(0, 5)).toBe(true);
+    expect(merger.isLate(0, 6)).toBe(false);
     expect(merger.isLate(1, 5)).toBe(false);
     expect(merger.isLate(2, 5)).toBe(false);
     expect(merger.isLate(2, 4)).toBe(true);
@@ -142,6 +165,44 @@ describe('LaneMerger', () => {
     expect(valuesOf(drain(merger))).toEqual(['a#2:7']);
   });
 
+  it('lets late values go in the order they came, before anything held, also with nothing held', () => {
+    const { merger, push } = timed({ lane: { capacity: 2, overflow: 'drop-oldest' } });
+    merger.pushLate(0, merger.lateValue(0, 1));
+    merger.pushLate(1, merger.lateValue(1, 2));
+    expect(merger.isEmpty).toBe(false);
+    expect(merger.size).toBe(2);
+    // b has a gap pending, which belongs before b's next held value, not before a late one.
+    push(1, 10);
+    push(1, 11);
+    push(1, 12);
+    expect(merger.shift()).toEqual({ lane: 'a', laneSeq: 1, value: 1, late: true });
+    expect(merger.takeNotice()).toBeUndefined();
+    expect(merger.size).toBe(3);
+    expect(merger.shift()).toEqual({ lane: 'b', laneSeq: 1, value: 2, late: true });
+    expect(merger.takeNotice()).toBeUndefined();
+    merger.pushLate(0, merger.lateValue(0, 3));
+    expect(valuesOf(drain(merger))).toEqual(['a#2:3 late']);
+    merger.endLane(0);
+    merger.endLane(2);
+    expect(drain(merger).map(([value, gap]) => [value.value, gap?.notice.dropped])).toEqual([
+      [11, 1],
+      [12, undefined],
+    ]);
+  });
+
+  it('takes nothing late after a release that waited for no idle lane', () => {
+    const { merger, push } = timed();
+    push(0, 5);
+    push(1, 7);
+    push(2, 6);
+    expect(valuesOf(drain(merger))).toEqual(['a#1:5']);
+    expect(merger.isLate(1, 4)).toBe(false);
+  });
+
+  it('names lanes by rank', () => {
+    expect(timed().merger.idOf(1)).toBe('b');
+  });
+
   it('refuses a timestamp below the lane’s previous one and changes nothing', () => {
     const { merger, push } = timed();
     push(0, 5);
@@ -156,7 +217,10 @@ describe('LaneMerger', () => {
     const { merger, push } = timed({ lane: { capacity: 1, overflow: 'drop-oldest' } });
     push(0, 1);
     push(0, 2);
+    push(1, 0);
     push(1, 3);
+    // No value taken yet: no gap to report.
+    expect(merger.takeNotice()).toBeUndefined();
     merger.endLane(2);
     const first = merger.shift();
     // A push before the gap is taken (a callback reacting to the value) evicts nothing taken.
@@ -174,7 +238,7 @@ describe('LaneMerger', () => {
       },
     });
     expect(merger.takeNotice()).toBeUndefined();
-    expect(valuesOf(drain(merger))).toEqual(['b#1:3']);
+    expect(drain(merger).map(([value, gap]) => [value.value, gap?.lane])).toEqual([[3, 'b']]);
     merger.endLane(1);
     expect(drain(merger)).toEqual([[{ lane: 'a', laneSeq: 2, value: 4 }, undefined]]);
   });
@@ -240,6 +304,21 @@ describe('LaneMerger', () => {
     ]);
   });
 
+  it('coalesces only values of one key, by the key of the values', () => {
+    const merger = new LaneMerger<string>({
+      ids: ['a'],
+      order: 'arrival',
+      lane: {
+        capacity: 2,
+        overflow: { kind: 'coalesce', merge: (acc, next) => acc + next, key: (v) => v[0] },
+        classify: () => 'progress',
+        terminalReserve: 0,
+      },
+    });
+    for (const value of ['x1', 'y1', 'x2', 'y2']) merger.push(0, value, 0, 0);
+    expect(valuesOf(drain(merger))).toEqual(['a#1:x1x2', 'a#2:y1y2']);
+  });
+
   it('forgets everything on clear', () => {
     const { merger, push } = timed({ maxSkew: 0 });
     push(0, 1);
@@ -249,6 +328,20 @@ describe('LaneMerger', () => {
     merger.clear();
     expect(merger.size).toBe(0);
     expect(merger.isEmpty).toBe(true);
+  });
+
+  it.each([
+    ['without isolation', undefined],
+    ['with isolation', { capacity: 4, overflow: 'drop-oldest' } as const],
+  ])('%s, holds nothing of before a clear', (_name, lane) => {
+    const { merger, push } = timed({ lane });
+    push(0, 1);
+    push(1, 2);
+    merger.clear();
+    push(0, 3);
+    merger.endLane(1);
+    merger.endLane(2);
+    expect(valuesOf(drain(merger))).toEqual(['a#1:3']);
   });
 
   it('types: a drain engine queue of Laned values and lane gaps', () => {
