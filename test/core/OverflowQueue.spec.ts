@@ -447,6 +447,7 @@ describe('OverflowQueue against the reference model (property-based)', () => {
               expect(queue.takeNotice()).toEqual(model.takeNotice());
             }
             const stats = queue.stats();
+            expect(stats).toEqual(model.stats());
             expect(queue.toArray()).toEqual(model.items.map((entry) => entry.value));
             expect(stats.nonTerminalDepth).toBeLessThanOrEqual(capacity - reserve);
             expect(stats.delivered + stats.dropped + stats.merged + stats.depth).toBe(stats.pushed);

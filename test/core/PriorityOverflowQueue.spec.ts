@@ -309,6 +309,7 @@ describe('PriorityOverflowQueue', () => {
         push(value: Job): PushOutcome;
         shift(): Job;
         takeNotice(): OverflowNotice<Job> | undefined;
+        stats(): QueueStats;
         items: unknown[];
       },
       order: () => Job[],
@@ -324,12 +325,10 @@ describe('PriorityOverflowQueue', () => {
           expect(queue.push(op.push)).toBe(model.push(op.push));
         }
         expect(queue.size).toBe(model.items.length);
+        expect(queue.stats()).toEqual(model.stats());
       }
       expect(queue.toArray()).toEqual(order());
-      const stats = queue.stats();
-      expect(stats.depth).toBe(model.items.length);
-      expect(stats.highWater).toBeGreaterThanOrEqual(stats.depth);
-      expect(stats.pushed).toBe(ops.filter((op) => typeof op === 'object').length);
+      expect(queue.stats().pushed).toBe(ops.filter((op) => typeof op === 'object').length);
     }
 
     it('with priorities, matches the reference model of the documented rules', () => {

@@ -1,4 +1,8 @@
-import type { OverflowQueueOptions, PushOutcome } from '../../src/core/OverflowQueue.js';
+import type {
+  OverflowQueueOptions,
+  PushOutcome,
+  QueueStats,
+} from '../../src/core/OverflowQueue.js';
 import type { EventClass, OverflowNotice, OverflowPolicyName } from '../../src/core/types.js';
 
 /** A queued value as the reference models keep it. */
@@ -20,6 +24,14 @@ export abstract class ReferenceModel<T> {
   private notice: OverflowNotice<T> | undefined;
   private readonly reserve: number;
   private readonly policyName: OverflowPolicyName;
+  private readonly counters = {
+    pushed: 0,
+    delivered: 0,
+    dropped: 0,
+    merged: 0,
+    highWater: 0,
+    terminalOvercommits: 0,
+  };
 
   constructor(protected readonly options: OverflowQueueOptions<T>) {
     this.reserve =
@@ -27,9 +39,37 @@ export abstract class ReferenceModel<T> {
     this.policyName = typeof options.overflow === 'string' ? options.overflow : 'coalesce';
   }
 
-  abstract push(value: T): PushOutcome;
+  /** Offers a value: the subclass's policies decide, the counters follow. */
+  push(value: T): PushOutcome {
+    const outcome = this.admit(value);
+    this.counters.pushed++;
+    if (outcome === 'overflow') this.counters.dropped++;
+    this.counters.highWater = Math.max(this.counters.highWater, this.items.length);
+    return outcome;
+  }
 
-  abstract shift(): T;
+  /** Takes the next value out, in the subclass's order. */
+  shift(): T {
+    const value = this.take();
+    this.counters.delivered++;
+    return value;
+  }
+
+  /** The counters a queue's `stats()` reports (no `clear` in the models: `cleared` is 0). */
+  stats(): QueueStats {
+    return {
+      capacity: this.options.capacity,
+      terminalReserve: this.reserve,
+      depth: this.items.length,
+      nonTerminalDepth: this.items.filter((item) => item.cls !== 'terminal').length,
+      cleared: 0,
+      ...this.counters,
+    };
+  }
+
+  protected abstract admit(value: T): PushOutcome;
+
+  protected abstract take(): T;
 
   takeNotice(): OverflowNotice<T> | undefined {
     const notice = this.notice;
@@ -46,6 +86,9 @@ export abstract class ReferenceModel<T> {
 
   /** Whether the entry is admitted without the policy. */
   protected hasRoomFor(entry: ReferenceEntry<T>): boolean {
+    if (entry.cls === 'terminal' && this.items.length >= this.options.capacity) {
+      this.counters.terminalOvercommits++;
+    }
     const nonTerminal = this.items.filter((item) => item.cls !== 'terminal').length;
     return (
       entry.cls === 'terminal' ||
@@ -67,6 +110,7 @@ export abstract class ReferenceModel<T> {
     const target = sameKey[sameKey.length - 1];
     if (target === undefined || target.cls !== 'progress') return false;
     target.value = overflow.merge(target.value, entry.value);
+    this.counters.merged++;
     this.gap().merged++;
     return true;
   }
@@ -91,6 +135,7 @@ export abstract class ReferenceModel<T> {
   }
 
   private drop(value: T): void {
+    this.counters.dropped++;
     const notice = this.gap();
     if (notice.dropped === 0) notice.first = value;
     notice.last = value;

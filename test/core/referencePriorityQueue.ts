@@ -11,7 +11,7 @@ export class ReferencePriorityQueue<T> extends ReferenceModel<T> {
     super(priorityOptions);
   }
 
-  push(value: T): PushOutcome {
+  protected admit(value: T): PushOutcome {
     const level = this.priorityOptions.priority?.(value) ?? 0;
     const entry = this.entryOf(value, level);
     if (this.hasRoomFor(entry)) {
@@ -55,7 +55,7 @@ export class ReferencePriorityQueue<T> extends ReferenceModel<T> {
     }
   }
 
-  shift(): T {
+  protected take(): T {
     if (this.items.length === 0) throw new RangeError('empty');
     const highest = Math.max(...this.items.map((item) => item.level));
     const index = this.items.findIndex((item) => item.level === highest);

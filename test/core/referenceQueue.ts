@@ -6,7 +6,7 @@ import { ReferenceModel } from './referenceModel.js';
  * property tests check the real queue against it.
  */
 export class ReferenceQueue<T> extends ReferenceModel<T> {
-  push(value: T): PushOutcome {
+  protected admit(value: T): PushOutcome {
     const entry = this.entryOf(value, 0);
     if (this.hasRoomFor(entry)) {
       this.items.push(entry);
@@ -36,7 +36,7 @@ export class ReferenceQueue<T> extends ReferenceModel<T> {
     }
   }
 
-  shift(): T {
+  protected take(): T {
     const entry = this.items.shift();
     if (entry === undefined) throw new RangeError('empty');
     return entry.value;
