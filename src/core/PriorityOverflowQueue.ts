@@ -1,3 +1,4 @@
+import { checkFunction } from './checks.js';
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome } from './OverflowQueue.js';
 import { QueueCore } from './queueCore.js';
@@ -66,11 +67,7 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
   constructor(options: PriorityOverflowQueueOptions<T>) {
     super(options, 'PriorityOverflowQueue');
     const { priority } = options;
-    if (priority !== undefined && typeof priority !== 'function') {
-      throw new TypeError(
-        `PriorityOverflowQueue: priority must be a function, got ${describe(priority)}`,
-      );
-    }
+    checkFunction(priority, 'PriorityOverflowQueue', 'priority');
     this.priorityOf = priority;
   }
 
@@ -213,9 +210,7 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
 
 /** Checks what `priority` returned: an integer from 0 to {@link MAX_PRIORITY}. */
 function checkedPriority(level: number): number {
-  if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= MAX_PRIORITY) {
-    return level;
-  }
+  if (Number.isInteger(level) && level >= 0 && level <= MAX_PRIORITY) return level;
   throw new RangeError(
     `priority must return an integer from 0 to ${MAX_PRIORITY}, got ${describe(level)}`,
   );
