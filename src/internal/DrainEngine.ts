@@ -18,11 +18,6 @@ export interface DrainQueue<T, N> {
    * the queue is empty and the stream ends, the gap nothing follows. `undefined` when none.
    */
   takeNotice(): N | undefined;
-  /**
-   * A gap that no item will follow although the stream goes on (a lane that ended with a gap):
-   * asked for whenever a drain stops on an empty queue, and reported then. Optional.
-   */
-  takeTrailingNotice?(): N | undefined;
   /** Forgets every item (on unsubscribe). */
   clear(): void;
 }
@@ -241,14 +236,6 @@ export class DrainEngine<T, N> {
           if (sink.closed || this.ended) return;
         }
         sink.deliver(item);
-      }
-      if (queue.takeTrailingNotice !== undefined && queue.isEmpty) {
-        for (;;) {
-          if (sink.closed || this.ended) return;
-          const trailing = queue.takeTrailingNotice();
-          if (trailing === undefined) break;
-          sink.reportGap(trailing);
-        }
       }
     } catch (error) {
       this.fail(error);

@@ -11,8 +11,8 @@ import {
 } from '../core/checks.js';
 import { type Laned, sortLaneIds, validateLaneIds } from '../core/laneOrder.js';
 import type { OverflowNotice, QueueConfig } from '../core/types.js';
-import { LaneRun } from '../internal/LaneRun.js';
 import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { LaneRun } from './LaneRun.js';
 
 export type { Laned } from '../core/laneOrder.js';
 

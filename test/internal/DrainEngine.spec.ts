@@ -15,7 +15,6 @@ import {
 class ScriptedQueue implements PushQueue<string, string> {
   items: string[] = [];
   gaps = new Map<string, string>();
-  trailing: string[] = [];
   lastTaken: string | undefined;
   pushError: unknown;
   overflowOn: string | undefined;
@@ -48,9 +47,6 @@ class ScriptedQueue implements PushQueue<string, string> {
     this.gaps.delete(key);
     this.lastTaken = undefined;
     return notice;
-  }
-  takeTrailingNotice(): string | undefined {
-    return this.trailing.shift();
   }
   clear(): void {
     this.items = [];
@@ -441,36 +437,6 @@ describe('DrainEngine', () => {
       engine.complete();
       engine.error(new Error('late'));
       expect(sink.log).toEqual(['|']);
-    });
-  });
-
-  describe('trailing gaps (a lane that ended with a gap)', () => {
-    it('are reported when a drain stops on an empty queue, in order', () => {
-      const { queue, sink, engine } = setup();
-      engine.accept('a');
-      queue.trailing.push('t1', 't2');
-      engine.request();
-      expect(sink.log).toEqual(['a', 'gap:t1', 'gap:t2']);
-    });
-
-    it('are not reported while the queue still holds items the gate keeps back', () => {
-      const { queue, sink, engine } = setup({ credits: 0 });
-      engine.accept('a');
-      queue.trailing.push('t');
-      engine.request();
-      expect(sink.log).toEqual([]);
-      engine.grant(1);
-      expect(sink.log).toEqual(['a', 'gap:t']);
-    });
-
-    it('a consumer leaving during a trailing report stops the reports', () => {
-      const { queue, sink, engine } = setup();
-      queue.trailing.push('t1', 't2');
-      sink.onGap = () => {
-        sink.closed = true;
-      };
-      engine.request();
-      expect(sink.log).toEqual(['gap:t1']);
     });
   });
 

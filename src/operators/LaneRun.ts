@@ -3,8 +3,8 @@ import { asapScheduler } from 'rxjs';
 import { type LaneGap, LaneMerger, type LaneQueueOptions } from '../core/LaneMerger.js';
 import { backwardsTimestamp, badTimestamp, type Laned } from '../core/laneOrder.js';
 import type { OverflowNotice } from '../core/types.js';
-import { DrainEngine, type DrainSink } from './DrainEngine.js';
-import { OperatorSubscriber, subscribeWithin } from './OperatorSubscriber.js';
+import { DrainEngine, type DrainSink } from '../internal/DrainEngine.js';
+import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
 
 const OWNER = 'mergeLanes';
 
