@@ -11,7 +11,7 @@ import {
   type Subscriber,
   takeUntil,
 } from 'rxjs';
-import { checkFunction, checkOptions, checkScheduler } from '../core/checks.js';
+import { checkAbortSignal, checkFunction, checkOptions, checkScheduler } from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
 import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
@@ -412,9 +412,7 @@ export class EventBus<P = unknown> {
       );
     }
     const signal = options?.signal;
-    if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
-      throw new TypeError(`${owner}: signal must be an AbortSignal, got ${describe(signal)}`);
-    }
+    checkAbortSignal(signal, owner);
     const demand = new Subject<number>();
     const selectOptions: SelectOptions<P> = { queue: { ...queue, demand } };
     if (checked.after !== undefined) selectOptions.after = checked.after;

@@ -147,6 +147,23 @@ export function checkObservableInput(
   if (!isObservableInput(value)) throw typeError(owner, option, 'an ObservableInput', value);
 }
 
+/**
+ * Refuses anything that lacks what the library uses of an `AbortSignal` (`aborted` and
+ * `addEventListener`); `undefined` passes.
+ */
+export function checkAbortSignal(value: unknown, owner: string, option = 'signal'): void {
+  if (value === undefined) return;
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { addEventListener?: unknown }).addEventListener === 'function' &&
+    typeof (value as { aborted?: unknown }).aborted === 'boolean'
+  ) {
+    return;
+  }
+  throw typeError(owner, option, 'an AbortSignal', value);
+}
+
 const POLICY_NAMES: readonly string[] = ['drop-oldest', 'drop-incoming', 'drop-progress', 'error'];
 
 /** The name of a policy, refusing anything but the named policies and `coalesce(...)`. */

@@ -1,5 +1,5 @@
 import type { ObservableInput } from 'rxjs';
-import { typeError, validateQueueConfig } from '../core/checks.js';
+import { checkAbortSignal, typeError, validateQueueConfig } from '../core/checks.js';
 import type { QueueConfig } from '../core/types.js';
 import { PullIterator } from './PullIterator.js';
 
@@ -64,21 +64,8 @@ export function toAsyncIterable<T>(
   if (source === null || source === undefined) {
     throw typeError(OWNER, 'source', 'an ObservableInput', source);
   }
-  const { signal } = options;
-  if (signal !== undefined && !isAbortSignal(signal)) {
-    throw typeError(OWNER, 'signal', 'an AbortSignal', signal);
-  }
+  checkAbortSignal(options.signal, OWNER);
   return new PullIterator(source, options);
 }
 
 const OWNER = 'toAsyncIterable';
-
-/** Whether `signal` has what the bridge uses of an `AbortSignal`. */
-function isAbortSignal(signal: unknown): boolean {
-  return (
-    signal !== null &&
-    typeof signal === 'object' &&
-    typeof (signal as AbortSignal).addEventListener === 'function' &&
-    typeof (signal as AbortSignal).aborted === 'boolean'
-  );
-}

@@ -9,6 +9,7 @@ import {
 } from 'rxjs';
 import { expect, it, describe as suite } from 'vitest';
 import {
+  checkAbortSignal,
   checkFunction,
   checkNonNegative,
   checkObservableInput,
@@ -148,6 +149,38 @@ suite('checkNonNegative', () => {
     }
     expect(() => checkNonNegative(-5, 'op', 'maxSkew', ' (ms)')).toThrow(
       new RangeError('op: maxSkew must be a non-negative number (ms), got -5'),
+    );
+  });
+});
+
+suite('checkAbortSignal', () => {
+  it('accepts an AbortSignal, anything with aborted and addEventListener, and undefined', () => {
+    expect(() => checkAbortSignal(new AbortController().signal, 'op')).not.toThrow();
+    expect(() => checkAbortSignal(AbortSignal.abort(), 'op')).not.toThrow();
+    expect(() =>
+      checkAbortSignal({ aborted: false, addEventListener: noop }, 'op', 'cancel'),
+    ).not.toThrow();
+    expect(() => checkAbortSignal(undefined, 'op')).not.toThrow();
+  });
+
+  it('refuses null, non-objects and objects missing aborted or addEventListener', () => {
+    for (const bad of [
+      null,
+      true,
+      'signal',
+      {},
+      { aborted: false },
+      { addEventListener: noop },
+      { aborted: 'no', addEventListener: noop },
+      Object.assign(() => {}, { aborted: false, addEventListener: noop }),
+    ]) {
+      expect(() => checkAbortSignal(bad, 'op')).toThrow(TypeError);
+    }
+    expect(() => checkAbortSignal(null, 'op', 'cancel')).toThrow(
+      new TypeError('op: cancel must be an AbortSignal, got null'),
+    );
+    expect(() => checkAbortSignal({}, 'op')).toThrow(
+      new TypeError('op: signal must be an AbortSignal, got {}'),
     );
   });
 });
