@@ -156,13 +156,13 @@ export class DrainEngine<T, N> {
 
   /** There may be something new to take (a value was put in the queue by other means). */
   request(): void {
-    if (this.scheduler !== undefined) {
-      if (!this.draining && !this.queue.isEmpty) this.schedule();
-      else this.finishIfDone();
-    } else if (this.batched) {
-      this.finishIfDone();
-    } else {
+    if (this.scheduler === undefined) {
+      // Under 'tick' there is no credit outside a tick: the drain only checks for the end.
       this.drain();
+    } else if (!this.draining && !this.queue.isEmpty) {
+      this.schedule();
+    } else {
+      this.finishIfDone();
     }
   }
 
@@ -180,7 +180,6 @@ export class DrainEngine<T, N> {
 
   /** The source completed: the stream completes once the queue is empty. */
   complete(): void {
-    if (this.sourceDone) return;
     this.sourceDone = true;
     this.request();
   }

@@ -77,8 +77,8 @@ export function subscribeWithin<T>(
   input: ObservableInput<T>,
   observer: OperatorSubscriber<T>,
 ): void {
+  // A closed consumer unsubscribes the observer at once, and RxJS subscribes nothing to it.
   consumer.add(observer);
-  if (consumer.closed) return;
   try {
     from(input).subscribe(observer);
   } catch (error) {

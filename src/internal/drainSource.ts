@@ -22,10 +22,11 @@ export function drainSource<T, N>(
   config: Omit<DrainEngineConfig, 'stopSource'>,
   triggers?: (engine: DrainEngine<T, N>) => void,
 ): DrainEngine<T, N> {
-  let sourceSubscriber: OperatorSubscriber<T> | undefined;
+  // Assigned below, before anything can stop the source.
+  let sourceSubscriber!: OperatorSubscriber<T>;
   const engine = new DrainEngine<T, N>(queue, sink, {
     ...config,
-    stopSource: () => sourceSubscriber?.unsubscribe(),
+    stopSource: () => sourceSubscriber.unsubscribe(),
   });
   sourceSubscriber = new OperatorSubscriber<T>(
     (value) => engine.accept(value),

@@ -287,6 +287,21 @@ describe('DrainEngine', () => {
       expect(cancelled).toEqual(['task2']);
     });
 
+    it('a scheduled stream that completes empty ends at once, without a task', () => {
+      const tasks: unknown[] = [];
+      const deferred: SchedulerLike = {
+        now: () => 0,
+        schedule: (work) => {
+          tasks.push(work);
+          return { closed: false, unsubscribe: () => {} } as never;
+        },
+      };
+      const { sink, engine } = setup({ schedule: deferred });
+      engine.complete();
+      expect(sink.log).toEqual(['|']);
+      expect(tasks).toEqual([]);
+    });
+
     it('a scheduled stream completes once the queue is empty; an empty one at once', () => {
       const empty = setup({ schedule: queueScheduler });
       empty.engine.complete();

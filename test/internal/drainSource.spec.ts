@@ -49,6 +49,27 @@ describe('drainSource', () => {
     expect(log).toEqual(['b', '|']);
   });
 
+  it("passes the source's error after the values queued before it, without triggers", () => {
+    const source = new Subject<string>();
+    const { log } = run(source, new OverflowQueue<string>({ capacity: 4, overflow: 'error' }));
+    source.next('a');
+    source.error(new Error('source failed'));
+    expect(log).toEqual(['a', '#source failed']);
+  });
+
+  it('errors the stream at once when pushing throws past the queue (a broken overflowError)', () => {
+    const source = new Subject<string>();
+    const queue = new OverflowQueue<string>({ capacity: 1, overflow: 'error' });
+    queue.overflowError = () => {
+      throw new Error('no error to give');
+    };
+    const { log } = run(source, queue, () => {});
+    source.next('a');
+    source.next('b');
+    expect(log).toEqual(['#no error to give']);
+    expect(source.observed).toBe(false);
+  });
+
   it('runs the triggers before subscribing to the source', () => {
     const order: string[] = [];
     const source = new Observable<string>(() => {
