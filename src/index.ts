@@ -1,5 +1,5 @@
-// The public surface: re-exports only, sorted by module path (src/bus, src/interop,
-// src/operators, src/queue). The Redis bus has its own entry point, rxjs-backpressure/redis.
+// The public surface: re-exports only, sorted by module path (src/bus,
+// src/core, src/interop, src/operators). The Redis bus has its own entry point, rxjs-backpressure/redis.
 
 export {
   type AgentEventLike,
