@@ -11,7 +11,13 @@ import {
   type Subscriber,
   takeUntil,
 } from 'rxjs';
-import { checkAbortSignal, checkFunction, checkOptions, checkScheduler } from '../core/checks.js';
+import {
+  checkAbortSignal,
+  checkFunction,
+  checkOptions,
+  checkScheduler,
+  rangeError,
+} from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
 import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
@@ -49,6 +55,13 @@ import { checkEvent, isWellFormedEvent } from './validators.js';
 
 /** The history kept when the `history` option is omitted. */
 export const DEFAULT_HISTORY = 10_000;
+
+/**
+ * The largest `history` a bus accepts: 2 ** 24 (16,777,216) frames. History is allocated as
+ * frames arrive, so the limit is not what a bus costs up front; it bounds what a full history
+ * holds (at least 128 MB of slots alone, plus the frames). Keep more in an archive.
+ */
+export const MAX_HISTORY = 2 ** 24;
 
 /** The queue of `iterate` when none is given. */
 const DEFAULT_ITERATE_QUEUE = Object.freeze({ capacity: 1024, overflow: 'drop-oldest' as const });
@@ -246,10 +259,8 @@ export class EventBus<P = unknown> {
       scheduler,
       freeze = false,
     } = options;
-    if (typeof history !== 'number' || !Number.isInteger(history) || history < 0) {
-      throw new RangeError(
-        `EventBus: history must be a non-negative integer, got ${describe(history)}`,
-      );
+    if (!Number.isInteger(history) || history < 0 || history > MAX_HISTORY) {
+      throw rangeError('EventBus', 'history', `an integer from 0 to ${MAX_HISTORY}`, history);
     }
     if (
       archive !== undefined &&

@@ -1,23 +1,32 @@
+/** Slots a ring allocates on its first push (or its capacity, when smaller). */
+const INITIAL_SLOTS = 8;
+
 /**
- * A fixed-size ring of the newest frames of a dense seq range (the bus's history). A frame's slot
- * is `seq % capacity`, so finding the frame of a seq is O(1) and the ring never reallocates: when
- * full, each new frame overwrites the oldest one. Unlike a history that halves itself, exactly
- * the last `capacity` frames are kept.
+ * A ring of the newest frames of a dense seq range (the bus's history), holding at most
+ * `capacity` of them: when full, each new frame overwrites the oldest one, so exactly the last
+ * `capacity` frames are kept. Finding the frame of a seq is O(1).
+ *
+ * Storage is allocated as frames arrive, not at construction: it starts small and doubles
+ * (never beyond `capacity`) each time it is full, so a large `capacity` costs memory only once
+ * that many frames were published. Once grown to `capacity`, a push allocates nothing.
  */
 export class FrameRing<F extends { readonly seq: number }> {
-  private readonly slots: Array<F | undefined>;
+  private slots: Array<F | undefined> = [];
+  /** The slot of the oldest frame held. */
+  private head = 0;
   private count = 0;
   private newest = 0;
-  /** `newest % capacity`, kept up to date by counting so that a push needs no division. */
-  private newestSlot = 0;
 
-  constructor(readonly capacity: number) {
-    this.slots = new Array<F | undefined>(capacity).fill(undefined);
-  }
+  constructor(readonly capacity: number) {}
 
   /** Frames held now. */
   get size(): number {
     return this.count;
+  }
+
+  /** Slots allocated now: grows by doubling with the frames held, up to `capacity`. */
+  get allocated(): number {
+    return this.slots.length;
   }
 
   /** The seq of the oldest frame held (`newestSeq + 1` when empty). */
@@ -34,25 +43,56 @@ export class FrameRing<F extends { readonly seq: number }> {
   push(frame: F): void {
     this.newest = frame.seq;
     if (this.capacity === 0) return;
-    if (++this.newestSlot === this.capacity) this.newestSlot = 0;
-    this.slots[this.newestSlot] = frame;
-    if (this.count < this.capacity) this.count++;
+    const length = this.slots.length;
+    if (this.count < length) {
+      let slot = this.head + this.count;
+      if (slot >= length) slot -= length;
+      this.slots[slot] = frame;
+      this.count++;
+      return;
+    }
+    if (length < this.capacity) {
+      this.grow();
+      this.slots[this.count++] = frame;
+      return;
+    }
+    // Full at capacity: the newest frame takes the oldest one's slot.
+    this.slots[this.head] = frame;
+    if (++this.head === length) this.head = 0;
   }
 
   /**
    * Forgets every frame and makes `seq` the last one, so that the next push is `seq + 1`: for a
-   * bus whose seq jumps (frames it will never hold).
+   * bus whose seq jumps (frames it will never hold). The storage already allocated is kept.
    */
   restart(seq: number): void {
     this.slots.fill(undefined);
+    this.head = 0;
     this.count = 0;
     this.newest = seq;
-    this.newestSlot = this.capacity === 0 ? 0 : seq % this.capacity;
   }
 
   /** The frame of `seq`, or `undefined` when it is not held (never held or overwritten). */
   get(seq: number): F | undefined {
-    if (seq < this.oldestSeq || seq > this.newest) return undefined;
-    return this.slots[seq % this.capacity];
+    const offset = seq - this.oldestSeq;
+    if (offset < 0 || offset >= this.count) return undefined;
+    let slot = this.head + offset;
+    if (slot >= this.slots.length) slot -= this.slots.length;
+    return this.slots[slot];
+  }
+
+  /** Doubles the storage (up to `capacity`), oldest frame first. Only called when full. */
+  private grow(): void {
+    const length = this.slots.length;
+    const next = new Array<F | undefined>(
+      Math.min(this.capacity, Math.max(INITIAL_SLOTS, length * 2)),
+    ).fill(undefined);
+    for (let i = 0; i < length; i++) {
+      let slot = this.head + i;
+      if (slot >= length) slot -= length;
+      next[i] = this.slots[slot];
+    }
+    this.slots = next;
+    this.head = 0;
   }
 }

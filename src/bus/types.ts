@@ -173,7 +173,11 @@ export interface EventArchive {
 
 /** The options of an `EventBus`. */
 export interface EventBusConfig<P = unknown> {
-  /** Frames kept in the history ring for replay: a non-negative integer. Default: 10,000. */
+  /**
+   * Frames kept in the history ring for replay: an integer from 0 to 2 ** 24 (16,777,216),
+   * else a `RangeError` at creation. The ring is allocated as frames arrive (doubling up to this
+   * size), not up front. Default: 10,000.
+   */
   history?: number;
   /** Receives every frame, for replay beyond history. Default: none. */
   archive?: EventArchive;

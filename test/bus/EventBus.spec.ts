@@ -9,7 +9,7 @@ import {
 } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { mergeAgentProgress } from '../../src/bus/agentEvents.js';
-import { EventBus } from '../../src/bus/EventBus.js';
+import { EventBus, MAX_HISTORY } from '../../src/bus/EventBus.js';
 import { BackpressureError, BusClosedError, InvalidEventError } from '../../src/bus/errors.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { AgentEvent, EventFrame, SubscriberQueue } from '../../src/bus/types.js';
@@ -1139,5 +1139,31 @@ describe('EventBus: a misbehaving archive', () => {
     expect(sub.error).toBeInstanceOf(TypeError);
     expect((sub.error as Error).message).toContain('archive');
     expect(bus.publish({ kind: 'k' }).seq).toBe(3);
+  });
+});
+
+describe('EventBus: the history option', () => {
+  it.each([
+    [2 ** 32, '4294967296'],
+    [1e9, '1000000000'],
+    [MAX_HISTORY + 1, String(MAX_HISTORY + 1)],
+    [-1, '-1'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+  ])('history %d is refused at creation, naming the maximum', (history, shown) => {
+    expect(() => new EventBus({ history })).toThrow(
+      new RangeError(`EventBus: history must be an integer from 0 to ${MAX_HISTORY}, got ${shown}`),
+    );
+  });
+
+  it('the maximum is 2 ** 24, and a bus that large allocates history only as frames arrive', () => {
+    expect(MAX_HISTORY).toBe(2 ** 24);
+    const before = process.memoryUsage().heapUsed;
+    const buses = [1, 2, 3, 4].map(() => new EventBus({ history: MAX_HISTORY }));
+    for (const bus of buses) for (let i = 0; i < 10; i++) bus.publish({ kind: 'a' });
+    // A history allocated up front would take 128 MB per bus.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 2 ** 20);
+    const late = collect(buses[0] as EventBus, {}, { after: 7 });
+    expect(seqs(late.frames)).toEqual([8, 9, 10]);
+    expect(buses[0]?.metrics().historySize).toBe(10);
   });
 });
