@@ -1,5 +1,6 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { PushOutcome } from '../core/OverflowQueue.js';
+import { ScheduledTask } from './ScheduledTask.js';
 
 /**
  * What the engine takes items from: `OverflowQueue`, `PriorityOverflowQueue`, or any structure
@@ -93,10 +94,9 @@ export interface DrainEngineConfig {
 export class DrainEngine<T, N> {
   private credits: number;
   private readonly batched: boolean;
-  private readonly scheduler: SchedulerLike | undefined;
+  /** The drain task, under a scheduler. */
+  private readonly task: ScheduledTask | undefined;
   private draining = false;
-  private scheduled = false;
-  private task: Subscription | undefined = undefined;
   private sourceDone = false;
   private endError: { error: unknown } | undefined = undefined;
   /** The final notification was sent (or the consumer left): nothing more happens. */
@@ -104,12 +104,6 @@ export class DrainEngine<T, N> {
   private readonly stopSource: (() => void) | undefined;
   private readonly settled: (() => boolean) | undefined;
   private readonly afterDrain: (() => void) | undefined;
-  private readonly runTask = (): void => {
-    this.scheduled = false;
-    this.task = undefined;
-    this.credits = this.queue.size;
-    this.drain();
-  };
 
   constructor(
     private readonly queue: DrainQueue<T, N>,
@@ -118,7 +112,8 @@ export class DrainEngine<T, N> {
   ) {
     const { schedule } = config;
     this.batched = schedule !== 'now';
-    this.scheduler = typeof schedule === 'object' ? schedule : undefined;
+    this.task =
+      typeof schedule === 'object' ? new ScheduledTask(schedule, () => this.tick()) : undefined;
     this.credits = this.batched ? 0 : (config.credits ?? Number.POSITIVE_INFINITY);
     this.stopSource = config.stopSource;
     this.settled = config.settled;
@@ -156,11 +151,11 @@ export class DrainEngine<T, N> {
 
   /** There may be something new to take (a value was put in the queue by other means). */
   request(): void {
-    if (this.scheduler === undefined) {
+    if (this.task === undefined) {
       // Under 'tick' there is no credit outside a tick: the drain only checks for the end.
       this.drain();
     } else if (!this.draining && !this.queue.isEmpty) {
-      this.schedule();
+      this.task.schedule();
     } else {
       this.finishIfDone();
     }
@@ -172,7 +167,7 @@ export class DrainEngine<T, N> {
     this.drain();
   }
 
-  /** A flush tick: takes what is queued now (the `'tick'` schedule). */
+  /** A flush tick or a scheduled task: takes what is queued now. */
   tick(): void {
     this.credits = this.queue.size;
     this.drain();
@@ -214,9 +209,7 @@ export class DrainEngine<T, N> {
     // Done as well as ended: a value the source still sends is not queued.
     this.ended = true;
     this.sourceDone = true;
-    const task = this.task;
-    this.task = undefined;
-    task?.unsubscribe();
+    this.task?.cancel();
     this.queue.clear();
   }
 
@@ -245,19 +238,10 @@ export class DrainEngine<T, N> {
     if (this.ended || sink.closed) return;
     if (this.batched) {
       this.credits = 0;
-      if (this.scheduler !== undefined && !queue.isEmpty) this.schedule();
+      if (this.task !== undefined && !queue.isEmpty) this.task.schedule();
     }
     this.afterDrain?.();
     this.finishIfDone();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.ended) return;
-    this.scheduled = true;
-    const task = (this.scheduler as SchedulerLike).schedule(this.runTask);
-    // A scheduler that ran the task at once (queueScheduler) already cleared the mark: keep only
-    // a task still to run, for the teardown to cancel.
-    if (this.scheduled && this.task === undefined) this.task = task;
   }
 
   private finishIfDone(): void {

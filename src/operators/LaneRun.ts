@@ -1,10 +1,11 @@
-import type { ObservableInput, SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import type { ObservableInput, SchedulerLike, Subscriber } from 'rxjs';
 import { asapScheduler } from 'rxjs';
 import { type LaneGap, LaneMerger, type LaneQueueOptions } from '../core/LaneMerger.js';
 import { backwardsTimestamp, badTimestamp, type Laned } from '../core/laneOrder.js';
 import type { OverflowNotice } from '../core/types.js';
 import { DrainEngine, type DrainSink } from '../internal/DrainEngine.js';
 import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { ScheduledTask } from '../internal/ScheduledTask.js';
 
 const OWNER = 'mergeLanes';
 
@@ -42,7 +43,7 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
   /** Set by the first failure: then everything held goes out, and the stream errors with it. */
   private failure: { error: unknown } | undefined = undefined;
   /** The maxSkew timer, due when the smallest held value may go although lanes are idle. */
-  private timer: Subscription | undefined = undefined;
+  private readonly timer: ScheduledTask;
   private timerDue = Number.NaN;
 
   constructor(
@@ -58,6 +59,10 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
     this.onLate = options.onLate;
     this.onOverflow = lane?.onOverflow;
     this.lanesOpen = ids.length;
+    this.timer = new ScheduledTask(scheduler, () => {
+      this.timerDue = Number.NaN;
+      this.engine.request();
+    });
     this.merger = new LaneMerger<T>({
       ids,
       order: this.byTimestamp ? 'timestamp' : 'arrival',
@@ -193,25 +198,15 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
     const due = this.merger.releaseDue();
     if (Number.isNaN(due)) {
       this.disarmTimer();
-    } else if (this.timer === undefined || this.timerDue !== due) {
-      this.disarmTimer();
+    } else if (!this.timer.isPending || this.timerDue !== due) {
+      this.timer.cancel();
       this.timerDue = due;
-      const timer = this.scheduler.schedule(
-        () => {
-          this.timer = undefined;
-          this.timerDue = Number.NaN;
-          this.engine.request();
-        },
-        Math.max(0, due - this.scheduler.now()),
-      );
-      // A scheduler that ran the task at once already cleared the due time.
-      if (this.timerDue === due) this.timer = timer;
+      this.timer.schedule(Math.max(0, due - this.scheduler.now()));
     }
   }
 
   private disarmTimer(): void {
-    this.timer?.unsubscribe();
-    this.timer = undefined;
+    this.timer.cancel();
     this.timerDue = Number.NaN;
   }
 }

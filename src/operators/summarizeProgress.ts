@@ -5,7 +5,6 @@ import {
   type ObservableInput,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
 } from 'rxjs';
 import {
   checkFunction,
@@ -19,6 +18,7 @@ import { SummaryBoard } from '../core/SummaryBoard.js';
 import type { Classifier } from '../core/types.js';
 import { DrainEngine } from '../internal/DrainEngine.js';
 import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { ScheduledTask } from '../internal/ScheduledTask.js';
 import { SubscriberSink } from '../internal/SubscriberSink.js';
 
 /**
@@ -192,9 +192,8 @@ class Summarizer<T> {
   private readonly scheduler: SchedulerLike;
   private readonly timed: boolean;
   private readonly notifier: ObservableInput<unknown> | undefined;
-  /** A timer is scheduled and has not run yet (set before scheduling, cleared when it runs). */
-  private timerArmed = false;
-  private timer: Subscription | undefined = undefined;
+  /** One timer for every key: the oldest pending summary's deadline is always the first. */
+  private readonly timer: ScheduledTask;
   /** The deadline the armed timer is for (a scheduler may run it a little early). */
   private timerDue = 0;
   private ticks: OperatorSubscriber<unknown> | undefined = undefined;
@@ -205,6 +204,7 @@ class Summarizer<T> {
   ) {
     const { scheduler, windowMs, notifier } = settings;
     this.scheduler = scheduler;
+    this.timer = new ScheduledTask(scheduler, () => this.onTimer());
     this.timed = notifier === undefined && windowMs !== Number.POSITIVE_INFINITY;
     this.notifier = notifier;
     this.board = new SummaryBoard<T>({
@@ -274,34 +274,25 @@ class Summarizer<T> {
   /** Opens the window when something became pending, closes it when nothing is. */
   private syncWindow(): void {
     if (!this.board.hasPending) {
-      if (this.timerArmed || this.ticks !== undefined) this.closeWindow();
+      if (this.timer.isPending || this.ticks !== undefined) this.closeWindow();
     } else if (this.timed) {
-      if (!this.timerArmed) this.armTimer();
+      if (!this.timer.isPending) this.armTimer();
     } else if (this.notifier !== undefined && (this.ticks === undefined || this.ticks.closed)) {
       this.subscribeNotifier(this.notifier);
     }
   }
 
-  /** One timer for every key: the oldest pending summary's deadline is always the first. */
   private armTimer(): void {
     if (this.subscriber.closed) return;
-    const { scheduler } = this;
-    const due = this.board.firstDeadline;
-    this.timerDue = due;
-    this.timerArmed = true;
-    const task = scheduler.schedule(this.onTimer, Math.max(0, due - scheduler.now()));
-    // A scheduler that ran the task at once (queueScheduler) already disarmed it, and the task may
-    // have armed the next one: keep only a task still to run, for closeWindow to cancel.
-    if (this.timerArmed && this.timer === undefined) this.timer = task;
+    this.timerDue = this.board.firstDeadline;
+    this.timer.schedule(Math.max(0, this.timerDue - this.scheduler.now()));
   }
 
-  private readonly onTimer = (): void => {
-    this.timerArmed = false;
-    this.timer = undefined;
+  private onTimer(): void {
     this.board.closeDue(Math.max(this.timerDue, this.scheduler.now()));
     this.syncWindow();
     if (!this.board.isEmpty) this.engine.request();
-  };
+  }
 
   private subscribeNotifier(notifier: ObservableInput<unknown>): void {
     if (this.subscriber.closed) return;
@@ -322,12 +313,9 @@ class Summarizer<T> {
 
   /** Cancels the timer and unsubscribes the notifier (state cleared before calling out). */
   private closeWindow(): void {
-    this.timerArmed = false;
-    const timer = this.timer;
     const ticks = this.ticks;
-    this.timer = undefined;
     this.ticks = undefined;
-    timer?.unsubscribe();
+    this.timer.cancel();
     ticks?.unsubscribe();
   }
 }
