@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
-import { describe } from '../core/types.js';
+import { combineNotices } from '../core/notices.js';
+import { describe, type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { compileFilter, matchesFilter } from './filter.js';
 import type { EventArchive, EventFilter, EventFrame } from './types.js';
 
@@ -29,6 +30,8 @@ export class MemoryArchive implements EventArchive {
   private frames: EventFrame[] = [];
   /** Index in `frames` of the oldest frame (a ring once `limit` frames are held). */
   private head = 0;
+  /** Frames appended since creation (never reset), the position after the newest frame. */
+  private appended = 0;
 
   /**
    * @param options - `{ limit }`, or the limit alone: `new MemoryArchive(100_000)`.
@@ -58,6 +61,7 @@ export class MemoryArchive implements EventArchive {
 
   /** Stores a frame. Frames must arrive in increasing seq order (a bus appends them so). */
   append(frame: EventFrame): void {
+    this.appended++;
     if (this.frames.length < this.limit) {
       this.frames.push(frame);
       return;
@@ -73,7 +77,11 @@ export class MemoryArchive implements EventArchive {
 
   /**
    * The held frames matching `filter` with `seq > after`, oldest first, synchronously; then
-   * complete. Frames appended while the replay runs are included.
+   * complete. Frames appended while the replay runs are included. When appends (from inside a
+   * subscriber, say) overwrite frames the replay had not reached yet, the next frame it gives
+   * carries `overflow: { policy: 'drop-oldest', dropped, fromSeq, toSeq, terminalPreserved:
+   * false }` for them; when no frame follows them, the replay ends with a
+   * {@link QueueOverflowError} carrying that notice instead of completing.
    *
    * @throws TypeError at once for a bad filter; RangeError for a bad `after`.
    */
@@ -83,12 +91,27 @@ export class MemoryArchive implements EventArchive {
       throw new RangeError(`MemoryArchive.replay: after must be a number, got ${describe(after)}`);
     }
     return new Observable<EventFrame>((subscriber) => {
+      // Positions count every frame ever appended, so a ring that moves under the replay cannot
+      // shift the next frame out of its reach: it shows as positions that are no longer held.
+      let position = this.oldestPosition() + this.firstIndexAfter(after);
       let lastSeq = after;
-      let index = this.firstIndexAfter(after);
-      for (; index < this.frames.length && !subscriber.closed; index++) {
-        const frame = this.at(index) as EventFrame;
-        // Appends during the replay (a ring that wrapped) may shift indexes: never go back.
-        if (frame.seq <= lastSeq) continue;
+      // Frames overwritten before the replay reached them, not yet reported: how many, and the
+      // seqs around them (their own seqs are gone with them).
+      let lost = 0;
+      let lostFrom = 0;
+      let lostTo: number | undefined;
+      while (!subscriber.closed) {
+        const oldest = this.oldestPosition();
+        if (position < oldest) {
+          if (lost === 0) lostFrom = lastSeq + 1;
+          lost += oldest - position;
+          lostTo = undefined;
+          position = oldest;
+        }
+        if (position >= this.appended) break;
+        let frame = this.at(position - oldest) as EventFrame;
+        position++;
+        if (lost > 0 && lostTo === undefined) lostTo = frame.seq - 1;
         lastSeq = frame.seq;
         let matches: boolean;
         try {
@@ -97,16 +120,34 @@ export class MemoryArchive implements EventArchive {
           subscriber.error(error);
           return;
         }
-        if (matches) subscriber.next(frame);
+        if (!matches) continue;
+        if (lost > 0) {
+          frame = withGap(frame, gapNotice(lost, lostFrom, lostTo ?? lostFrom + lost - 1));
+          lost = 0;
+        }
+        subscriber.next(frame);
       }
-      subscriber.complete();
+      if (subscriber.closed) return;
+      if (lost === 0) subscriber.complete();
+      else
+        subscriber.error(
+          new QueueOverflowError(
+            gapNotice(lost, lostFrom, lostTo ?? lostFrom + lost - 1),
+            this.limit,
+          ),
+        );
     });
   }
 
-  /** Drops every frame. */
+  /** Drops every frame. A replay running meanwhile reports them as overwritten. */
   clear(): void {
     this.frames = [];
     this.head = 0;
+  }
+
+  /** The position (count of frames appended before it) of the oldest frame held. */
+  private oldestPosition(): number {
+    return this.appended - this.frames.length;
   }
 
   private at(index: number): EventFrame | undefined {
@@ -126,4 +167,23 @@ export class MemoryArchive implements EventArchive {
     }
     return low;
   }
+}
+
+/** A copy of a held frame carrying the gap before it (frozen as the held frame is). */
+function withGap(frame: EventFrame, gap: OverflowNotice<EventFrame>): EventFrame {
+  const overflow = frame.overflow === undefined ? gap : combineNotices(gap, frame.overflow);
+  const copy = { ...frame, overflow };
+  if (Object.isFrozen(frame)) {
+    Object.freeze(overflow);
+    Object.freeze(copy);
+  }
+  return copy;
+}
+
+/**
+ * The notice of `dropped` frames overwritten in `fromSeq..toSeq`: the one the bus gives for a
+ * cursor older than the archive (frames that are gone cannot be checked for terminals).
+ */
+function gapNotice(dropped: number, fromSeq: number, toSeq: number): OverflowNotice<EventFrame> {
+  return { policy: 'drop-oldest', dropped, merged: 0, fromSeq, toSeq, terminalPreserved: false };
 }

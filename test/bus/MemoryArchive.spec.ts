@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/bus/EventBus.js';
 import { FrameRing } from '../../src/bus/FrameRing.js';
 import { filterPredicate } from '../../src/bus/filter.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { EventFrame } from '../../src/bus/types.js';
+import { QueueOverflowError } from '../../src/core/types.js';
 
 const frame = (seq: number, runId = seq % 2 ? 'odd' : 'even'): EventFrame =>
   Object.freeze({ kind: 'k', runId, laneId: 'main', seq, laneSeq: seq, ts: seq });
@@ -88,6 +90,154 @@ describe('MemoryArchive', () => {
       .subscribe({ next: (f) => seen.push(f.seq), error: (e) => (error = e) });
     expect(seen).toEqual([1, 2]);
     expect(error).toBe(boom);
+  });
+
+  it('gives every frame it still holds when frames are appended while it replays', () => {
+    const archive = new MemoryArchive({ limit: 4 });
+    for (let seq = 1; seq <= 4; seq++) archive.append(frame(seq));
+    const seen: EventFrame[] = [];
+    let completed = false;
+    archive.replay({}, 0).subscribe({
+      next: (f) => {
+        seen.push(f);
+        // One append per frame given: the ring drops a frame already given each time.
+        if (f.seq < 8) archive.append(frame(f.seq + 4));
+      },
+      complete: () => (completed = true),
+    });
+    expect(seen.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(seen.every((f) => f.overflow === undefined)).toBe(true);
+    expect(completed).toBe(true);
+  });
+
+  it('reports the frames overwritten before it reached them on the next frame it gives', () => {
+    const archive = new MemoryArchive({ limit: 4 });
+    for (let seq = 1; seq <= 4; seq++) archive.append(frame(seq));
+    const seen: EventFrame[] = [];
+    archive.replay({}, 0).subscribe((f) => {
+      seen.push(f);
+      if (f.seq === 1) for (let seq = 5; seq <= 7; seq++) archive.append(frame(seq));
+    });
+    expect(seen.map((f) => f.seq)).toEqual([1, 4, 5, 6, 7]);
+    expect(seen[1]?.overflow).toEqual({
+      policy: 'drop-oldest',
+      dropped: 2,
+      merged: 0,
+      fromSeq: 2,
+      toSeq: 3,
+      terminalPreserved: false,
+    });
+    expect(Object.isFrozen(seen[1])).toBe(true);
+    expect(seen.filter((f) => f.overflow !== undefined)).toHaveLength(1);
+  });
+
+  it('ends with an error carrying the notice when no frame it gives follows an overwritten range', () => {
+    const archive = new MemoryArchive({ limit: 4 });
+    for (let seq = 1; seq <= 4; seq++) archive.append(frame(seq, 'a'));
+    const seen: number[] = [];
+    let error: unknown;
+    archive.replay({ runId: 'a' }, 0).subscribe({
+      next: (f) => {
+        seen.push(f.seq);
+        if (f.seq === 1) for (let seq = 5; seq <= 8; seq++) archive.append(frame(seq, 'b'));
+      },
+      error: (e) => (error = e),
+    });
+    expect(seen).toEqual([1]);
+    expect(error).toBeInstanceOf(QueueOverflowError);
+    expect((error as QueueOverflowError).notice).toMatchObject({
+      policy: 'drop-oldest',
+      dropped: 3,
+      fromSeq: 2,
+      toSeq: 4,
+      terminalPreserved: false,
+    });
+  });
+
+  it('accounts for every seq when appends of any size interleave with its frames', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 12 }),
+        (limit, count, after, appendsPerFrame) => {
+          const archive = new MemoryArchive({ limit });
+          let last = 0;
+          const append = () => archive.append(frame(++last));
+          for (let i = 0; i < count; i++) append();
+          const lastBefore = last;
+          const seen: EventFrame[] = [];
+          let error: QueueOverflowError | undefined;
+          let steps = 0;
+          archive.replay({}, after).subscribe({
+            next: (f) => {
+              seen.push(f);
+              const appends = appendsPerFrame[steps++] ?? 0;
+              for (let i = 0; i < appends; i++) append();
+            },
+            error: (e) => (error = e as QueueOverflowError),
+          });
+          // Increasing seqs, each frame either given or inside a reported range, nothing twice.
+          const accounted: number[] = [];
+          for (const f of seen) {
+            if (f.overflow !== undefined) {
+              for (
+                let seq = f.overflow.fromSeq as number;
+                seq <= (f.overflow.toSeq as number);
+                seq++
+              ) {
+                accounted.push(seq);
+              }
+              expect(f.overflow.dropped).toBe(
+                (f.overflow.toSeq as number) - (f.overflow.fromSeq as number) + 1,
+              );
+            }
+            accounted.push(f.seq);
+          }
+          if (error !== undefined) {
+            for (
+              let seq = error.notice.fromSeq as number;
+              seq <= (error.notice.toSeq as number);
+              seq++
+            ) {
+              accounted.push(seq);
+            }
+          }
+          const start = Math.max(after, lastBefore - limit);
+          const expected = Array.from(
+            { length: Math.max(last - start, 0) },
+            (_, i) => start + i + 1,
+          );
+          expect(accounted).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it('through a bus, a subscriber that publishes while it replays from the archive loses nothing', () => {
+    const bus = new EventBus({ history: 2, archive: new MemoryArchive({ limit: 4 }) });
+    for (let i = 0; i < 6; i++) bus.publish({ kind: 'k' });
+    const seen: EventFrame[] = [];
+    bus.select({}, { after: 2 }).subscribe((f) => {
+      seen.push(f);
+      // One publish per replayed frame: the archive's ring moves while the replay reads it.
+      if (f.seq <= 6) bus.publish({ kind: 'k' });
+    });
+    expect(seen.map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen.every((f) => f.overflow === undefined)).toBe(true);
+  });
+
+  it('through a bus, frames overwritten before the replay reached them arrive as a notice', () => {
+    const bus = new EventBus({ history: 2, archive: new MemoryArchive({ limit: 4 }) });
+    for (let i = 0; i < 6; i++) bus.publish({ kind: 'k' });
+    const seen: EventFrame[] = [];
+    bus.select({}, { after: 2 }).subscribe((f) => {
+      seen.push(f);
+      if (f.seq === 3) for (let i = 0; i < 2; i++) bus.publish({ kind: 'k' });
+    });
+    expect(seen.map((f) => f.seq)).toEqual([3, 5, 6, 7, 8]);
+    expect(seen[1]?.overflow).toMatchObject({ dropped: 1, fromSeq: 4, toSeq: 4 });
   });
 
   it.each([[{ limit: 0 }], [{ limit: 1.5 }], [{ limit: '3' }]])('rejects %o', (options) => {
