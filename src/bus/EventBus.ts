@@ -14,12 +14,14 @@ import {
 import {
   checkAbortSignal,
   checkFunction,
+  checkObservableInput,
   checkOptions,
   checkScheduler,
+  policyNameOf,
   rangeError,
+  validateQueueConfig,
 } from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
-import { policyNameOf, validateQueueConfig } from '../core/OverflowQueue.js';
 import {
   type Classifier,
   coalesce,
@@ -424,6 +426,8 @@ export class EventBus<P = unknown> {
     }
     const signal = options?.signal;
     checkAbortSignal(signal, owner);
+    // Checked here too, so that a bad option is named after iterate rather than select.
+    this.planQueue(queue, owner);
     const demand = new Subject<number>();
     const selectOptions: SelectOptions<P> = { queue: { ...queue, demand } };
     if (checked.after !== undefined) selectOptions.after = checked.after;
@@ -850,14 +854,24 @@ export class EventBus<P = unknown> {
       ? 'drop-incoming'
       : (queue.overflow as OverflowPolicy<EventFrame<P>>);
     const checked = { ...queue, overflow, classify };
-    const reserve = validateQueueConfig(checked, `${owner} queue`);
+    const queueOwner = `${owner} queue`;
+    const reserve = validateQueueConfig(checked, queueOwner);
+    // The drain options, checked as boundedQueue would check them, but named after the bus.
+    const { demand, flushOn, scheduler, inspect } = queue;
+    if (demand !== undefined && flushOn !== undefined) {
+      throw new RangeError(
+        `${queueOwner}: demand and flushOn cannot be combined; give one of them`,
+      );
+    }
+    checkObservableInput(demand, queueOwner, 'demand');
+    checkObservableInput(flushOn, queueOwner, 'flushOn');
+    if (scheduler !== undefined) checkScheduler(scheduler, queueOwner);
+    checkFunction(inspect, queueOwner, 'inspect');
     const config = backpressure
       ? // The bus refuses what does not fit before it reaches the queue, and a replay may
         // exceed the capacity (publishers then wait until it is consumed): never drop in there.
         { ...checked, capacity: Number.MAX_SAFE_INTEGER, terminalReserve: reserve }
       : checked;
-    // boundedQueue checks demand / flushOn / scheduler at creation: check them now, not later.
-    boundedQueue(config);
     return {
       backpressure,
       policy: backpressure ? 'backpressure' : policyNameOf(overflow, owner),

@@ -1167,3 +1167,67 @@ describe('EventBus: the history option', () => {
     expect(buses[0]?.metrics().historySize).toBe(10);
   });
 });
+
+describe('EventBus: queue options are checked at the call, naming the bus', () => {
+  const queue = (extra: Record<string, unknown>) =>
+    ({ capacity: 2, overflow: 'drop-oldest', ...extra }) as SubscriberQueue<unknown>;
+  const schedulerMessage = 'a SchedulerLike (with schedule and now)';
+
+  it.each([
+    [{ demand: 3 }, TypeError, 'demand must be an ObservableInput, got 3'],
+    [{ flushOn: 3 }, TypeError, 'flushOn must be an ObservableInput, got 3'],
+    [{ flushOn: null }, TypeError, 'flushOn must be an ObservableInput, got null'],
+    [{ scheduler: {} }, TypeError, `scheduler must be ${schedulerMessage}, got {}`],
+    [{ scheduler: null }, TypeError, `scheduler must be ${schedulerMessage}, got null`],
+    [{ inspect: 1 }, TypeError, 'inspect must be a function, got 1'],
+    [
+      { demand: [1], flushOn: [1] },
+      RangeError,
+      'demand and flushOn cannot be combined; give one of them',
+    ],
+  ])('select queue %o: %o at select()', (extra, type, message) => {
+    const bus = new EventBus();
+    expect(() => bus.select({}, { queue: queue(extra) })).toThrow(
+      new type(`EventBus.select queue: ${message}`),
+    );
+    expect(bus.metrics().subscribers).toEqual([]);
+  });
+
+  it.each([
+    [{ scheduler: {} }, TypeError, `scheduler must be ${schedulerMessage}, got {}`],
+    [{ inspect: 'x' }, TypeError, 'inspect must be a function, got "x"'],
+    [{ capacity: 0 }, RangeError, 'capacity must be a positive integer, got 0'],
+  ])('iterate queue %o: %o at iterate()', (extra, type, message) => {
+    const bus = new EventBus();
+    expect(() => bus.iterate({}, { queue: queue(extra) })).toThrow(
+      new type(`EventBus.iterate queue: ${message}`),
+    );
+  });
+
+  it('good drain options are accepted and used', () => {
+    const bus = new EventBus();
+    let readStats: (() => { depth: number }) | undefined;
+    const demand = new Subject<number>();
+    const sub = collect(
+      bus,
+      {},
+      {
+        queue: queue({
+          capacity: 4,
+          demand,
+          inspect: (read: () => { depth: number }) => {
+            readStats = read;
+          },
+        }),
+      },
+    );
+    bus.publish({ kind: 'a' });
+    bus.publish({ kind: 'b' });
+    expect([seqs(sub.frames), readStats?.().depth]).toEqual([[], 2]);
+    demand.next(1);
+    expect([seqs(sub.frames), readStats?.().depth]).toEqual([[1], 1]);
+    const scheduled = collect(bus, {}, { queue: queue({ scheduler: queueScheduler }) });
+    bus.publish({ kind: 'c' });
+    expect(seqs(scheduled.frames)).toEqual([3]);
+  });
+});
