@@ -25,7 +25,11 @@ export function isVisibility(value: unknown): value is Visibility {
 
 /** A checked filter. */
 export interface CompiledFilter {
-  /** The filter as given (for metrics and archives); `{}` when none was. */
+  /**
+   * The filter as given (for metrics and archives), `{}` when none was; with `kinds`, a copy
+   * whose `kinds` is a frozen array, so that every later reader (an archive's replay) sees the
+   * same kinds even when a one-shot iterable (a generator, `map.keys()`) was given.
+   */
   readonly source: EventFilter;
   readonly runId: string | undefined;
   readonly agentId: string | undefined;
@@ -48,8 +52,9 @@ function checkId(filter: EventFilter, field: 'runId' | 'agentId' | 'laneId', own
 }
 
 /**
- * Checks a filter and compiles it. Throws a `TypeError` naming `owner` and the field for a bad
- * one (an unknown field too, so a typo such as `runID` does not silently widen the filter).
+ * Checks a filter and compiles it, reading `kinds` once. Throws a `TypeError` naming `owner` and
+ * the field for a bad one (an unknown field too, so a typo such as `runID` does not silently widen
+ * the filter).
  */
 export function compileFilter(filter: EventFilter | undefined, owner: string): CompiledFilter {
   if (filter === undefined) filter = {};
@@ -98,8 +103,10 @@ export function compileFilter(filter: EventFilter | undefined, owner: string): C
       `${owner}: filter.where must be a function when given, got ${describe(filter.where)}`,
     );
   }
+  // `kinds` may be read once only (a generator): whoever reads the filter next gets an array.
+  const source = kinds === undefined ? filter : { ...filter, kinds: Object.freeze([...kinds]) };
   return {
-    source: filter,
+    source,
     runId,
     agentId,
     laneId,
