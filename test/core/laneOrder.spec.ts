@@ -157,6 +157,29 @@ describe('LaneHeap', () => {
     expect(drain(heap).map(([lane]) => lane)).toEqual([0, 2, 5, 6, 11, 1, 3, 7, 8, 9, 10]);
   });
 
+  it('moves the last entry up past a parent of equal ts and a larger lane', () => {
+    // Lane 4 (ts 10) moves into slot 4 under lane 5 (ts 10): the tie is broken by the lane, the
+    // parent's own, so lane 4 goes up, and comes out before lane 5.
+    const keys: Array<[number, number]> = [
+      [0, 0],
+      [5, 10],
+      [1, 1],
+      [6, 11],
+      [7, 12],
+      [2, 2],
+      [3, 3],
+      [8, 13],
+      [9, 14],
+      [10, 15],
+      [11, 16],
+      [4, 10],
+    ];
+    const heap = new LaneHeap(keys.length);
+    for (const [lane, ts] of keys) heap.set(lane, ts, 1);
+    heap.delete(7);
+    expect(drain(heap).map(([lane]) => lane)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11]);
+  });
+
   it('moves a lane down or up when its key grows or shrinks, ties broken by lane', () => {
     const heap = new LaneHeap(5);
     for (let lane = 0; lane < 5; lane++) heap.set(lane, lane * 10, 1);
@@ -232,6 +255,40 @@ describe('TimedFifo', () => {
         },
       ),
     );
+  });
+});
+
+describe('TimedFifo growth', () => {
+  it('keeps order, timestamps and arrivals when it grows with its head wrapped around', () => {
+    const fifo = new TimedFifo<number>();
+    const model: number[] = [];
+    let next = 0;
+    for (const [pushes, shifts] of [
+      [10, 7],
+      [20, 5],
+      [40, 30],
+      [100, 0],
+    ] as const) {
+      for (let count = 0; count < pushes; count++) {
+        fifo.push(next, next * 2, next * 3);
+        model.push(next++);
+      }
+      for (let count = 0; count < shifts; count++) {
+        const expected = model.shift() as number;
+        expect([fifo.headTs(), fifo.headArrival(), fifo.shift()]).toEqual([
+          expected * 2,
+          expected * 3,
+          expected,
+        ]);
+      }
+      expect(fifo.size).toBe(model.length);
+    }
+    const rest: number[] = [];
+    while (fifo.size > 0) {
+      expect(fifo.headTs()).toBe((model[rest.length] as number) * 2);
+      rest.push(fifo.shift());
+    }
+    expect(rest).toEqual(model);
   });
 });
 
