@@ -16,7 +16,7 @@ export {
   TERMINAL_KINDS,
   type TerminalKind,
 } from './bus/agentEvents.js';
-export { DEFAULT_HISTORY, EventBus } from './bus/EventBus.js';
+export { DEFAULT_HISTORY, EventBus, MAX_HISTORY } from './bus/EventBus.js';
 export { BackpressureError, BusClosedError, InvalidEventError } from './bus/errors.js';
 export { filterPredicate } from './bus/filter.js';
 export { createFrame } from './bus/frame.js';
