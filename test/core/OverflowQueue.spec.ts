@@ -517,3 +517,49 @@ describe('OverflowQueue against the reference model (property-based)', () => {
     );
   });
 });
+
+describe('OverflowQueue edges', () => {
+  it('names itself in option errors and in an empty shift', () => {
+    expect(() => new OverflowQueue({ capacity: 0, overflow: 'error' })).toThrow(
+      new RangeError('OverflowQueue: capacity must be a positive integer, got 0'),
+    );
+    const queue = new OverflowQueue<number>({ capacity: 1, overflow: 'error' });
+    expect(() => queue.shift()).toThrow(new RangeError('OverflowQueue.shift: the queue is empty'));
+  });
+
+  it('an empty queue has no terminal head', () => {
+    const queue = new OverflowQueue<string>({
+      capacity: 2,
+      overflow: 'drop-oldest',
+      classify: () => 'terminal',
+    });
+    expect(queue.headIsTerminal()).toBe(false);
+    queue.push('end');
+    queue.shift();
+    expect(queue.headIsTerminal()).toBe(false);
+  });
+
+  it('merges by key after clear as before it', () => {
+    const queue = new OverflowQueue<{ key: string; n: number }>({
+      capacity: 2,
+      overflow: coalesce(
+        (acc, next) => ({ key: acc.key, n: acc.n + next.n }),
+        (value) => value.key,
+      ),
+      classify: () => 'progress',
+      terminalReserve: 0,
+    });
+    const fill = () => {
+      queue.push({ key: 'a', n: 1 });
+      queue.push({ key: 'b', n: 10 });
+      return queue.push({ key: 'a', n: 100 });
+    };
+    expect(fill()).toBe('merged');
+    queue.clear();
+    expect(fill()).toBe('merged');
+    expect(queue.toArray()).toEqual([
+      { key: 'a', n: 101 },
+      { key: 'b', n: 10 },
+    ]);
+  });
+});

@@ -377,3 +377,43 @@ describe('PriorityOverflowQueue', () => {
     });
   });
 });
+
+describe('PriorityOverflowQueue edges', () => {
+  it('names itself in an empty shift', () => {
+    const queue = new PriorityOverflowQueue<number>({ capacity: 1, overflow: 'error' });
+    expect(() => queue.shift()).toThrow(
+      new RangeError('PriorityOverflowQueue.shift: the queue is empty'),
+    );
+  });
+
+  it("'drop-oldest' rejects a newcomer when only terminals are queued", () => {
+    const queue = new PriorityOverflowQueue<string>({
+      capacity: 2,
+      overflow: 'drop-oldest',
+      classify: (value) => (value.startsWith('end') ? 'terminal' : 'normal'),
+      terminalReserve: 0,
+      priority: (value) => (value.endsWith('!') ? 2 : 0),
+    });
+    queue.push('end1');
+    queue.push('end2');
+    expect(queue.push('x!')).toBe('rejected');
+    expect(queue.toArray()).toEqual(['end1', 'end2']);
+    expect(queue.takeNotice()).toMatchObject({ dropped: 1, first: 'x!', last: 'x!' });
+  });
+
+  it('coalesce never merges a normal newcomer into a progress value', () => {
+    const queue = new PriorityOverflowQueue<string>({
+      capacity: 2,
+      overflow: coalesce((acc, next) => `${acc}+${next}`),
+      classify: (value) => (value.startsWith('p') ? 'progress' : 'normal'),
+      terminalReserve: 0,
+      priority: (value) => (value.endsWith('!') ? 1 : 0),
+    });
+    queue.push('p1');
+    queue.push('p2');
+    expect(queue.push('n')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['p2', 'n']);
+    expect(queue.push('n2!')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['n2!', 'n']);
+  });
+});
