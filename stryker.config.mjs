@@ -5,7 +5,9 @@
 // .ts files are mutated; the specs run are those under the mirrored test folder (src/core ->
 // test/core, through vitest.mutation.config.ts), narrowed further by vitest's related-file selection and Stryker's per-test coverage.
 // Reports (HTML, JSON) and the incremental file go to reports/mutation/<folder>/ (gitignored):
-// a re-run only tests the mutants whose code or covering tests changed; add `--force` to redo all.
+// a re-run only tests the mutants whose code changed. It reuses a survivor's result even when new
+// specs would kill it: after adding tests, re-run with `--force` (any Stryker option may follow the
+// folder, e.g. `npm run mutation -- src/core --force --mutate src/core/laneOrder.ts`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -53,6 +55,6 @@ export default {
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  timeoutMS: 10000,
+  timeoutMS: 5000,
   thresholds: { high: 95, low: 90, break: null },
 };
