@@ -325,6 +325,10 @@ describe('mergeSortedLanes', () => {
       ),
     );
     expect(() => mergeSortedLanes([[1]] as never, ts)).toThrow(/lanes must be an object.*an array/);
+    expect(() => mergeSortedLanes(5 as never, ts)).toThrow(
+      new TypeError('mergeSortedLanes: lanes must be an object mapping lane ids to lanes, got 5'),
+    );
+    expect(() => mergeSortedLanes('ab' as never, ts)).toThrow(/lanes must be an object.*"ab"/);
     expect(() => mergeSortedLanes({ '': [1] }, ts)).toThrow(
       new TypeError('mergeSortedLanes: a lane id must be a non-empty string, got ""'),
     );
