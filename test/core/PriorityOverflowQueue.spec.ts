@@ -401,6 +401,21 @@ describe('PriorityOverflowQueue edges', () => {
     expect(queue.takeNotice()).toMatchObject({ dropped: 1, first: 'x!', last: 'x!' });
   });
 
+  it("'drop-oldest' looks past a lower level that holds only terminals", () => {
+    const queue = new PriorityOverflowQueue<string>({
+      capacity: 2,
+      overflow: 'drop-oldest',
+      classify: (value) => (value.startsWith('end') ? 'terminal' : 'normal'),
+      terminalReserve: 0,
+      priority: (value) => (value.endsWith('!') ? 1 : 0),
+    });
+    queue.push('end');
+    queue.push('a!');
+    expect(queue.push('b!')).toBe('evicted');
+    expect(queue.toArray()).toEqual(['b!', 'end']);
+    expect(queue.takeNotice()).toMatchObject({ dropped: 1, first: 'a!' });
+  });
+
   it('coalesce never merges a normal newcomer into a progress value', () => {
     const queue = new PriorityOverflowQueue<string>({
       capacity: 2,
