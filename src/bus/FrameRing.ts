@@ -42,23 +42,20 @@ export class FrameRing<F extends { readonly seq: number }> {
   /** Appends a frame; its seq must be the previous one's plus 1 (see `restart` otherwise). */
   push(frame: F): void {
     this.newest = frame.seq;
-    if (this.capacity === 0) return;
+    if (this.count === this.capacity) {
+      // Full at capacity (the steady state, checked first): the newest frame takes the oldest
+      // one's slot.
+      if (this.capacity === 0) return;
+      this.slots[this.head] = frame;
+      if (++this.head === this.capacity) this.head = 0;
+      return;
+    }
     const length = this.slots.length;
-    if (this.count < length) {
-      let slot = this.head + this.count;
-      if (slot >= length) slot -= length;
-      this.slots[slot] = frame;
-      this.count++;
-      return;
-    }
-    if (length < this.capacity) {
-      this.grow();
-      this.slots[this.count++] = frame;
-      return;
-    }
-    // Full at capacity: the newest frame takes the oldest one's slot.
-    this.slots[this.head] = frame;
-    if (++this.head === length) this.head = 0;
+    if (this.count === length) this.grow();
+    let slot = this.head + this.count;
+    if (slot >= this.slots.length) slot -= this.slots.length;
+    this.slots[slot] = frame;
+    this.count++;
   }
 
   /**
