@@ -94,19 +94,25 @@ export function checkNonNegative(value: unknown, owner: string, option: string, 
   throw rangeError(owner, option, `a non-negative number${unit}`, value);
 }
 
+/** Whether `value` is an object (not a function) whose two members have the types named. */
+function hasMembers(
+  value: unknown,
+  first: string,
+  firstType: string,
+  second: string,
+  secondType: string,
+): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const members = value as Record<string, unknown>;
+  return typeof members[first] === firstType && typeof members[second] === secondType;
+}
+
 /**
  * Refuses anything that is not a `SchedulerLike` (an object with `schedule` and `now`): every
  * scheduler option is held to the same rule, since any of them may read the clock.
  */
 export function checkScheduler(value: unknown, owner: string, option = 'scheduler'): void {
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { schedule?: unknown }).schedule === 'function' &&
-    typeof (value as { now?: unknown }).now === 'function'
-  ) {
-    return;
-  }
+  if (hasMembers(value, 'schedule', 'function', 'now', 'function')) return;
   throw typeError(owner, option, 'a SchedulerLike (with schedule and now)', value);
 }
 
@@ -152,12 +158,9 @@ export function checkObservableInput(
  * `addEventListener`); `undefined` passes.
  */
 export function checkAbortSignal(value: unknown, owner: string, option = 'signal'): void {
-  if (value === undefined) return;
   if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { addEventListener?: unknown }).addEventListener === 'function' &&
-    typeof (value as { aborted?: unknown }).aborted === 'boolean'
+    value === undefined ||
+    hasMembers(value, 'addEventListener', 'function', 'aborted', 'boolean')
   ) {
     return;
   }
