@@ -13,6 +13,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
   if (typeof value === 'bigint') return `${value}n`;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: String(symbol) renders the same
   if (typeof value === 'symbol') return value.toString();
   if (value === null || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return 'an array';
@@ -118,6 +119,7 @@ export function checkScheduler(value: unknown, owner: string, option = 'schedule
 
 /** `Symbol.observable` where a polyfill defines it, else the name RxJS falls back to. */
 const observableKey: string | symbol =
+  // Stryker disable next-line all: no runtime the tests run on defines Symbol.observable
   (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) ||
   '@@observable';
 

@@ -29,6 +29,7 @@ export interface Laned<T> {
  * `<`), not the locale's. Returns a new array.
  */
 export function sortLaneIds(ids: readonly string[]): string[] {
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: lane ids are unique (checked), so no two compare equal
   return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -44,7 +45,9 @@ export function keyBefore(
   laneB: number,
   seqB: number,
 ): boolean {
+  // Stryker disable next-line EqualityOperator: under tsA !== tsB, < and <= agree
   if (tsA !== tsB) return tsA < tsB;
+  // Stryker disable next-line EqualityOperator: under laneA !== laneB, < and <= agree
   if (laneA !== laneB) return laneA < laneB;
   return seqA < seqB;
 }
@@ -145,6 +148,7 @@ export class LaneHeap {
       const parent = (slot - 1) >> 1;
       const parentTs = slotTs[parent]!;
       const parentLane = slotLane[parent]!;
+      // Stryker disable next-line EqualityOperator: a lane is held at most once, so two keys never tie on (ts, lane)
       if (ts > parentTs || (ts === parentTs && lane > parentLane)) break;
       slotLane[slot] = parentLane;
       slotTs[slot] = parentTs;
@@ -172,12 +176,14 @@ export class LaneHeap {
       if (right < count) {
         const rightTs = slotTs[right]!;
         const rightLane = slotLane[right]!;
+        // Stryker disable next-line EqualityOperator: a lane is held at most once, so two keys never tie on (ts, lane)
         if (rightTs < childTs || (rightTs === childTs && rightLane < childLane)) {
           child = right;
           childTs = rightTs;
           childLane = rightLane;
         }
       }
+      // Stryker disable next-line EqualityOperator: a lane is held at most once, so two keys never tie on (ts, lane)
       if (ts < childTs || (ts === childTs && lane < childLane)) break;
       slotLane[slot] = childLane;
       slotTs[slot] = childTs;
@@ -289,6 +295,7 @@ export function mergeSortedLanes<T>(
     total += length;
     if (length > 0) heap.set(lane, timeOf(lane, 0), 1);
   }
+  // Stryker disable next-line ArrayDeclaration: presizing only
   const result = new Array<Laned<T>>(total);
   for (let out = 0; out < total; out++) {
     const lane = heap.peek();
@@ -315,6 +322,7 @@ export function mergeSortedLanes<T>(
  * ring has grown to the lane's high-water mark.
  */
 export class TimedFifo<T> {
+  // Stryker disable next-line ArrayDeclaration: presizing only
   private values: (T | undefined)[] = new Array(16);
   /** Per ring slot `i`: the timestamp at `2 * i`, the arrival time at `2 * i + 1`. */
   private stamps = new Float64Array(32);
@@ -361,6 +369,7 @@ export class TimedFifo<T> {
 
   /** Drops every value. */
   clear(): void {
+    // Stryker disable next-line ArrayDeclaration: presizing only
     this.values = new Array(16);
     this.stamps = new Float64Array(32);
     this.head = 0;

@@ -98,6 +98,7 @@ export function createNodeLists(keyed: boolean): NodeLists {
  */
 export abstract class SlotStore<T> {
   /** The value in each slot (`undefined` in a free one). */
+  // Stryker disable next-line ArrayDeclaration: slots at or past slotCount are never read
   private values: T[] = [];
   /** Each slot's key under `coalesce` with a key function. */
   private keys: unknown[] | undefined;
@@ -126,6 +127,7 @@ export abstract class SlotStore<T> {
     keyed: boolean,
   ) {
     if (keyed) {
+      // Stryker disable next-line ArrayDeclaration: slots at or past slotCount are never read
       this.keys = [];
       this.keyLinks = NO_LINKS;
     }
@@ -174,6 +176,7 @@ export abstract class SlotStore<T> {
     const links = this.links;
     const at = slot * Link.Stride;
     const tail = lists.tail;
+    // Stryker disable next-line ArithmeticOperator: Link.Prev and KeyLink.Prev are 0, so adding or subtracting them is the same
     links[at + Link.Prev] = tail;
     links[at + Link.Next] = Link.None;
     if (tail === Link.None) lists.head = slot;
@@ -206,6 +209,7 @@ export abstract class SlotStore<T> {
     const keyLinks = this.keyLinks as Int32Array;
     const newest = newestOfKey.get(key) ?? Link.None;
     if (newest !== Link.None) keyLinks[newest * KeyLink.Stride + KeyLink.Next] = slot;
+    // Stryker disable next-line ArithmeticOperator: Link.Prev and KeyLink.Prev are 0, so adding or subtracting them is the same
     keyLinks[slot * KeyLink.Stride + KeyLink.Prev] = newest;
     keyLinks[slot * KeyLink.Stride + KeyLink.Next] = Link.None;
     (this.keys as unknown[])[slot] = key;
@@ -225,6 +229,7 @@ export abstract class SlotStore<T> {
     if (prev === Link.None) lists.head = next;
     else links[prev * Link.Stride + Link.Next] = next;
     if (next === Link.None) lists.tail = prev;
+    // Stryker disable next-line ArithmeticOperator: Link.Prev and KeyLink.Prev are 0, so adding or subtracting them is the same
     else links[next * Link.Stride + Link.Prev] = prev;
     const cls = this.classAt(slot);
     if (cls !== TERMINAL) {
@@ -261,6 +266,7 @@ export abstract class SlotStore<T> {
     const next = links[at + Link.Next] as Slot;
     lists.head = next;
     if (next === Link.None) lists.tail = Link.None;
+    // Stryker disable next-line ArithmeticOperator: Link.Prev and KeyLink.Prev are 0, so adding or subtracting them is the same
     else links[next * Link.Stride + Link.Prev] = Link.None;
     const cls = this.classAt(slot);
     if (cls !== TERMINAL) {

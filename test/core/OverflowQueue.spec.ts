@@ -467,6 +467,47 @@ describe('OverflowQueue against the reference model (property-based)', () => {
     );
   });
 
+  it('keeps every key chain right under keyed coalesce, small queues and few keys', () => {
+    // Values of a key leave from anywhere in its chain (shifts, progress evicted behind a normal
+    // value of the same key): each later merge must still find the key's newest queued value.
+    const smallOps: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('push' as const),
+          cls: fc.constantFrom<EventClass>('terminal', 'progress', 'progress', 'normal'),
+          key: fc.integer({ min: 0, max: 1 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.constant({ kind: 'shift' as const }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom<PolicyCase>('coalesce-keyed', 'drop-progress'),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(smallOps, { maxLength: 120 }),
+        (policyName, capacity, ops) => {
+          const options = { capacity, overflow: policyFor(policyName), classify: classifyItem };
+          const queue = new OverflowQueue<Item>(options);
+          const model = new ReferenceQueue<Item>(options);
+          let nextId = 0;
+          for (const op of ops) {
+            if (op.kind === 'push') {
+              const id = nextId++;
+              const item: Item = { id, cls: op.cls, key: op.key, parts: [id] };
+              expect(queue.push(item)).toBe(model.push(item));
+            } else if (model.items.length > 0) {
+              expect(queue.takeNotice()).toEqual(model.takeNotice());
+              expect(queue.shift()).toEqual(model.shift());
+            }
+            expect(queue.toArray()).toEqual(model.items.map((entry) => entry.value));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('never loses a terminal value and merges without losing parts', () => {
     fc.assert(
       fc.property(
