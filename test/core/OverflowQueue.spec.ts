@@ -202,6 +202,30 @@ describe('OverflowQueue', () => {
       expect(queue.toArray()).toEqual(['nx', 'nz', 'px2']);
     });
 
+    it('coalesce keeps a key chain right when a value leaves its middle and slots are reused', () => {
+      // Values are named class + key + n: 'nk1' is a normal value of key k.
+      const queue = new OverflowQueue<string>({
+        capacity: 3,
+        overflow: coalesce(
+          (acc, next) => `${acc}+${next}`,
+          (value) => value.charAt(1),
+        ),
+        classify: (value) => (value.startsWith('p') ? 'progress' : 'normal'),
+        terminalReserve: 0,
+      });
+      for (const value of ['nk1', 'pk2', 'nk3']) queue.push(value);
+      // Full: pj1 has no progress of its key to merge into, so the oldest progress (pk2, in the
+      // middle of k's chain) makes room; pj1 takes its slot.
+      expect(queue.push('pj1')).toBe('evicted');
+      expect(queue.shift()).toBe('nk1');
+      expect(queue.shift()).toBe('nk3'); // nothing of key k is queued now
+      queue.push('pa1');
+      queue.push('pb1'); // the freed slots are taken by other keys
+      // No value of k is queued: pk4 must not merge into anything; the oldest progress goes.
+      expect(queue.push('pk4')).toBe('evicted');
+      expect(queue.toArray()).toEqual(['pa1', 'pb1', 'pk4']);
+    });
+
     it('a throwing classifier, key or merge leaves the queue untouched', () => {
       const queue = new OverflowQueue<string>({
         capacity: 1,
