@@ -181,7 +181,7 @@ export class LaneRun<T> implements DrainSink<Laned<T>, LaneGap<T>> {
 
   /**
    * Ends the stream with `error`: every lane is let go, so nothing more is accepted, and every
-   * value already held goes out first, at once (DESIGN.md: an error never drops what was
+   * value already held goes out first, at once (an error never drops what was
    * accepted).
    */
   private readonly end = (error: unknown): void => {

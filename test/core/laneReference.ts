@@ -67,7 +67,7 @@ export interface TimedRelease<T> {
 }
 
 /**
- * DESIGN.md's 'timestamp' release rule, by brute force (a scan of every pending value per step):
+ * The 'timestamp' release rule of mergeLanes, by brute force (a scan of every pending value per step):
  * the smallest pending value by (timestamp, lane id, arrival) is released when every live lane
  * holds a pending value, or at `arrival + maxSkew`; a value sorting before one released by
  * maxSkew is released at once, late. Steps must be in time order, every lane must complete, no
