@@ -201,6 +201,7 @@ export abstract class SlotStore<T> {
     }
     // Keyed coalescing is out of line: it keeps place() small enough to be inlined into push.
     if (lists.newestOfKey !== undefined) this.linkKey(lists.newestOfKey, slot, key);
+    // Stryker disable next-line EqualityOperator: at equality the high water is set to what it is
     if (++this.depth > this.highWater) this.highWater = this.depth;
   }
 
