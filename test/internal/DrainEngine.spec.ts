@@ -152,6 +152,26 @@ describe('DrainEngine', () => {
       expect(deepest).toBe(1);
     });
 
+    it('a source completing or erring from inside deliver ends after the items still queued', () => {
+      const queued = setup({ credits: 0 });
+      queued.sink.onDeliver = (item) => {
+        if (item === 'a') queued.engine.error(new Error('source failed'));
+      };
+      queued.engine.accept('a');
+      queued.engine.accept('b');
+      queued.engine.grant(5);
+      expect(queued.sink.log).toEqual(['a', 'b', '#source failed']);
+
+      const { sink, engine } = setup({ credits: 0 });
+      sink.onDeliver = (item) => {
+        if (item === 'a') engine.complete();
+      };
+      engine.accept('a');
+      engine.accept('b');
+      engine.grant(5);
+      expect(sink.log).toEqual(['a', 'b', '|']);
+    });
+
     it('a throwing reportGap or deliver errors the stream at once and stops the source', () => {
       const gapThrows = setup();
       gapThrows.queue.gaps.set('a', 'g');
