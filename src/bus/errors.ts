@@ -45,3 +45,29 @@ export class BackpressureError extends Error {
     this.subscribers = subscribers;
   }
 }
+
+/**
+ * A cursor from another log: `select({ after, epoch })` names an epoch that is not the bus's
+ * (another in-memory bus, or a Redis stream that lost data and started anew). Its seqs mean
+ * nothing here, so nothing is delivered: resume from a snapshot of the new epoch, or from 0.
+ */
+export class EpochChangedError extends Error {
+  /** The epoch the cursor came from. */
+  readonly expected: string;
+  /** The bus's epoch now. */
+  readonly actual: string;
+  /** The cursor (`after`) that was given, when one was. */
+  readonly after: number | undefined;
+
+  constructor(expected: string, actual: string, after?: number) {
+    super(
+      `Epoch changed: the cursor${after === undefined ? '' : ` after ${after}`} belongs to epoch ${JSON.stringify(
+        expected,
+      )}, but the bus is at epoch ${JSON.stringify(actual)}; its seqs do not apply here`,
+    );
+    this.name = 'EpochChangedError';
+    this.expected = expected;
+    this.actual = actual;
+    this.after = after;
+  }
+}

@@ -102,6 +102,12 @@ export interface SelectOptions<P = unknown> {
    */
   after?: number;
   /**
+   * The epoch the cursor came from (`bus.epoch` when it was saved). When it is not the bus's
+   * epoch, the subscription errors with `EpochChangedError` instead of reading another log's seqs.
+   * Default: not checked.
+   */
+  epoch?: string;
+  /**
    * The subscriber's own bounded queue. Default for `select`: none (frames are delivered
    * synchronously as they are published). Default for `iterate`: `{ capacity: 1024, overflow:
    * 'drop-oldest' }`.
@@ -119,7 +125,7 @@ export interface SubscriberMetrics {
   filter: EventFilter;
   /** The subscriber's policy, `'none'` without a queue. */
   policy: string;
-  /** Frames held in its queue now. */
+  /** Frames held in its queue now (a subscriber still reading the log holds none). */
   depth: number;
   /** The largest depth reached. */
   highWater: number;
@@ -129,9 +135,13 @@ export interface SubscriberMetrics {
   dropped: number;
   /** Frames folded into others by `coalesce`. */
   merged: number;
-  /** Seq of the last frame it matched minus seq of the last frame delivered to it (0 = caught up). */
+  /**
+   * How far behind it is, in seqs: while it reads the log, the head's seq minus the seq of the
+   * last frame delivered to it; once caught up, the seq of the last frame it matched minus that
+   * (0 = nothing waiting).
+   */
   lag: number;
-  /** Whether it is still replaying history or the archive. */
+  /** Whether it is still reading history or the archive (behind the head). */
   replaying: boolean;
 }
 
@@ -157,7 +167,9 @@ export interface BusMetrics {
 
 /**
  * Longer-term storage the bus appends every frame to, used by `select`/`replay` for cursors older
- * than history. `replay` may answer asynchronously; the bus holds live frames meanwhile.
+ * than history. The bus reads it page by page, at each subscriber's pace: it subscribes to
+ * `replay(filter, after)`, takes one page of frames and unsubscribes, then asks again after the
+ * last frame it got. `replay` may answer asynchronously; live frames meanwhile stay in the log.
  */
 export interface EventArchive {
   /** Stores a frame. A throw or rejection is counted in `metrics().archiveErrors`. */

@@ -15,6 +15,13 @@ export interface OverflowQueueOptions<T> {
   classify?: Classifier<T> | undefined;
   /** Slots only terminals may use. Default: 1 with a classifier (when capacity > 1), else 0. */
   terminalReserve?: number | undefined;
+  /**
+   * Under a keyed `coalesce`: a merged value moves to the tail, where its newest part arrived,
+   * instead of staying where its oldest part stood. Values then leave in the order their newest
+   * parts arrived, so content never moves ahead of a value that arrived before it (the bus keeps
+   * seq order this way). Default `false`: merged in place.
+   */
+  mergeAtNewest?: boolean | undefined;
 }
 
 /**
@@ -77,10 +84,12 @@ export interface QueueStats {
  */
 export class OverflowQueue<T> extends QueueCore<T> {
   private lists: NodeLists;
+  private readonly mergeAtNewest: boolean;
 
   constructor(options: OverflowQueueOptions<T>) {
     super(options, 'OverflowQueue');
     this.lists = createNodeLists(this.keyOf !== undefined);
+    this.mergeAtNewest = options.mergeAtNewest === true && this.keyOf !== undefined;
   }
 
   /**
@@ -150,7 +159,12 @@ export class OverflowQueue<T> extends QueueCore<T> {
         if (cls === PROGRESS) {
           const newest =
             lists.newestOfKey === undefined ? lists.tail : (lists.newestOfKey.get(key) ?? NIL);
-          if (this.mergedInto(newest, value)) return 'merged';
+          if (this.mergedInto(newest, value)) {
+            if (this.mergeAtNewest && newest !== lists.tail) {
+              this.place(lists, this.take(lists, newest), PROGRESS, 0, key);
+            }
+            return 'merged';
+          }
         }
         return this.replace(lists.progressHead, value, cls, key);
       }

@@ -226,3 +226,26 @@ export function validateQueueConfig<T>(config: CheckedQueueConfig<T>, owner: str
   }
   return terminalReserve;
 }
+
+/** What drives a queue's delivery, as `boundedQueue` and bus subscriber queues take it. */
+export interface CheckedQueueTriggers {
+  demand?: unknown;
+  flushOn?: unknown;
+  scheduler?: unknown;
+  inspect?: unknown;
+}
+
+/**
+ * Checks a queue's delivery triggers: `demand` and `flushOn` (observable inputs, not both),
+ * `scheduler` and `inspect`, naming `owner` in the errors.
+ */
+export function checkQueueTriggers(config: CheckedQueueTriggers, owner: string): void {
+  const { demand, flushOn, scheduler, inspect } = config;
+  if (demand !== undefined && flushOn !== undefined) {
+    throw new RangeError(`${owner}: demand and flushOn cannot be combined; give one of them`);
+  }
+  checkObservableInput(demand, owner, 'demand');
+  checkObservableInput(flushOn, owner, 'flushOn');
+  if (scheduler !== undefined) checkScheduler(scheduler, owner);
+  checkFunction(inspect, owner, 'inspect');
+}

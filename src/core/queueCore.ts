@@ -66,6 +66,11 @@ export abstract class QueueCore<T> extends SlotStore<T> {
     return this.depth;
   }
 
+  /** Non-terminal values queued now (never above `capacity - terminalReserve`). */
+  get nonTerminalSize(): number {
+    return this.nonTerminalDepth;
+  }
+
   /** Whether nothing is queued. */
   get isEmpty(): boolean {
     return this.depth === 0;

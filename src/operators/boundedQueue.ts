@@ -5,18 +5,12 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import {
-  checkFunction,
-  checkObservableInput,
-  checkScheduler,
-  describe,
-  validateQueueConfig,
-} from '../core/checks.js';
+import { checkQueueTriggers, validateQueueConfig } from '../core/checks.js';
 import { OverflowQueue, type QueueStats } from '../core/OverflowQueue.js';
 import type { OverflowNotice, QueueConfig } from '../core/types.js';
-import type { DrainSchedule } from '../internal/DrainEngine.js';
+import type { DrainEngine, DrainSchedule } from '../internal/DrainEngine.js';
 import { drainSource } from '../internal/drainSource.js';
-import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
+import { subscribeTriggers } from '../internal/queueTriggers.js';
 import { SubscriberSink } from '../internal/SubscriberSink.js';
 /**
  * The options of {@link boundedQueue}: a {@link QueueConfig} plus what triggers delivery.
@@ -92,13 +86,7 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
 export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T> {
   validateQueueConfig(config, OWNER);
   const { demand, flushOn, scheduler = asapScheduler, onOverflow, inspect } = config;
-  if (demand !== undefined && flushOn !== undefined) {
-    throw new RangeError(`${OWNER}: demand and flushOn cannot be combined; give one of them`);
-  }
-  checkObservableInput(demand, OWNER, 'demand');
-  checkObservableInput(flushOn, OWNER, 'flushOn');
-  checkScheduler(scheduler, OWNER);
-  checkFunction(inspect, OWNER, 'inspect');
+  checkQueueTriggers(config, OWNER);
   const schedule: DrainSchedule =
     demand !== undefined ? 'now' : flushOn !== undefined ? 'tick' : scheduler;
 
@@ -107,37 +95,10 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
       const queue = new OverflowQueue<T>(config);
       if (inspect !== undefined) inspect(() => queue.stats());
       const sink = new SubscriberSink<T, OverflowNotice<T>>(subscriber, onOverflow);
-      drainSource(source, subscriber, queue, sink, { schedule, credits: 0 }, (engine) => {
-        const fail = (error: unknown): void => engine.fail(error);
-        if (demand !== undefined) {
-          const grants = new OperatorSubscriber<number | void>(
-            (granted) => engine.grant(creditsOf(granted)),
-            fail,
-            noop,
-          );
-          subscribeWithin(subscriber, demand, grants);
-        } else if (flushOn !== undefined) {
-          const ticks = new OperatorSubscriber<unknown>(() => engine.tick(), fail, noop);
-          subscribeWithin(subscriber, flushOn, ticks);
-        }
-      });
+      drainSource(source, subscriber, queue, sink, { schedule, credits: 0 }, (engine) =>
+        subscribeTriggers(engine as DrainEngine<unknown, unknown>, subscriber, config, OWNER),
+      );
     });
 }
 
 const OWNER = 'boundedQueue';
-
-function noop(): void {}
-
-const BAD_DEMAND = 'demand must emit a non-negative integer or nothing';
-
-/** The credits one emission of `demand` grants; anything but a count is refused. */
-function creditsOf(granted: number | void): number {
-  if (granted === undefined) return 1;
-  if (typeof granted !== 'number') {
-    throw new TypeError(`${OWNER}: ${BAD_DEMAND}, got ${describe(granted)}`);
-  }
-  if (granted === Number.POSITIVE_INFINITY || (Number.isInteger(granted) && granted >= 0)) {
-    return granted;
-  }
-  throw new RangeError(`${OWNER}: ${BAD_DEMAND}, got ${describe(granted)}`);
-}

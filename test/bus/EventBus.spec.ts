@@ -76,7 +76,7 @@ describe('EventBus: stamping', () => {
     expect(bus.publish({ kind: 'model.delta', runId: 'r1' }).laneSeq).toBe(3);
     // The indexes are private: this reads them to check that they do not grow with dead keys.
     type Indexes = Record<'byRun' | 'byAgent' | 'byLane', Map<string, unknown>>;
-    const indexes = bus as unknown as Indexes;
+    const indexes = (bus as unknown as { hub: { index: Indexes } }).hub.index;
     const keys = () => ({
       runs: [...indexes.byRun.keys()],
       agents: [...indexes.byAgent.keys()],
@@ -281,14 +281,20 @@ describe('EventBus: history and cursors', () => {
     expect(seqs(sub.frames)).toEqual([3, 5, 6, 8]);
   });
 
-  it('a cursor at or past the newest frame is live only', () => {
+  it('a cursor at the newest frame is live only; one beyond it is an error naming both', () => {
     const bus = new EventBus();
     bus.publish({ kind: 'k' });
     const now = collect(bus, {}, { after: 1 });
-    const future = collect(bus, {}, { after: 3 });
+    let failure: unknown;
+    const future = bus.select({}, { after: 3 }).subscribe({ error: (e) => (failure = e) });
     for (let i = 0; i < 4; i++) bus.publish({ kind: 'k' });
     expect(seqs(now.frames)).toEqual([2, 3, 4, 5]);
-    expect(seqs(future.frames)).toEqual([4, 5]);
+    expect(future.closed).toBe(true);
+    expect(failure).toBeInstanceOf(RangeError);
+    expect(String(failure)).toContain('EventBus.select: after 3 is beyond the head');
+    expect(String(failure)).toContain('last seq is 1');
+    bus.replay({}, 9).subscribe({ error: (e) => (failure = e) });
+    expect(String(failure)).toContain('EventBus.replay: after 9 is beyond the head');
   });
 
   it('a cursor older than history with no archive: the first frame says what is missing', () => {

@@ -1,0 +1,380 @@
+import type { Subscriber } from 'rxjs';
+import { combineNotices } from '../core/notices.js';
+import { OverflowQueue } from '../core/OverflowQueue.js';
+import { type OverflowNotice, QueueOverflowError } from '../core/types.js';
+import { DrainEngine, type DrainSink, type PushQueue } from '../internal/DrainEngine.js';
+import type { EventLog } from './EventLog.js';
+import type { CompiledFilter } from './filter.js';
+import { type LogGap, LogReader } from './LogReader.js';
+import type { SubscriberBucket } from './SubscriberBucket.js';
+import { type QueuePlan, watchMerges } from './subscriberOptions.js';
+import type { EventFilter, EventFrame, SubscriberMetrics } from './types.js';
+
+type Notice<P> = OverflowNotice<EventFrame<P>>;
+
+/** What a subscriber needs from its bus. */
+export interface SubscriberHost<P> {
+  readonly log: EventLog<P>;
+  readonly freeze: boolean;
+  /** Frames committed but not yet handed to subscribers (published from inside a delivery). */
+  readonly undispatched: number;
+  /** The subscriber stops receiving frames (it ended, failed, or left). */
+  detach(subscriber: BusSubscriber<P>): void;
+  /** A `'backpressure'` subscriber took a frame or caught up: waiting sends may fit now. */
+  roomChanged(): void;
+}
+
+/** Where a subscription starts: its cursor, and whether it follows the head or stops. */
+export interface SubscriberStart {
+  /** Read the log after this seq first (`undefined`: live frames only). */
+  after: number | undefined;
+  /** Stop after this seq and complete (`replay`); `undefined`: go live. */
+  end: number | undefined;
+  /** Report frames the log no longer holds (a cursor was given). */
+  reportGaps: boolean;
+}
+
+/**
+ * One subscription to the bus, on the drain engine. Behind the head it reads the log (a
+ * {@link LogReader}) at its own pace; caught up, it is pushed each matching frame, into its
+ * queue when it has one (`select`'s `queue`) or straight to its subscriber. Its engine's queue is
+ * the reader, then the queue; its engine's sink puts each gap on the next frame delivered.
+ */
+export class BusSubscriber<P>
+  implements PushQueue<EventFrame<P>, Notice<P>>, DrainSink<EventFrame<P>, Notice<P>>
+{
+  // What the index checks per frame: the filter minus the field the subscriber's bucket already
+  // guarantees (a run-indexed subscriber only sees frames of its run). Held here rather than in a
+  // filter object of its own: a frame then reaches one object fewer per subscriber.
+  runId: string | undefined;
+  agentId: string | undefined;
+  laneId: string | undefined;
+  readonly kinds: ReadonlySet<string> | undefined;
+  readonly level: number;
+  readonly where: ((frame: EventFrame) => boolean) | undefined;
+  /** Frames with `seq <= cursor` are not for it (read from the log, or older than it wants). */
+  cursor: number;
+  /** Behind the head: reading the log, not pushed to. */
+  reading: boolean;
+  ended = false;
+  bucket: SubscriberBucket<BusSubscriber<P>> | undefined;
+  /** The index the bucket is in (absent for the wildcard bucket). */
+  bucketMap: Map<string, SubscriberBucket<BusSubscriber<P>>> | undefined;
+  readonly engine: DrainEngine<EventFrame<P>, Notice<P>>;
+
+  private readonly queue: OverflowQueue<EventFrame<P>> | undefined;
+  /** A `replay`: it ends once it read up to its end. */
+  private readonly finite: boolean;
+  private readonly reader: LogReader<P> | undefined;
+  /** The frame the reader found, waiting for the engine to take it. */
+  private lookahead: EventFrame<P> | undefined;
+  /** The gap to put on the next delivered frame. */
+  private pendingNotice: Notice<P> | undefined;
+  /** The seq range of the frames `coalesce` folded since the last notice (0 = none). */
+  private mergedFromSeq = 0;
+  private mergedToSeq = 0;
+  private delivered = 0;
+  private logDropped = 0;
+  private lastMatchedSeq: number;
+  private lastDeliveredSeq: number;
+
+  constructor(
+    readonly id: number,
+    readonly filter: CompiledFilter,
+    private readonly out: Subscriber<EventFrame<P>>,
+    readonly plan: QueuePlan<P> | undefined,
+    private readonly host: SubscriberHost<P>,
+    start: SubscriberStart,
+  ) {
+    this.runId = filter.runId;
+    this.agentId = filter.agentId;
+    this.laneId = filter.laneId;
+    this.kinds = filter.kinds;
+    this.level = filter.level;
+    this.where = filter.where;
+    const head = host.log.head;
+    const { after, end } = start;
+    this.cursor = head;
+    this.lastMatchedSeq = this.lastDeliveredSeq = after ?? head;
+    if (plan !== undefined) {
+      const overflow = watchMerges(plan.queue.overflow, (queued, incoming) => {
+        this.noteMerged(queued.seq);
+        this.noteMerged(incoming.seq);
+      });
+      this.queue = new OverflowQueue({ ...plan.queue, overflow });
+      plan.inspect?.(() => (this.queue as OverflowQueue<EventFrame<P>>).stats());
+    }
+    this.reading = after !== undefined && after < (end ?? head);
+    if (this.reading) {
+      this.reader = new LogReader(
+        host.log,
+        filter,
+        after as number,
+        end,
+        start.reportGaps,
+        host.freeze,
+        () => this.engine.request(),
+      );
+    }
+    this.engine = new DrainEngine<EventFrame<P>, Notice<P>>(this, this, {
+      schedule: plan?.schedule ?? 'now',
+      credits: plan === undefined ? Number.POSITIVE_INFINITY : 0,
+      stopSource: () => host.detach(this),
+      settled: () => !this.reading,
+    });
+    this.finite = end !== undefined;
+  }
+
+  /** Starts reading the log (a cursor behind the head); a finite replay ends once read. */
+  begin(): void {
+    if (this.finite) this.engine.complete();
+    else if (this.reading) this.engine.request();
+  }
+
+  // --- pushed by the bus, once caught up ---------------------------------------------------
+
+  /** A live frame that matches (the index checked `seq > cursor`, `reading` and the filter). */
+  offer(frame: EventFrame<P>): void {
+    this.cursor = frame.seq;
+    this.lastMatchedSeq = frame.seq;
+    if (this.queue === undefined) this.emit(frame);
+    else this.engine.accept(frame);
+  }
+
+  /** Whether a `'backpressure'` subscriber has room for a frame it matches. */
+  hasRoomFor(frame: EventFrame<P>): boolean {
+    const plan = this.plan as QueuePlan<P>;
+    if (this.ended) return true;
+    try {
+      if (plan.classify(frame) === 'terminal') return true;
+    } catch {
+      // Its stream errors when the frame is pushed: it holds nothing back.
+      return true;
+    }
+    if (this.reading) {
+      // What it has not read yet is in the log (committed frames count from there).
+      return this.host.log.head - (this.reader as LogReader<P>).cursor < plan.capacity;
+    }
+    // Frames published from inside a delivery are not in its queue yet, but will be.
+    const pending = this.host.undispatched;
+    const queue = this.queue as OverflowQueue<EventFrame<P>>;
+    return (
+      queue.size + pending < plan.capacity &&
+      queue.nonTerminalSize + pending < plan.nonTerminalCapacity
+    );
+  }
+
+  /** Frames `fromSeq..toSeq` will never reach it (its bus skipped them): reported at once. */
+  lost(fromSeq: number, toSeq: number): void {
+    if (this.ended || toSeq < fromSeq) return;
+    try {
+      this.reportGap(this.logGapNotice({ fromSeq, toSeq }));
+    } catch (error) {
+      this.engine.fail(error);
+    }
+  }
+
+  /** The bus closed: deliver what is held, then complete. */
+  end(): void {
+    this.engine.complete();
+  }
+
+  /** A throwing `where` on a pushed frame: the frames already queued go first. */
+  stop(error: unknown): void {
+    this.engine.stop(error);
+  }
+
+  /** The subscriber left. */
+  dispose(): void {
+    this.ended = true;
+    this.engine.dispose();
+  }
+
+  // --- the engine's queue: the reader while behind, then the queue -------------------------
+
+  get isEmpty(): boolean {
+    if (this.reading && this.lookahead === undefined && !this.read()) return true;
+    if (this.lookahead !== undefined) return false;
+    return this.queue === undefined || this.queue.isEmpty;
+  }
+
+  get size(): number {
+    return (this.lookahead === undefined ? 0 : 1) + (this.queue?.size ?? 0);
+  }
+
+  shift(): EventFrame<P> {
+    const frame = this.lookahead;
+    if (frame !== undefined) {
+      this.lookahead = undefined;
+      return frame;
+    }
+    return (this.queue as OverflowQueue<EventFrame<P>>).shift();
+  }
+
+  takeNotice(): Notice<P> | undefined {
+    const gap = this.reader?.takeGap();
+    const notice = gap === undefined ? undefined : this.logGapNotice(gap);
+    const queued = this.queue?.takeNotice();
+    if (queued === undefined) return notice;
+    const busNotice = this.queueNotice(queued);
+    return notice === undefined ? busNotice : combineNotices(notice, busNotice);
+  }
+
+  push(frame: EventFrame<P>) {
+    return (this.queue as OverflowQueue<EventFrame<P>>).push(frame);
+  }
+
+  overflowError(frame: EventFrame<P>): Error {
+    const error = (this.queue as OverflowQueue<EventFrame<P>>).overflowError(frame);
+    const notice = { ...error.notice, fromSeq: frame.seq, toSeq: frame.seq };
+    return new QueueOverflowError(notice, this.capacity);
+  }
+
+  clear(): void {
+    this.lookahead = undefined;
+    this.reader?.dispose();
+    this.queue?.clear();
+  }
+
+  // --- the engine's sink ---------------------------------------------------------------------
+
+  get closed(): boolean {
+    return this.out.closed;
+  }
+
+  deliver(frame: EventFrame<P>): void {
+    // A coalesced frame is the merge function's new object.
+    if (this.host.freeze && !Object.isFrozen(frame)) Object.freeze(frame);
+    this.emit(frame);
+    if (this.plan?.backpressure === true) this.host.roomChanged();
+  }
+
+  reportGap(notice: Notice<P>): void {
+    this.pendingNotice =
+      this.pendingNotice === undefined ? notice : combineNotices(this.pendingNotice, notice);
+    // A throw here errors the subscriber's stream (boundedQueue's contract for onOverflow).
+    this.plan?.onOverflow?.(notice);
+  }
+
+  complete(): void {
+    const notice = this.pendingNotice;
+    // A stream that ends on a gap nothing followed, and that no `onOverflow` heard of, does not
+    // complete as if nothing were lost: it errors with the notice.
+    if (notice !== undefined && this.plan?.onOverflow === undefined) {
+      this.out.error(new QueueOverflowError(notice));
+    }
+    else this.out.complete();
+  }
+
+  error(error: unknown): void {
+    this.out.error(error);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Counters, for `metrics()`. */
+  metrics(): SubscriberMetrics {
+    const stats = this.queue?.stats();
+    const lag = this.reading
+      ? this.host.log.head - this.lastDeliveredSeq
+      : this.lookahead === undefined && (this.queue === undefined || this.queue.isEmpty)
+        ? 0
+        : this.lastMatchedSeq - this.lastDeliveredSeq;
+    return {
+      id: this.id,
+      filter: this.filter.source,
+      policy: this.plan === undefined ? 'none' : this.plan.policy,
+      depth: stats?.depth ?? 0,
+      highWater: stats?.highWater ?? 0,
+      delivered: this.delivered,
+      dropped: this.logDropped + (stats?.dropped ?? 0),
+      merged: stats?.merged ?? 0,
+      lag: Math.max(0, lag),
+      replaying: this.reading,
+    };
+  }
+
+  get source(): EventFilter {
+    return this.filter.source;
+  }
+
+  private get capacity(): number {
+    return this.plan?.capacity ?? 0;
+  }
+
+  /** Reads the next frame from the log; `false` when there is none now. */
+  private read(): boolean {
+    const reader = this.reader as LogReader<P>;
+    const frame = reader.next();
+    if (frame !== undefined) {
+      this.lookahead = frame;
+      this.lastMatchedSeq = frame.seq;
+      return true;
+    }
+    if (reader.failure !== undefined) {
+      this.reading = false;
+      this.engine.stop(reader.failure.error);
+      return false;
+    }
+    if (!reader.caughtUp) return false;
+    // Caught up: from now on the bus pushes frames after the reader's cursor.
+    this.reading = false;
+    this.cursor = Math.max(this.cursor, reader.cursor);
+    const gap = reader.takeGap();
+    // Reported now, not when a frame comes: a subscriber that lost frames does not wait silently.
+    if (gap !== undefined) this.reportGap(this.logGapNotice(gap));
+    if (this.plan?.backpressure === true) this.host.roomChanged();
+    return this.queue !== undefined && !this.queue.isEmpty;
+  }
+
+  private emit(frame: EventFrame<P>): void {
+    const notice = this.pendingNotice;
+    if (notice !== undefined) {
+      this.pendingNotice = undefined;
+      frame = { ...frame, overflow: notice };
+      if (this.host.freeze) {
+        Object.freeze(notice);
+        Object.freeze(frame);
+      }
+    }
+    this.delivered++;
+    if (frame.seq > this.lastDeliveredSeq) this.lastDeliveredSeq = frame.seq;
+    this.out.next(frame);
+  }
+
+  private logGapNotice(gap: LogGap): Notice<P> {
+    const dropped = gap.toSeq - gap.fromSeq + 1;
+    this.logDropped += dropped;
+    // The log evicts its oldest frames: that is the policy at work. Frames no longer held cannot
+    // be inspected, so a terminal frame may be among them.
+    return {
+      policy: 'drop-oldest',
+      dropped,
+      merged: 0,
+      fromSeq: gap.fromSeq,
+      toSeq: gap.toSeq,
+      terminalPreserved: false,
+    };
+  }
+
+  /** A queue's notice with the seq range of its gap (merged frames leave no first/last). */
+  private queueNotice(notice: Notice<P>): Notice<P> {
+    const busNotice: Notice<P> = { ...notice };
+    let fromSeq = notice.first?.seq;
+    let toSeq = notice.last?.seq;
+    if (this.mergedFromSeq > 0) {
+      if (fromSeq === undefined || this.mergedFromSeq < fromSeq) fromSeq = this.mergedFromSeq;
+      if (toSeq === undefined || this.mergedToSeq > toSeq) toSeq = this.mergedToSeq;
+      this.mergedFromSeq = this.mergedToSeq = 0;
+    }
+    if (fromSeq !== undefined) busNotice.fromSeq = fromSeq;
+    if (toSeq !== undefined) busNotice.toSeq = toSeq;
+    return busNotice;
+  }
+
+  private noteMerged(seq: number | undefined): void {
+    if (typeof seq !== 'number') return;
+    if (this.mergedFromSeq === 0 || seq < this.mergedFromSeq) this.mergedFromSeq = seq;
+    if (seq > this.mergedToSeq) this.mergedToSeq = seq;
+  }
+}

@@ -1,0 +1,292 @@
+import { BehaviorSubject, type Observable, Observable as RxObservable, Subject } from 'rxjs';
+import { describe } from '../core/checks.js';
+import type { DrainEngine } from '../internal/DrainEngine.js';
+import { subscribeTriggers } from '../internal/queueTriggers.js';
+import { BusSubscriber, type SubscriberHost } from './BusSubscriber.js';
+import { EventLog } from './EventLog.js';
+import { EpochChangedError } from './errors.js';
+import type { CompiledFilter } from './filter.js';
+import { KindTally } from './KindTally.js';
+import { SubscriberIndex } from './SubscriberIndex.js';
+import type { QueuePlan } from './subscriberOptions.js';
+import type { BusMetrics, EventArchive, EventFrame } from './types.js';
+
+/** The options of a {@link FrameHub}. */
+export interface FrameHubConfig {
+  /** Frames kept in the history ring. */
+  history: number;
+  /** The archive older frames are read from. */
+  archive: EventArchive | undefined;
+  /** Whether committed frames are appended to the archive (not when it already holds them). */
+  appendToArchive: boolean;
+  /** Freeze frames and notices handed out. */
+  freeze: boolean;
+  /** The log's epoch (see `EventBus.epoch`). */
+  epoch: string;
+  /** Called at each subscription, before it starts (a transport brings "now" up to date). */
+  onListen?: (() => void) | undefined;
+}
+
+/** Where a subscription starts: a cursor, and the epoch it came from. */
+export interface Cursor {
+  after: number | undefined;
+  epoch: string | undefined;
+}
+
+/** A random id for a new log (not a secret: it tells logs apart). */
+export function newEpoch(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (crypto?.randomUUID !== undefined) return crypto.randomUUID().replace(/-/g, '').slice(0, 16);
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** The counters of a bus's publishing side, for {@link FrameHub.metrics}. */
+export interface PublishCounters {
+  rejected: number;
+  backpressured: number;
+  pendingSends: number;
+}
+
+/**
+ * The subscriber side of a bus: frames come in stamped, in seq order (`commit`, or `ingest` for
+ * frames stamped elsewhere, such as by Redis); it keeps the log, pushes each frame to the
+ * caught-up subscribers it matches (through the index), lets subscribers behind the head read the
+ * log, and holds frames published from inside a delivery until the running delivery is over, so
+ * that every subscriber receives frames in seq order.
+ */
+export class FrameHub<P> implements SubscriberHost<P> {
+  readonly log: EventLog<P>;
+  readonly freeze: boolean;
+  /** The log's epoch: a cursor from another epoch is refused. */
+  epoch: string;
+  readonly index = new SubscriberIndex<P>();
+  readonly byKind = new KindTally();
+  /** Every live frame, hot. */
+  readonly live = new Subject<EventFrame<P>>();
+  /** Emits `true` once the hub closed (for `metrics$`). */
+  readonly closedSignal = new BehaviorSubject<boolean>(false);
+  /** Called when a `'backpressure'` subscriber may have room again (the sends wait for it). */
+  onRoom: (() => void) | undefined;
+  private closed = false;
+  private nextId = 1;
+  private dispatching = false;
+  private readonly pending: Array<EventFrame<P> | undefined> = [];
+  private pendingHead = 0;
+  private readonly onListen: (() => void) | undefined;
+
+  constructor(config: FrameHubConfig) {
+    this.log = new EventLog<P>(config.history, config.archive, config.appendToArchive);
+    this.freeze = config.freeze;
+    this.epoch = config.epoch;
+    this.onListen = config.onListen;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get undispatched(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  /** Whether anyone listens: a `select`, `iterate` or `replay` subscriber, or the live stream. */
+  get hasListeners(): boolean {
+    return this.index.size > 0 || this.live.observed;
+  }
+
+  /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
+  fullFor(frame: EventFrame<P>): number[] | undefined {
+    return this.index.backpressureCount === 0 ? undefined : this.index.fullFor(frame);
+  }
+
+  /** Makes a stamped frame (seq `head + 1`) the newest and hands it to the subscribers. */
+  commit(frame: EventFrame<P>): void {
+    if (this.freeze) Object.freeze(frame);
+    this.log.append(frame);
+    this.byKind.add(frame.kind);
+    this.dispatch(frame);
+  }
+
+  /**
+   * Commits a frame stamped elsewhere. A frame at or below the head is a repeat and is ignored.
+   * A seq jump means frames this hub will never hold: each caught-up subscriber gets a
+   * `'drop-oldest'` notice for the missing range, and the history restarts at this frame, so it
+   * never holds a gap (subscribers still reading find those frames in the archive). Ignored after
+   * close.
+   *
+   * @throws TypeError for a frame whose seq is not a positive integer.
+   */
+  ingest(frame: EventFrame<P>): void {
+    if (
+      frame === null ||
+      typeof frame !== 'object' ||
+      !Number.isInteger(frame.seq) ||
+      frame.seq < 1
+    ) {
+      throw new TypeError(
+        `FrameHub.ingest: a frame needs a positive integer seq, got ${describe(frame)}`,
+      );
+    }
+    const head = this.log.head;
+    if (this.closed || frame.seq <= head) return;
+    if (frame.seq > head + 1) {
+      for (const subscriber of [...this.index.all]) {
+        if (!subscriber.reading) subscriber.lost(head + 1, frame.seq - 1);
+      }
+      this.log.restartAt(frame.seq - 1);
+    }
+    this.commit(frame);
+  }
+
+  /** Moves the head to `seq` without a frame (nobody here needs what lies between). */
+  skipTo(seq: number): void {
+    if (seq > this.log.head && !this.closed) this.log.restartAt(seq);
+  }
+
+  /**
+   * Frames matching `filter`: with `after`, those the log holds after it first (read at the
+   * subscriber's pace), then live ones; through the subscriber's queue when `plan` is given.
+   */
+  select(
+    filter: CompiledFilter,
+    cursor: Cursor,
+    plan: QueuePlan<P> | undefined,
+    owner: string,
+  ): Observable<EventFrame<P>> {
+    const { after } = cursor;
+    return new RxObservable<EventFrame<P>>((out) => {
+      this.onListen?.();
+      if (!this.checkCursor(cursor, owner, out)) return;
+      const subscriber = new BusSubscriber<P>(this.nextId++, filter, out, plan, this, {
+        after,
+        end: undefined,
+        reportGaps: true,
+      });
+      out.add(() => {
+        this.detach(subscriber);
+        subscriber.dispose();
+      });
+      if (plan !== undefined) {
+        const engine = subscriber.engine as DrainEngine<unknown, unknown>;
+        subscribeTriggers(engine, out, plan.triggers, `${owner} queue`);
+      }
+      if (out.closed) return;
+      this.index.add(subscriber);
+      subscriber.begin();
+      if (this.closed) subscriber.end();
+    });
+  }
+
+  /** The frames matching `filter` after `after` that the log holds now, then complete. */
+  replay(filter: CompiledFilter, after: number | undefined, owner: string) {
+    return new RxObservable<EventFrame<P>>((out) => {
+      this.onListen?.();
+      if (!this.checkCursor({ after, epoch: undefined }, owner, out)) return;
+      const subscriber = new BusSubscriber<P>(0, filter, out, undefined, this, {
+        after: after ?? 0,
+        end: this.log.head,
+        reportGaps: after !== undefined,
+      });
+      out.add(() => subscriber.dispose());
+      subscriber.begin();
+    });
+  }
+
+  detach(subscriber: BusSubscriber<P>): void {
+    if (this.index.delete(subscriber) && subscriber.plan?.backpressure === true) this.roomChanged();
+  }
+
+  roomChanged(): void {
+    this.onRoom?.();
+  }
+
+  /** The counters: the publishing side's (given), the log's, and each subscriber's. */
+  metrics(counters: PublishCounters): BusMetrics {
+    const subscribers = [];
+    for (const subscriber of this.index.all) subscribers.push(subscriber.metrics());
+    return {
+      published: this.log.head,
+      rejected: counters.rejected,
+      backpressured: counters.backpressured,
+      pendingSends: counters.pendingSends,
+      archiveErrors: this.log.archiveErrors,
+      byKind: this.byKind.toRecord(),
+      historySize: this.log.history.size,
+      subscribers,
+    };
+  }
+
+  /**
+   * Ends every subscriber once it received what it holds, and the live stream. Frames accepted
+   * before are first handed to everyone: a close from inside a delivery takes effect after it.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.dispatching) this.endAll();
+  }
+
+  /** A cursor from another epoch, or beyond the head, would skip frames silently: refused. */
+  private checkCursor(
+    { after, epoch }: Cursor,
+    owner: string,
+    out: { error(error: unknown): void },
+  ): boolean {
+    if (epoch !== undefined && epoch !== this.epoch) {
+      out.error(new EpochChangedError(epoch, this.epoch, after));
+      return false;
+    }
+    const head = this.log.head;
+    if (after === undefined || after <= head) return true;
+    out.error(
+      new RangeError(
+        `${owner}: after ${after} is beyond the head of the bus (its last seq is ${head}); a cursor from another bus or stream?`,
+      ),
+    );
+    return false;
+  }
+
+  /** Hands a frame to everyone, or holds it while a delivery runs (re-entrance). */
+  private dispatch(frame: EventFrame<P>): void {
+    if (this.dispatching) {
+      this.pending.push(frame);
+      return;
+    }
+    this.dispatching = true;
+    try {
+      this.deliver(frame);
+      if (this.pending.length > 0) this.deliverPending();
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.closed) this.endAll();
+  }
+
+  private deliver(frame: EventFrame<P>): void {
+    if (this.index.size > 0) this.index.deliver(frame);
+    if (this.live.observed) this.live.next(frame);
+  }
+
+  /** Delivers the frames published during a delivery, in seq order. */
+  private deliverPending(): void {
+    try {
+      while (this.pendingHead < this.pending.length) {
+        const next = this.pending[this.pendingHead] as EventFrame<P>;
+        this.pending[this.pendingHead++] = undefined;
+        this.deliver(next);
+      }
+    } finally {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    }
+  }
+
+  private endAll(): void {
+    for (const subscriber of [...this.index.all]) subscriber.end();
+    if (!this.closedSignal.value) {
+      this.live.complete();
+      // Not completed: a metrics$ subscribed after close must still see `true` and end at once.
+      this.closedSignal.next(true);
+    }
+  }
+}

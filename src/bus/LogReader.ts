@@ -1,0 +1,207 @@
+import { from, type Subscription } from 'rxjs';
+import { describe } from '../core/checks.js';
+import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import type { EventLog } from './EventLog.js';
+import { type CompiledFilter, matchesFilter } from './filter.js';
+import type { EventFrame } from './types.js';
+
+/** Frames taken from the archive per request: a reader holds at most one page. */
+export const ARCHIVE_PAGE = 256;
+
+/** A range of seqs the log no longer held when a reader needed it. */
+export interface LogGap {
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
+ * One subscriber's way through the log, from its cursor to the head (or to a fixed end): history
+ * frames are read where they are, archive frames one page at a time, and only when the
+ * subscriber asks for the next frame, so a reader holds nothing but the page in flight. Frames
+ * the log no longer holds are collected as a gap, reported before the next frame read.
+ */
+export class LogReader<P> {
+  /** The seq of the last frame read (delivered or skipped as not matching). */
+  cursor: number;
+  /** Why reading stopped, when it failed (a throwing `where`, a failing archive). */
+  failure: { error: unknown } | undefined;
+  private gap: LogGap | undefined;
+  private readonly page: Array<EventFrame<P>> = [];
+  private pageAt = 0;
+  private fetching: Subscription | undefined;
+  /** The last archive page had nothing after the cursor: the archive holds nothing more below history. */
+  private archiveDrained = false;
+  private earliestChecked = false;
+
+  /**
+   * @param end - the last seq to read (`undefined`: follow the head).
+   * @param reportGaps - whether frames the log no longer holds are reported as a gap.
+   * @param wake - called when an archive page arrives asynchronously.
+   */
+  constructor(
+    private readonly log: EventLog<P>,
+    private readonly filter: CompiledFilter,
+    after: number,
+    private readonly end: number | undefined,
+    private readonly reportGaps: boolean,
+    private readonly freeze: boolean,
+    private readonly wake: () => void,
+  ) {
+    this.cursor = after;
+  }
+
+  /** Whether everything up to the end (or the head) was read. */
+  get caughtUp(): boolean {
+    return (
+      this.cursor >= this.limit && this.fetching === undefined && this.pageAt === this.page.length
+    );
+  }
+
+  /** The gap met since the last call, if any. */
+  takeGap(): LogGap | undefined {
+    const gap = this.gap;
+    this.gap = undefined;
+    return gap;
+  }
+
+  /**
+   * The next matching frame the log holds now, or `undefined`: caught up, waiting for an archive
+   * page, or failed.
+   */
+  next(): EventFrame<P> | undefined {
+    const { history } = this.log;
+    while (this.failure === undefined) {
+      if (this.pageAt < this.page.length) {
+        const frame = this.fromPage();
+        if (frame !== undefined) return frame;
+        continue;
+      }
+      if (this.fetching !== undefined || this.cursor >= this.limit) return undefined;
+      const seq = this.cursor + 1;
+      if (seq >= history.oldestSeq) {
+        const frame = history.get(seq) as EventFrame<P>;
+        this.cursor = seq;
+        this.archiveDrained = false;
+        if (this.matches(frame)) return frame;
+      } else if (this.log.archive === undefined) {
+        this.skipTo(Math.min(history.oldestSeq - 1, this.limit), true);
+      } else if (!this.earliestChecked) {
+        this.earliestChecked = true;
+        this.skipOlderThanArchive();
+      } else if (this.archiveDrained) {
+        // The archive returned what it holds below history: the rest did not match.
+        this.skipTo(Math.min(history.oldestSeq - 1, this.limit), false);
+      } else {
+        this.fetchPage();
+      }
+    }
+    return undefined;
+  }
+
+  /** Stops reading (the subscriber left): the page in flight is dropped. */
+  dispose(): void {
+    this.fetching?.unsubscribe();
+    this.fetching = undefined;
+    this.page.length = 0;
+    this.pageAt = 0;
+  }
+
+  private get limit(): number {
+    return this.end ?? this.log.head;
+  }
+
+  private fromPage(): EventFrame<P> | undefined {
+    const frame = this.page[this.pageAt] as EventFrame<P>;
+    this.page[this.pageAt++] = undefined as unknown as EventFrame<P>;
+    if (this.pageAt === this.page.length) {
+      this.page.length = 0;
+      this.pageAt = 0;
+    }
+    if (frame.seq <= this.cursor || frame.seq > this.limit) return undefined;
+    this.cursor = frame.seq;
+    return this.matches(frame) ? frame : undefined;
+  }
+
+  private matches(frame: EventFrame<P>): boolean {
+    try {
+      return matchesFilter(this.filter, frame);
+    } catch (error) {
+      this.failure = { error };
+      return false;
+    }
+  }
+
+  /** Moves the cursor to `seq`; the frames passed over are a gap when `lost`. */
+  private skipTo(seq: number, lost: boolean): void {
+    if (seq <= this.cursor) return;
+    if (lost && this.reportGaps) {
+      if (this.gap === undefined) this.gap = { fromSeq: this.cursor + 1, toSeq: seq };
+      else this.gap.toSeq = seq;
+    }
+    this.cursor = seq;
+  }
+
+  /** Reports what is older than the archive's oldest frame as gone. */
+  private skipOlderThanArchive(): void {
+    let earliest: number | undefined;
+    try {
+      earliest = this.log.archive?.earliestSeq?.();
+    } catch {
+      earliest = undefined;
+    }
+    if (earliest !== undefined && earliest > this.cursor + 1) {
+      this.skipTo(Math.min(earliest - 1, this.log.history.oldestSeq - 1, this.limit), true);
+    }
+  }
+
+  /** Asks the archive for the next page after the cursor; it may answer at once or later. */
+  private fetchPage(): void {
+    const page = this.page;
+    let synchronous = true;
+    let count = 0;
+    const done = (): void => {
+      this.fetching = undefined;
+      // Only an empty page ends the archive's part: a short one may be a snapshot taken when it
+      // was asked, while frames kept arriving (the next page asks again after its last frame).
+      if (count === 0) this.archiveDrained = true;
+      if (!synchronous) this.wake();
+    };
+    const receiver = new OperatorSubscriber<unknown>(
+      (value) => {
+        const frame = value as EventFrame<P>;
+        if (frame === null || typeof frame !== 'object' || typeof frame.seq !== 'number') {
+          throw new TypeError(
+            `EventBus: the archive's replay emitted ${describe(frame)}, which is not a frame`,
+          );
+        }
+        if (frame.seq <= this.cursor) return;
+        page.push(this.freeze ? Object.freeze(frame) : frame);
+        if (++count === ARCHIVE_PAGE || frame.seq >= this.limit) {
+          // A full page (or the end): the rest is asked for once this page is read.
+          receiver.unsubscribe();
+          done();
+        }
+      },
+      (error) => this.fail(error, synchronous),
+      done,
+      (thrown) => {
+        receiver.unsubscribe();
+        this.fail(thrown, synchronous);
+      },
+    );
+    this.fetching = receiver;
+    try {
+      from(this.log.archive!.replay(this.filter.source, this.cursor)).subscribe(receiver);
+    } catch (error) {
+      this.fail(error, true);
+    }
+    synchronous = false;
+    if (this.fetching === receiver && receiver.closed) this.fetching = undefined;
+  }
+
+  private fail(error: unknown, synchronous: boolean): void {
+    this.fetching = undefined;
+    this.failure = { error };
+    if (!synchronous) this.wake();
+  }
+}
