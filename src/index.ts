@@ -17,9 +17,16 @@ export {
   type TerminalKind,
 } from './bus/agentEvents.js';
 export { DEFAULT_HISTORY, EventBus, MAX_HISTORY } from './bus/EventBus.js';
-export { BackpressureError, BusClosedError, InvalidEventError } from './bus/errors.js';
+export { BusSubscriptions } from './bus/BusSubscriptions.js';
+export {
+  BackpressureError,
+  BusClosedError,
+  EpochChangedError,
+  InvalidEventError,
+} from './bus/errors.js';
+export { EventCheck } from './bus/EventCheck.js';
 export { filterPredicate } from './bus/filter.js';
-export { createFrame } from './bus/frame.js';
+export { FrameHub } from './bus/FrameHub.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
 export type {
   AgentEvent,

@@ -262,8 +262,7 @@ export class BusSubscriber<P>
     // complete as if nothing were lost: it errors with the notice.
     if (notice !== undefined && this.plan?.onOverflow === undefined) {
       this.out.error(new QueueOverflowError(notice));
-    }
-    else this.out.complete();
+    } else this.out.complete();
   }
 
   error(error: unknown): void {

@@ -8,22 +8,19 @@ import {
   takeUntil,
 } from 'rxjs';
 import {
-  checkAbortSignal,
   checkFunction,
   checkOptions,
   checkScheduler,
   describe,
   rangeError,
 } from '../core/checks.js';
-import type { Classifier } from '../core/types.js';
 import { classifyAgentEvent } from './agentEvents.js';
-import { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
+import { BusSubscriptions } from './BusSubscriptions.js';
+import { EventCheck } from './EventCheck.js';
+import { BackpressureError, BusClosedError } from './errors.js';
 import { FrameHub, newEpoch } from './FrameHub.js';
-import { compileFilter } from './filter.js';
-import { DEFAULT_ITERATE_QUEUE, iterateFrames } from './iterate.js';
 import { SendQueue } from './SendQueue.js';
 import { Sequencer } from './Sequencer.js';
-import { checkAfter, checkSelectOptions, planQueue } from './subscriberOptions.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -32,9 +29,7 @@ import type {
   EventFilter,
   EventFrame,
   SelectOptions,
-  SubscriberQueue,
 } from './types.js';
-import { checkEvent, isWellFormedEvent } from './validators.js';
 
 /** The history kept when the `history` option is omitted. */
 export const DEFAULT_HISTORY = 10_000;
@@ -89,10 +84,9 @@ export class EventBus<P = unknown> {
   private readonly hub: FrameHub<P>;
   private readonly sequencer: Sequencer;
   private readonly sends = new SendQueue<P>();
-  private readonly classify: Classifier<EventFrame<P>>;
-  private readonly validate: ((event: AgentEvent<P>) => void) | undefined;
+  private readonly subscriptions: BusSubscriptions<P>;
+  private readonly checks: EventCheck<P>;
   private readonly scheduler: SchedulerLike;
-  private rejected = 0;
   private backpressured = 0;
   private readonly trySend = (event: AgentEvent<P>): EventFrame<P> | undefined =>
     this.publishIfRoom(event);
@@ -123,8 +117,8 @@ export class EventBus<P = unknown> {
       epoch: this.epoch,
     });
     this.hub.onRoom = () => this.sends.pump(this.trySend);
-    this.classify = classify ?? classifyAgentEvent;
-    this.validate = validate;
+    this.subscriptions = new BusSubscriptions(this.hub, classify ?? classifyAgentEvent);
+    this.checks = new EventCheck(validate);
     this.scheduler = scheduler ?? asyncScheduler;
     this.sequencer = new Sequencer(this.scheduler);
     this.events$ = this.hub.live.asObservable();
@@ -152,7 +146,7 @@ export class EventBus<P = unknown> {
    */
   publish(event: AgentEvent<P>): EventFrame<P> {
     if (this.hub.isClosed) throw new BusClosedError();
-    this.check(event);
+    this.checks.check(event);
     let frame = this.sequencer.stamp(event, this.hub.log.head + 1);
     if (this.hub.index.backpressureCount > 0) {
       const full = this.hub.fullFor(frame);
@@ -178,7 +172,7 @@ export class EventBus<P = unknown> {
   send(event: AgentEvent<P>): Promise<EventFrame<P>> {
     if (this.hub.isClosed) return Promise.reject(new BusClosedError());
     try {
-      this.check(event);
+      this.checks.check(event);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -207,11 +201,7 @@ export class EventBus<P = unknown> {
    * ```
    */
   select(filter?: EventFilter, options?: SelectOptions<P>): Observable<EventFrame<P>> {
-    const owner = 'EventBus.select';
-    const compiled = compileFilter(filter, owner);
-    const { after, epoch, queue } = checkSelectOptions(options, owner);
-    const plan = queue === undefined ? undefined : planQueue(queue, owner, this.classify);
-    return this.hub.select(compiled, { after, epoch }, plan, owner);
+    return this.subscriptions.select(filter, options);
   }
 
   /**
@@ -224,9 +214,7 @@ export class EventBus<P = unknown> {
    * @throws TypeError or RangeError at once for a bad filter or cursor.
    */
   replay(filter?: EventFilter, after?: number): Observable<EventFrame<P>> {
-    const owner = 'EventBus.replay';
-    const compiled = compileFilter(filter, owner);
-    return this.hub.replay(compiled, checkAfter(after, owner), owner);
+    return this.subscriptions.replay(filter, after);
   }
 
   /**
@@ -249,30 +237,13 @@ export class EventBus<P = unknown> {
    * ```
    */
   iterate(filter?: EventFilter, options?: SelectOptions<P>): AsyncIterableIterator<EventFrame<P>> {
-    const owner = 'EventBus.iterate';
-    const compiled = compileFilter(filter, owner);
-    const { after, epoch, queue: given } = checkSelectOptions(options, owner);
-    const queue: SubscriberQueue<P> = given ?? { ...DEFAULT_ITERATE_QUEUE };
-    if (queue.demand !== undefined || queue.flushOn !== undefined) {
-      throw new TypeError(
-        `${owner}: queue.demand and queue.flushOn are not allowed: the loop pulls`,
-      );
-    }
-    const signal = options?.signal;
-    checkAbortSignal(signal, owner);
-    planQueue(queue, owner, this.classify);
-    return iterateFrames(
-      (driven) =>
-        this.hub.select(compiled, { after, epoch }, planQueue(driven, owner, this.classify), owner),
-      queue,
-      signal,
-    );
+    return this.subscriptions.iterate(filter, options);
   }
 
   /** A snapshot of the counters: the bus's, and each subscriber's. */
   metrics(): BusMetrics {
     return this.hub.metrics({
-      rejected: this.rejected,
+      rejected: this.checks.rejected,
       backpressured: this.backpressured,
       pendingSends: this.sends.size,
     });
@@ -309,34 +280,6 @@ export class EventBus<P = unknown> {
   }
 
   // ---------------------------------------------------------------------------------------------
-
-  private check(event: AgentEvent<P>): void {
-    // The common case answers with a few type tests, and stays small enough to be inlined into
-    // publish; the checks that build errors run out of line.
-    if (this.validate !== undefined || !isWellFormedEvent(event)) this.checkFully(event);
-  }
-
-  /** The checks that throw, naming the field, and `validate`. */
-  private checkFully(event: AgentEvent<P>): void {
-    try {
-      checkEvent(event);
-      if (this.validate !== undefined) {
-        try {
-          this.validate(event);
-        } catch (error) {
-          if (error instanceof InvalidEventError) throw error;
-          throw new InvalidEventError(
-            'event',
-            `refused by validate: ${error instanceof Error ? error.message : describe(error)}`,
-            { cause: error },
-          );
-        }
-      }
-    } catch (error) {
-      this.rejected++;
-      throw error;
-    }
-  }
 
   /** Publishes a checked event when every matching `'backpressure'` subscriber has room. */
   private publishIfRoom(event: AgentEvent<P>): EventFrame<P> | undefined {

@@ -4,6 +4,7 @@ import type { DrainEngine } from '../internal/DrainEngine.js';
 import { subscribeTriggers } from '../internal/queueTriggers.js';
 import { BusSubscriber, type SubscriberHost } from './BusSubscriber.js';
 import { EventLog } from './EventLog.js';
+import { createFrame } from './frame.js';
 import { EpochChangedError } from './errors.js';
 import type { CompiledFilter } from './filter.js';
 import { KindTally } from './KindTally.js';
@@ -52,9 +53,14 @@ export interface PublishCounters {
  * frames stamped elsewhere, such as by Redis); it keeps the log, pushes each frame to the
  * caught-up subscribers it matches (through the index), lets subscribers behind the head read the
  * log, and holds frames published from inside a delivery until the running delivery is over, so
- * that every subscriber receives frames in seq order.
+ * that every subscriber receives frames in seq order. Every bus (in memory, Redis) is a facade
+ * over one.
+ *
+ * @internal
  */
 export class FrameHub<P> implements SubscriberHost<P> {
+  /** Builds a frame stamped elsewhere (by a transport such as Redis). */
+  static readonly createFrame = createFrame;
   readonly log: EventLog<P>;
   readonly freeze: boolean;
   /** The log's epoch: a cursor from another epoch is refused. */

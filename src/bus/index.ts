@@ -1,5 +1,10 @@
 export { DEFAULT_HISTORY, EventBus } from './EventBus.js';
-export { BackpressureError, BusClosedError, InvalidEventError } from './errors.js';
+export {
+  BackpressureError,
+  BusClosedError,
+  EpochChangedError,
+  InvalidEventError,
+} from './errors.js';
 export { filterPredicate } from './filter.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './MemoryArchive.js';
 export type {

@@ -246,6 +246,17 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
   }
 
   /**
+   * The stream's epoch: `proposed` when the stream has none yet (it is stored beside the stream,
+   * at `<stream>:epoch`), else the one stored.
+   */
+  async epoch(proposed: string): Promise<string> {
+    const key = `${this.stream}:epoch`;
+    await this.redis.set(key, proposed, 'NX');
+    const stored = await this.redis.get(key);
+    return stored ?? proposed;
+  }
+
+  /**
    * The seq of the last frame ever appended (kept by Redis even after trimming), 0 for a stream
    * that does not exist yet.
    */

@@ -15,7 +15,7 @@
  *
  * @packageDocumentation
  */
-import { createFrame } from '../bus/frame.js';
+import { FrameHub } from '../bus/FrameHub.js';
 import type { AgentEvent, EventFrame } from '../bus/types.js';
 
 /** The encoding version this build writes (it also reads version 1). */
@@ -204,7 +204,7 @@ function decodeBody<P>(
   if (event.visibility !== undefined && !VISIBILITIES.has(event.visibility)) {
     return new FrameDecodeError(id, `"visibility" is not public, internal or private`);
   }
-  const frame = createFrame(
+  const frame = FrameHub.createFrame(
     event as unknown as AgentEvent<P>,
     event.laneId as string,
     seq,

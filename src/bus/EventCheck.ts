@@ -1,0 +1,46 @@
+import { describe } from '../core/checks.js';
+import { InvalidEventError } from './errors.js';
+import type { AgentEvent } from './types.js';
+import { checkEvent, isWellFormedEvent } from './validators.js';
+
+/**
+ * The checks every event passes before it is stamped: its shape (naming the field at fault) and
+ * the bus's `validate` option, counting the refusals. Shared by every bus (in memory, Redis).
+ *
+ * @internal
+ */
+export class EventCheck<P> {
+  /** Events refused so far. */
+  rejected = 0;
+
+  constructor(private readonly validate: ((event: AgentEvent<P>) => void) | undefined) {}
+
+  /** @throws InvalidEventError for an event that is refused. */
+  check(event: AgentEvent<P>): void {
+    // The common case answers with a few type tests, and stays small enough to be inlined into
+    // publish; the checks that build errors run out of line.
+    if (this.validate !== undefined || !isWellFormedEvent(event)) this.checkFully(event);
+  }
+
+  /** The checks that throw, naming the field, and `validate`. */
+  private checkFully(event: AgentEvent<P>): void {
+    try {
+      checkEvent(event);
+      if (this.validate !== undefined) {
+        try {
+          this.validate(event);
+        } catch (error) {
+          if (error instanceof InvalidEventError) throw error;
+          throw new InvalidEventError(
+            'event',
+            `refused by validate: ${error instanceof Error ? error.message : describe(error)}`,
+            { cause: error },
+          );
+        }
+      }
+    } catch (error) {
+      this.rejected++;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import type { Redis } from 'ioredis';
+import type { SchedulerLike } from 'rxjs';
+import { DEFAULT_LANE } from '../bus/agentEvents.js';
+import type { EventCheck } from '../bus/EventCheck.js';
+import { BusClosedError, InvalidEventError } from '../bus/errors.js';
+import { FrameHub } from '../bus/FrameHub.js';
+import type { AgentEvent, EventFrame } from '../bus/types.js';
+import { encodeEventBody } from './codec.js';
+import {
+  isConnectionError,
+  neverSent,
+  nonNegativeInteger,
+  type RedisSendOptions,
+  withTimeout,
+} from './config.js';
+import { RedisUnavailableError } from './errors.js';
+import type { StreamPublisher } from './StreamPublisher.js';
+
+/** What an {@link EventSender} works with. */
+export interface EventSenderConfig<P> {
+  readonly stream: string;
+  readonly scheduler: SchedulerLike | undefined;
+  readonly freeze: boolean;
+  readonly producerId: string;
+  readonly sendTimeoutMs: number;
+  readonly retryDelayMs: number;
+  readonly checks: EventCheck<P>;
+  /** The seq the bus started at: entries up to it existed before any attempt of this bus. */
+  readonly startSeq: number;
+  /** The last seq the bus received. */
+  head(): number;
+  isClosed(): boolean;
+}
+
+/**
+ * The publishing side of the Redis bus: checks and encodes an event, has Redis stamp and append
+ * it (`publish`: at most once; `send`: retried while Redis is unreachable, never appended twice),
+ * and builds the frame Redis stamped.
+ */
+export class EventSender<P> {
+  /** Frames this process published. */
+  publishedHere = 0;
+  /** Publishes refused because Redis was unreachable. */
+  unavailable = 0;
+  /** Send attempts that were retried. */
+  retries = 0;
+  /** The highest seq Redis gave a publish of this process. */
+  maxStamped = 0;
+  private publishNumber = 0;
+  private waitingSends = 0;
+  private nextRetry: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly publisher: StreamPublisher,
+    private readonly config: EventSenderConfig<P>,
+  ) {}
+
+  publish(event: AgentEvent<P>): Promise<EventFrame<P>> {
+    const request = this.prepare(event);
+    if (this.redis.status !== 'ready') {
+      this.unavailable++;
+      throw new RedisUnavailableError(
+        this.config.stream,
+        `the connection is ${this.redis.status}; nothing was published`,
+      );
+    }
+    return this.publisher.stamp(request.laneKey, request.tag, request.body).then(
+      (stamp) => {
+        this.publishedHere++;
+        if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
+        return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
+      },
+      (error: unknown) => {
+        if (!isConnectionError(error)) throw error;
+        this.unavailable++;
+        throw new RedisUnavailableError(
+          this.config.stream,
+          `the connection failed before Redis answered (${(error as Error)?.message}); the event may or may not be published`,
+          { cause: error, outcomeUnknown: true },
+        );
+      },
+    );
+  }
+
+  async send(event: AgentEvent<P>, options?: RedisSendOptions): Promise<EventFrame<P>> {
+    const request = this.prepare(event);
+    const timeoutMs = nonNegativeInteger(
+      options?.timeoutMs,
+      'send timeoutMs',
+      this.config.sendTimeoutMs,
+    );
+    const deadline = Date.now() + timeoutMs;
+    // Set at the first attempt that may have reached Redis: a seq below that attempt's entry.
+    let retryAfter: number | undefined;
+    let lastError: unknown;
+    // Behind sends already waiting for Redis: sends go out in the order they were made.
+    let waitFirst = this.waitingSends > 0;
+    for (;;) {
+      if (this.config.isClosed()) throw new BusClosedError();
+      if (!waitFirst && this.redis.status === 'ready') {
+        // Entries up to this seq existed before this attempt was sent (replies and the tail
+        // only report entries that exist), so this attempt's entry, if any, comes later.
+        const floor = Math.max(this.maxStamped, this.config.head(), this.config.startSeq);
+        const attempt = this.publisher.stamp(
+          request.laneKey,
+          request.tag,
+          request.body,
+          retryAfter,
+        );
+        try {
+          const stamp = await withTimeout(
+            attempt,
+            Math.max(deadline - Date.now(), this.config.retryDelayMs),
+          );
+          this.publishedHere++;
+          if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
+          return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
+        } catch (error) {
+          if (!isConnectionError(error)) throw error;
+          lastError = error;
+          if (retryAfter === undefined && !neverSent(error)) retryAfter = floor;
+        }
+      }
+      if (Date.now() >= deadline) {
+        this.unavailable++;
+        throw new RedisUnavailableError(
+          this.config.stream,
+          `send gave up after ${timeoutMs} ms (connection ${this.redis.status}${
+            lastError === undefined ? '' : `; last error: ${(lastError as Error)?.message}`
+          })`,
+          { cause: lastError, outcomeUnknown: retryAfter !== undefined },
+        );
+      }
+      if (!waitFirst) this.retries++;
+      waitFirst = false;
+      // One shared tick for every waiting send: they resume, and call Redis, in the order they
+      // started waiting.
+      this.waitingSends++;
+      try {
+        await this.retryTick();
+      } finally {
+        this.waitingSends--;
+      }
+    }
+  }
+
+  private retryTick(): Promise<void> {
+    this.nextRetry ??= new Promise<void>((resolve) => {
+      setTimeout(() => {
+        this.nextRetry = undefined;
+        resolve();
+      }, this.config.retryDelayMs);
+    });
+    return this.nextRetry;
+  }
+
+  private prepare(event: AgentEvent<P>): {
+    laneId: string;
+    laneKey: string;
+    ts: number;
+    body: string;
+    tag: string;
+  } {
+    if (this.config.isClosed()) throw new BusClosedError();
+    this.config.checks.check(event);
+    const laneId = event.laneId ?? DEFAULT_LANE;
+    const ts = this.config.scheduler?.now() ?? Date.now();
+    let body: string;
+    try {
+      body = encodeEventBody(event, laneId, ts);
+    } catch (error) {
+      throw new InvalidEventError(
+        'payload',
+        `payload cannot be encoded as JSON: ${(error as Error)?.message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    // laneSeq counts per lane id across the bus, as the in-memory bus does.
+    const laneKey = laneId;
+    return { laneId, laneKey, ts, body, tag: `${this.config.producerId}:${++this.publishNumber}` };
+  }
+
+  private frameOf(
+    event: AgentEvent<P>,
+    request: { laneId: string; ts: number },
+    seq: number,
+    laneSeq: number,
+  ): EventFrame<P> {
+    const frame = FrameHub.createFrame(event, request.laneId, seq, laneSeq, request.ts);
+    return this.config.freeze ? Object.freeze(frame) : frame;
+  }
+}
