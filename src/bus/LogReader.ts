@@ -70,12 +70,14 @@ export class LogReader<P> {
    */
   next(): EventFrame<P> | undefined {
     const { history } = this.log;
-    while (this.failure === undefined) {
+    for (;;) {
+      // The frames of a page come first, also those read before the archive failed.
       if (this.pageAt < this.page.length) {
         const frame = this.fromPage();
         if (frame !== undefined) return frame;
         continue;
       }
+      if (this.failure !== undefined) return undefined;
       if (this.fetching !== undefined || this.cursor >= this.limit) return undefined;
       const seq = this.cursor + 1;
       if (seq >= history.oldestSeq) {
@@ -95,7 +97,6 @@ export class LogReader<P> {
         this.fetchPage();
       }
     }
-    return undefined;
   }
 
   /** Stops reading (the subscriber left): the page in flight is dropped. */

@@ -132,7 +132,7 @@ describe.skipIf(!canBuild)('the packed package: one copy of the core', () => {
     "%s: what ./redis makes is instanceof the root's classes",
     (format) => {
       expect(report[format].redis).toEqual({
-        localBusIsRootEventBus: true,
+        hubIsRootFrameHub: true,
         invalidEvent: true,
         queueOverflow: true,
         busClosed: true,
