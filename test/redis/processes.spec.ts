@@ -220,9 +220,8 @@ describe.skipIf(version === undefined)('RedisEventBus across processes (real red
   // than the bound checked, and would not fit in the child's 64 MB old space at all.
   const replayFrames = Number(process.env.REDIS_REPLAY_FRAMES ?? 1_000_000);
 
-  it(`replays ${replayFrames.toLocaleString('en-US')} frames from an early cursor with a bounded heap`, async () => {
-    const stream = `procs-${++n}`;
-    const total = replayFrames;
+  /** A stream of `total` model deltas, loaded server-side in chunks. */
+  async function loadStream(stream: string, total: number): Promise<void> {
     const redis = new Redis(server.port, '127.0.0.1');
     const fields = encodeFields(
       1,
@@ -238,6 +237,12 @@ describe.skipIf(version === undefined)('RedisEventBus across processes (real red
     }
     expect(await redis.xlen(stream)).toBe(total);
     redis.disconnect();
+  }
+
+  it(`replays ${replayFrames.toLocaleString('en-US')} frames from an early cursor with a bounded heap`, async () => {
+    const stream = `procs-${++n}`;
+    const total = replayFrames;
+    await loadStream(stream, total);
     // 64 MB of old space could not hold the replay if it were buffered (a million frames take
     // several hundred MB as objects): the child would die with an out-of-memory error.
     const replay = run(
@@ -264,5 +269,27 @@ describe.skipIf(version === undefined)('RedisEventBus across processes (real red
     console.log(
       `replayed ${result.count} frames in ${result.ms.toFixed(0)} ms, heap ${result.baselineHeapMb.toFixed(1)} MB before, peak ${result.peakHeapMb.toFixed(1)} MB`,
     );
+  }, 150_000);
+  it(`a bus subscriber with a 'backpressure' queue and a slow consumer replays ${replayFrames.toLocaleString('en-US')} frames in 64 MB`, async () => {
+    const stream = `procs-${++n}`;
+    await loadStream(stream, replayFrames);
+    // The bus reads the stream page by page as the consumer takes frames: were it to buffer
+    // the replay, the child's 64 MB of old space could not hold it.
+    const replay = run(
+      '../../bus/fixtures/slowReplay.ts',
+      ['redis', replayFrames, server.port, stream],
+      ['--max-old-space-size=64', '--expose-gc'],
+    );
+    const code = await replay.exited;
+    expect(replay.stdout).toMatch(/"count"/);
+    expect(code).toBe(0);
+    const result = JSON.parse(replay.stdout.trim().split('\n').at(-1)!) as {
+      count: number;
+      dense: boolean;
+      baselineHeapMb: number;
+      peakHeapMb: number;
+    };
+    expect(result).toMatchObject({ count: replayFrames, dense: true });
+    expect(result.peakHeapMb - result.baselineHeapMb).toBeLessThan(40);
   }, 150_000);
 });
