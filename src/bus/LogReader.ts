@@ -6,7 +6,9 @@ import { type CompiledFilter, matchesFilter } from './filter.js';
 import type { EventFrame } from './types.js';
 
 /** Frames taken from the archive per request: a reader holds at most one page. */
-export const ARCHIVE_PAGE = 256;
+export const ARCHIVE_PAGE = 1024;
+
+const EMPTY_PAGE: never[] = [];
 
 /** A range of seqs the log no longer held when a reader needed it. */
 export interface LogGap {
@@ -26,8 +28,10 @@ export class LogReader<P> {
   /** Why reading stopped, when it failed (a throwing `where`, a failing archive). */
   failure: { error: unknown } | undefined;
   private gap: LogGap | undefined;
-  private readonly page: Array<EventFrame<P>> = [];
+  /** The page read from the archive: `pageAt` is the next frame, `pageEnd` the end. */
+  private page: Array<EventFrame<P> | undefined> = EMPTY_PAGE;
   private pageAt = 0;
+  private pageEnd = 0;
   private fetching: Subscription | undefined;
   /** The last archive page had nothing after the cursor: the archive holds nothing more below history. */
   private archiveDrained = false;
@@ -52,9 +56,7 @@ export class LogReader<P> {
 
   /** Whether everything up to the end (or the head) was read. */
   get caughtUp(): boolean {
-    return (
-      this.cursor >= this.limit && this.fetching === undefined && this.pageAt === this.page.length
-    );
+    return this.cursor >= this.limit && this.fetching === undefined && this.pageAt === this.pageEnd;
   }
 
   /** The gap met since the last call, if any. */
@@ -72,7 +74,7 @@ export class LogReader<P> {
     const { history } = this.log;
     for (;;) {
       // The frames of a page come first, also those read before the archive failed.
-      if (this.pageAt < this.page.length) {
+      if (this.pageAt < this.pageEnd) {
         const frame = this.fromPage();
         if (frame !== undefined) return frame;
         continue;
@@ -103,8 +105,8 @@ export class LogReader<P> {
   dispose(): void {
     this.fetching?.unsubscribe();
     this.fetching = undefined;
-    this.page.length = 0;
-    this.pageAt = 0;
+    this.page = EMPTY_PAGE;
+    this.pageAt = this.pageEnd = 0;
   }
 
   private get limit(): number {
@@ -113,11 +115,8 @@ export class LogReader<P> {
 
   private fromPage(): EventFrame<P> | undefined {
     const frame = this.page[this.pageAt] as EventFrame<P>;
-    this.page[this.pageAt++] = undefined as unknown as EventFrame<P>;
-    if (this.pageAt === this.page.length) {
-      this.page.length = 0;
-      this.pageAt = 0;
-    }
+    this.page[this.pageAt++] = undefined;
+    if (this.pageAt === this.pageEnd) this.pageAt = this.pageEnd = 0;
     if (frame.seq <= this.cursor || frame.seq > this.limit) return undefined;
     this.cursor = frame.seq;
     return this.matches(frame) ? frame : undefined;
@@ -157,6 +156,8 @@ export class LogReader<P> {
 
   /** Asks the archive for the next page after the cursor; it may answer at once or later. */
   private fetchPage(): void {
+    // One array of a page's size, reused page after page (the previous page was read out).
+    if (this.page === EMPTY_PAGE) this.page = new Array(ARCHIVE_PAGE).fill(undefined);
     const page = this.page;
     let synchronous = true;
     let count = 0;
@@ -176,7 +177,7 @@ export class LogReader<P> {
           );
         }
         if (frame.seq <= this.cursor) return;
-        page.push(this.freeze ? Object.freeze(frame) : frame);
+        page[this.pageEnd++] = this.freeze ? Object.freeze(frame) : frame;
         if (++count === ARCHIVE_PAGE || frame.seq >= this.limit) {
           // A full page (or the end): the rest is asked for once this page is read.
           receiver.unsubscribe();

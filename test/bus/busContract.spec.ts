@@ -312,3 +312,23 @@ describe('every bus has an epoch', () => {
     );
   });
 });
+
+describe('a queued subscriber classifies each frame once', () => {
+  it.each(['drop-oldest', 'backpressure'] as const)(
+    '%s: ten publishes, ten classify calls',
+    (overflow) => {
+      let calls = 0;
+      const bus = new EventBus({
+        classify: () => {
+          calls++;
+          return 'normal';
+        },
+      });
+      const demand = new Subject<number>();
+      bus.select({}, { queue: { capacity: 100, overflow, demand } }).subscribe();
+      for (let i = 0; i < 10; i++) bus.publish({ kind: 'k' });
+      demand.next(100);
+      expect(calls).toBe(10);
+    },
+  );
+});
