@@ -52,7 +52,11 @@ export class BusSubscriber<P>
   readonly kinds: ReadonlySet<string> | undefined;
   readonly level: number;
   readonly where: ((frame: EventFrame) => boolean) | undefined;
-  /** Frames with `seq <= cursor` are not for it (read from the log, or older than it wants). */
+  /**
+   * Pushed frames with `seq <= cursor` are not for it: those it read from the log, or all of them
+   * (`Infinity`) while it reads the log and once it ended. One comparison per frame and
+   * subscriber, on the path every publish takes.
+   */
   cursor: number;
   /** Behind the head: reading the log, not pushed to. */
   reading: boolean;
@@ -94,7 +98,6 @@ export class BusSubscriber<P>
     this.where = filter.where;
     const head = host.log.head;
     const { after, end } = start;
-    this.cursor = head;
     this.lastMatchedSeq = this.lastDeliveredSeq = after ?? head;
     if (plan !== undefined) {
       const overflow = watchMerges(plan.queue.overflow, (queued, incoming) => {
@@ -105,6 +108,7 @@ export class BusSubscriber<P>
       plan.inspect?.(() => (this.queue as OverflowQueue<EventFrame<P>>).stats());
     }
     this.reading = after !== undefined && after < (end ?? head);
+    this.cursor = this.reading ? Number.POSITIVE_INFINITY : head;
     if (this.reading) {
       this.reader = new LogReader(
         host.log,
@@ -133,9 +137,8 @@ export class BusSubscriber<P>
 
   // --- pushed by the bus, once caught up ---------------------------------------------------
 
-  /** A live frame that matches (the index checked `seq > cursor`, `reading` and the filter). */
+  /** A live frame that matches (the index checked `seq > cursor` and the filter). */
   offer(frame: EventFrame<P>): void {
-    this.cursor = frame.seq;
     this.lastMatchedSeq = frame.seq;
     if (this.queue === undefined) this.emit(frame);
     else this.engine.accept(frame);
@@ -187,6 +190,7 @@ export class BusSubscriber<P>
   /** The subscriber left. */
   dispose(): void {
     this.ended = true;
+    this.cursor = Number.POSITIVE_INFINITY;
     this.engine.dispose();
   }
 
@@ -318,7 +322,7 @@ export class BusSubscriber<P>
     if (!reader.caughtUp) return false;
     // Caught up: from now on the bus pushes frames after the reader's cursor.
     this.reading = false;
-    this.cursor = Math.max(this.cursor, reader.cursor);
+    this.cursor = reader.cursor;
     const gap = reader.takeGap();
     // Reported now, not when a frame comes: a subscriber that lost frames does not wait silently.
     if (gap !== undefined) this.reportGap(this.logGapNotice(gap));

@@ -123,8 +123,9 @@ export class SubscriberIndex<P> {
   }
 
   private deliverToOne(subscriber: BusSubscriber<P>, frame: EventFrame<P>): void {
-    // Behind the head, a subscriber reads this frame from the log when it gets there.
-    if (frame.seq <= subscriber.cursor || subscriber.reading || subscriber.ended) return;
+    // Behind the head (cursor Infinity), a subscriber reads this frame from the log when it gets
+    // there; an ended one takes nothing.
+    if (frame.seq <= subscriber.cursor) return;
     let matches: boolean;
     if (subscriber.where === undefined) matches = matchesFilter(subscriber, frame);
     else {
