@@ -46,6 +46,7 @@ export {
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
 } from './core/PriorityOverflowQueue.js';
+export type { TextUnit } from './core/textUnits.js';
 export {
   type Classifier,
   type CoalescePolicy,
@@ -60,12 +61,18 @@ export {
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
 export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
+export { type FramesConfig, frames } from './operators/frames.js';
 export {
   type Laned,
   type LaneQueueConfig,
   type MergeLanesConfig,
   mergeLanes,
 } from './operators/mergeLanes.js';
+export {
+  DEFAULT_MAX_LAG,
+  type PaceTextConfig,
+  paceText,
+} from './operators/paceText.js';
 export { sequenceLanes } from './operators/sequenceLanes.js';
 export {
   type SummarizeProgressConfig,

@@ -226,3 +226,37 @@ export function validateQueueConfig<T>(config: CheckedQueueConfig<T>, owner: str
   }
   return terminalReserve;
 }
+
+/** Refuses anything but a number above 0 (`Infinity` only when `infinite`; `NaN` never). */
+export function checkPositiveNumber(
+  value: unknown,
+  owner: string,
+  option: string,
+  infinite = false,
+  unit = '',
+): void {
+  if (typeof value === 'number' && value > 0 && (infinite || value !== Number.POSITIVE_INFINITY)) {
+    return;
+  }
+  const expected = infinite ? 'a positive number' : 'a finite positive number';
+  throw rangeError(owner, option, `${expected}${unit}`, value);
+}
+
+/** Refuses anything but one of the strings `allowed`. */
+export function checkOneOf(
+  value: unknown,
+  owner: string,
+  option: string,
+  allowed: readonly string[],
+): void {
+  if (typeof value === 'string' && allowed.includes(value)) return;
+  throw typeError(
+    owner,
+    option,
+    allowed
+      .map((name) => `'${name}'`)
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' or $1'),
+    value,
+  );
+}
