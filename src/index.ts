@@ -49,8 +49,11 @@ export {
 export type { TextUnit } from './core/textUnits.js';
 export {
   type Classifier,
+  type CoalesceFallback,
+  type CoalesceOptions,
   type CoalescePolicy,
   coalesce,
+  type DropReason,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,

@@ -32,6 +32,7 @@ import {
   type BusMetrics,
   boundedQueue,
   type Classifier,
+  type CoalesceOptions,
   coalesce,
   drainWith,
   type EventArchive,
@@ -138,7 +139,11 @@ describe('public API: exported names', () => {
     expectTypeOf<'error'>().toExtend<OverflowPolicy<number>>();
     expectTypeOf<'backpressure'>().not.toExtend<OverflowPolicy<number>>();
     expectTypeOf(coalesce<number>).parameters.toEqualTypeOf<
-      [merge: (acc: number, next: number) => number, key?: (value: number) => unknown]
+      [
+        merge: (acc: number, next: number) => number,
+        key?: ((value: number) => unknown) | undefined,
+        options?: CoalesceOptions,
+      ]
     >();
     expectTypeOf(coalesce<number>).returns.toExtend<OverflowPolicy<number>>();
   });
