@@ -179,11 +179,12 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
     }
     const inner = new OperatorSubscriber<R>(this.onResult, job.onError, job.onComplete);
     job.inner = inner;
-    // Joined first, so that an unsubscribe during a synchronous inner emission stops it at once;
-    // the timer armed before subscribing, so that a synchronous completion disarms it.
+    // Joined first, so that an unsubscribe during a synchronous inner emission stops it at once.
     this.subscriber.add(inner);
-    job.timer?.schedule(this.plan?.timeout);
     work.subscribe(inner);
+    // Armed only for work still running (work that settled synchronously needs no timer), and
+    // after the work's own timers, so that work settling right at the limit is in time.
+    if (job.inner === inner) job.timer?.schedule((this.plan as FailurePlan<T>).timeout);
   }
 
   attemptCompleted(job: Job<T, R>): void {
@@ -225,7 +226,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
       }
       if (typeof delay !== 'number' || !(delay >= 0) || delay === Number.POSITIVE_INFINITY) {
         this.engine.fail(
-          rangeError(OWNER, 'retry.backoff', 'to return a finite non-negative number (ms)', delay),
+          rangeError(OWNER, `retry.backoff(${job.attempt})`, 'a finite number of ms >= 0', delay),
         );
         return;
       }
