@@ -1,4 +1,5 @@
 import { agentEventsSuite } from './agentEvents.js';
+import { batchSuite } from './batch.js';
 import { boundedQueueSuite } from './boundedQueue.js';
 import { drainWithSuite } from './drainWith.js';
 import { framesSuite } from './frames.js';
@@ -21,4 +22,5 @@ export const marbleSuites: MarbleSuite<any>[] = [
   sequenceLanesSuite,
   paceTextSuite,
   framesSuite,
+  batchSuite,
 ];

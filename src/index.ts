@@ -62,6 +62,7 @@ export {
   QueueOverflowError,
 } from './core/types.js';
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
 export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
 export { type FramesConfig, frames } from './operators/frames.js';
