@@ -780,6 +780,7 @@ describe('layers: the folders under src depend downwards only', () => {
     interop: ['internal', 'core'],
     bus: ['operators', 'interop', 'internal', 'core'],
     redis: ['bus', 'core', 'internal'],
+    angular: ['operators', 'core'],
   };
 
   interface SourceImports {
