@@ -114,7 +114,6 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
    */
   setConcurrency(limit: number): void {
     checkPositiveInteger(limit, OWNER, 'concurrency', true);
-    if (limit === this.concurrency) return;
     this.concurrency = limit;
     this.stats?.changed();
     this.engine.setCredits(limit - this.inFlight);

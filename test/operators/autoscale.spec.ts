@@ -1,4 +1,14 @@
-import { map, NEVER, type Observable, of, queueScheduler, Subject, tap } from 'rxjs';
+import {
+  map,
+  NEVER,
+  type Observable,
+  of,
+  queueScheduler,
+  type SchedulerLike,
+  Subject,
+  Subscription,
+  tap,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type AutoscaleConfig, autoscale } from '../../src/operators/autoscale.js';
@@ -148,6 +158,24 @@ describe('autoscale', () => {
       seen.push(n),
     );
     expect(seen).toEqual([1, 2, 3, 2]);
+  });
+
+  it('cancels a pending cooldown timer when it ends', () => {
+    const timers: Subscription[] = [];
+    const scheduler: SchedulerLike = {
+      now: () => 0,
+      schedule: () => {
+        const pending = new Subscription();
+        timers.push(pending);
+        return pending;
+      },
+    };
+    const stats = new Subject<DrainStats>();
+    const subscription = autoscale(stats, { max: 3, cooldown: 5, scheduler }).subscribe();
+    stats.next(load(1, 1));
+    expect(timers.map((timer) => timer.closed)).toEqual([false]);
+    subscription.unsubscribe();
+    expect(timers.map((timer) => timer.closed)).toEqual([true]);
   });
 
   describe('wired to drainWith through a Subject', () => {

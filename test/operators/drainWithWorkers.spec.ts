@@ -260,9 +260,10 @@ describe('drainWith as a pool of workers', () => {
       ]);
     });
 
-    it('counts failed attempts, retries and dead letters', () => {
-      const reports: DrainStats[] = [];
-      newScheduler().run(({ cold }) => {
+    it('counts failed attempts, retries and dead letters, each when it happens', () => {
+      const reports: Array<[number, DrainStats]> = [];
+      const scheduler = newScheduler();
+      scheduler.run(({ cold }) => {
         const failing = cold('-#', undefined, 'no');
         cold('-ab|')
           .pipe(
@@ -270,16 +271,20 @@ describe('drainWith as a pool of workers', () => {
               ...LOSSLESS,
               retry: { maxAttempts: 2, backoff: () => 1 },
               deadLetter: () => {},
-              stats: { next: (figures) => reports.push(figures) },
+              stats: { next: (figures) => reports.push([scheduler.now(), figures]) },
             }),
           )
           .subscribe();
       });
-      expect(reports.at(-1)).toEqual(
-        stats({ completed: 1, failed: 2, retried: 1, deadLettered: 1 }),
-      );
-      // While a waits out its backoff it holds its slot, and b waits.
-      expect(reports).toContainEqual(stats({ waiting: 1, inFlight: 1, failed: 1 }));
+      expect(reports).toEqual([
+        [0, stats({})],
+        [1, stats({ inFlight: 1 })],
+        // a's first attempt failed; it holds its slot through the backoff, and b waits
+        [2, stats({ waiting: 1, inFlight: 1, failed: 1 })],
+        [3, stats({ waiting: 1, inFlight: 1, failed: 1, retried: 1 })],
+        // the second attempt failed: a dead-lettered, b handled at once
+        [4, stats({ completed: 1, failed: 2, retried: 1, deadLettered: 1 })],
+      ]);
     });
 
     it('reports concurrency 0 until a reactive concurrency emits, then its value', () => {
