@@ -34,6 +34,7 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
+export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
 export {
   OverflowQueue,
@@ -62,10 +63,17 @@ export {
   QueueOverflowError,
 } from './core/types.js';
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type AutoscaleConfig, autoscale } from './operators/autoscale.js';
 export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
-export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
+export type { DrainStats } from './operators/drainStats.js';
+export {
+  type DrainRetryConfig,
+  type DrainWithConfig,
+  drainWith,
+} from './operators/drainWith.js';
 export { type FramesConfig, frames } from './operators/frames.js';
+export type { DrainHandler } from './operators/HandlerPool.js';
 export {
   type Laned,
   type LaneQueueConfig,
