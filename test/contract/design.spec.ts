@@ -16,6 +16,7 @@ import {
   NEVER,
   type Observable,
   type ObservableInput,
+  type Observer,
   type OperatorFunction,
   of,
   type SchedulerLike,
@@ -26,6 +27,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../../src/index.js';
 import {
   type AgentEvent,
+  type AutoscaleConfig,
+  autoscale,
   BackpressureError,
   type BoundedQueueConfig,
   BusClosedError,
@@ -34,6 +37,7 @@ import {
   type Classifier,
   type CoalesceOptions,
   coalesce,
+  type DrainStats,
   drainWith,
   type EventArchive,
   EventBus,
@@ -84,6 +88,7 @@ describe('public API: exported names', () => {
     'takeThroughTerminal',
     'mergeLanes',
     'drainWith',
+    'autoscale',
     'toAsyncIterable',
     'coalesce',
   ])('%s is an exported function', (name) => {
@@ -97,6 +102,7 @@ describe('public API: exported names', () => {
     'InvalidEventError',
     'BusClosedError',
     'BackpressureError',
+    'HandlerTimeoutError',
   ])('%s is an exported class', (name) => {
     const value = (api as Record<string, unknown>)[name];
     expect(typeof value).toBe('function');
@@ -239,11 +245,34 @@ describe('public API: exported names', () => {
 
   it('types: drainWith(handler, options): OperatorFunction<T, R>', () => {
     type Options = QueueConfig<number> & {
-      concurrency?: number;
+      concurrency?: number | Observable<number>;
       priority?: (value: number) => number;
+      stats?: Observer<DrainStats>;
+      retry?: { maxAttempts: number; backoff: (attempt: number) => number };
+      deadLetter?: (value: number, error: unknown, attempts: number) => void;
+      timeout?: number;
     };
+    expectTypeOf(autoscale).parameters.toEqualTypeOf<
+      [stats$: ObservableInput<DrainStats>, options: AutoscaleConfig]
+    >();
+    expectTypeOf(autoscale).returns.toEqualTypeOf<Observable<number>>();
+    expectTypeOf<DrainStats>().toEqualTypeOf<{
+      readonly waiting: number;
+      readonly inFlight: number;
+      readonly concurrency: number;
+      readonly completed: number;
+      readonly failed: number;
+      readonly retried: number;
+      readonly deadLettered: number;
+    }>();
+    expectTypeOf<
+      Pick<AutoscaleConfig, 'min' | 'max' | 'upAt' | 'downAt' | 'cooldown' | 'scheduler'>
+    >().toEqualTypeOf<AutoscaleConfig>();
     type Params = Parameters<typeof drainWith<number, string>>;
     expectTypeOf<(value: number, index: number) => ObservableInput<string>>().toExtend<Params[0]>();
+    expectTypeOf<
+      (value: number, index: number, attempt: number) => ObservableInput<string>
+    >().toExtend<Params[0]>();
     expectTypeOf<Options>().toExtend<Params[1]>();
     expectTypeOf(drainWith<number, string>).returns.toEqualTypeOf<
       OperatorFunction<number, string>
