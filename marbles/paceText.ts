@@ -101,6 +101,17 @@ export const paceTextSuite = defineMarbleSuite<Options>({
       },
     },
     {
+      title: 'a lane that showed nothing for a tick shows new text at once, then paces it',
+      options: { cadence: 100 },
+      inputs: {
+        source: { marble: 'a 299ms b 49ms c|', values: { a: 'ab', b: 'cd', c: 'e' } },
+      },
+      expected: {
+        marble: 'a 99ms b 199ms c 99ms d 99ms (e|)',
+        values: { a: 'a', b: 'b', c: 'c', d: 'd', e: 'e' },
+      },
+    },
+    {
       title: 'a value without text passes right after the text before it, never ahead of it',
       options: { cadence: 100 },
       inputs: { source: { marble: 'a-t|', values: { a: 'abcdef', t: '!tool' } } },
