@@ -66,14 +66,14 @@ export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIt
 export { type AutoscaleConfig, autoscale } from './operators/autoscale.js';
 export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
-export type { DrainStats } from './operators/drainStats.js';
 export {
+  type DrainHandler,
   type DrainRetryConfig,
+  type DrainStats,
   type DrainWithConfig,
   drainWith,
 } from './operators/drainWith.js';
 export { type FramesConfig, frames } from './operators/frames.js';
-export type { DrainHandler } from './operators/HandlerPool.js';
 export {
   type Laned,
   type LaneQueueConfig,

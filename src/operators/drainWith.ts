@@ -210,6 +210,9 @@ export function drainWith<T, R>(
 
 const OWNER = 'drainWith';
 
+export type { DrainStats } from './drainStats.js';
+export type { DrainHandler } from './HandlerPool.js';
+
 /** The failure handling the options ask for, checked; `undefined` when they ask for none. */
 function failurePlanOf<T>(
   options: DrainWithConfig<T>,
