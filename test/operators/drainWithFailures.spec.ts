@@ -4,12 +4,14 @@ import {
   asyncScheduler,
   defer,
   lastValueFrom,
+  mergeMap,
   NEVER,
-  type Observable,
+  Observable,
   of,
   queueScheduler,
   type SchedulerLike,
   Subject,
+  take,
   throwError,
   toArray,
 } from 'rxjs';
@@ -374,6 +376,64 @@ describe('drainWith failure handling', () => {
         expectObservable(output, '---!').toBe('---');
       });
       expect(calls).toBe(2);
+    });
+  });
+
+  describe("RxJS's checklist with failure handling on", () => {
+    const options = {
+      ...LOSSLESS,
+      retry: { maxAttempts: 2, backoff: () => 1 },
+      deadLetter: () => {},
+      timeout: 10,
+    };
+
+    it('never stays silent, empty completes, an error waits for the values being retried', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        const handler = (value: string, _index: number, attempt: number) =>
+          attempt === 1 ? throwError(() => new Error('once')) : of(value);
+        expectObservable(cold('-').pipe(drainWith(handler, options))).toBe('-');
+        expectObservable(cold('|').pipe(drainWith(handler, options))).toBe('|');
+        // a fails at 1, runs again at 2 and succeeds: the source's error follows it
+        expectObservable(cold('-a#', undefined, 'boom').pipe(drainWith(handler, options))).toBe(
+          '--(a#)',
+          undefined,
+          'boom',
+        );
+      });
+    });
+
+    it('a synchronous endless source is stopped by take', () => {
+      const endless = new Observable<number>((subscriber) => {
+        for (let value = 0; !subscriber.closed; value++) subscriber.next(value);
+      });
+      const out: number[] = [];
+      endless
+        .pipe(
+          drainWith((value: number) => (value % 2 ? throwError(() => 'odd') : of(value)), {
+            ...options,
+            concurrency: Number.POSITIVE_INFINITY,
+            retry: { maxAttempts: 1 },
+          }),
+          take(3),
+        )
+        .subscribe((value) => out.push(value));
+      expect(out).toEqual([0, 2, 4]);
+    });
+
+    it('unsubscription chains are not broken by mergeMap before and after', () => {
+      newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold('-a-b-c-');
+        const work = cold('-#', undefined, 'no');
+        const output = source.pipe(
+          mergeMap((value) => of(value)),
+          drainWith(() => work, { ...options, concurrency: 2 }),
+          mergeMap((value) => of(value)),
+        );
+        expectObservable(output, '----!').toBe('-');
+        expectSubscriptions(source.subscriptions).toBe('^---!');
+        // a at 1 (fails at 2, again at 3), b at 3; the unsubscribe at 4 cancels the retries to come
+        expectSubscriptions(work.subscriptions).toBe(['-^!', '---^!', '---^!']);
+      });
     });
   });
 
