@@ -34,18 +34,21 @@ const OWNER = 'drainWith';
 class Job<T, R> {
   attempt = 0;
   inner: OperatorSubscriber<R> | undefined = undefined;
+  /** The timeout of the running attempt (made with the job when there is a timeout). */
   readonly timer: ScheduledTask | undefined;
-  readonly wait: ScheduledTask;
-  readonly onError = (error: unknown): void => this.pool.attemptFailed(this, error);
-  readonly onComplete = (): void => this.pool.attemptCompleted(this);
+  /** The backoff before the next attempt (made at the first failure). */
+  wait: ScheduledTask | undefined = undefined;
+  readonly onError: (error: unknown) => void;
+  readonly onComplete: () => void;
 
   constructor(
-    private readonly pool: HandlerPool<T, R>,
+    pool: HandlerPool<T, R>,
     readonly value: T,
     readonly index: number,
     plan: FailurePlan<T>,
   ) {
-    this.wait = new ScheduledTask(plan.scheduler, () => pool.startAttempt(this));
+    this.onError = (error) => pool.attemptFailed(this, error);
+    this.onComplete = () => pool.attemptCompleted(this);
     this.timer =
       plan.timeout === Number.POSITIVE_INFINITY
         ? undefined
@@ -156,7 +159,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
     this.stats?.cancel();
     if (this.jobs === undefined) return;
     for (const job of this.jobs) {
-      job.wait.cancel();
+      job.wait?.cancel();
       job.timer?.cancel();
     }
     this.jobs.clear();
@@ -229,6 +232,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
         );
         return;
       }
+      job.wait ??= new ScheduledTask(plan.scheduler, () => this.startAttempt(job));
       job.wait.schedule(delay);
       return;
     }
