@@ -80,11 +80,13 @@ export function frames(options: FramesConfig = {}): Observable<number> {
   checkScheduler(scheduler, OWNER);
   return new Observable<number>((subscriber) => {
     const host = globalThis as FrameHost;
-    const { requestAnimationFrame: request, cancelAnimationFrame: cancel } = host;
-    if (typeof request !== 'function' || typeof cancel !== 'function') {
+    if (
+      typeof host.requestAnimationFrame !== 'function' ||
+      typeof host.cancelAnimationFrame !== 'function'
+    ) {
       return timerTicks(subscriber, scheduler, interval);
     }
-    return frameTicks(subscriber, scheduler, maxWait, host, request, cancel);
+    return frameTicks(subscriber, scheduler, maxWait, host);
   });
 }
 
@@ -104,16 +106,18 @@ function timerTicks(
 
 /**
  * A tick per animation frame, with the `maxWait` watchdog: one timer, re-armed for what is left
- * of `maxWait` when a frame came meanwhile (never re-armed per frame).
+ * of `maxWait` when a frame came meanwhile (never re-armed per frame). `requestAnimationFrame` is
+ * looked up at each frame, so that a page (or a test) replacing it is followed.
  */
 function frameTicks(
   subscriber: Subscriber<number>,
   scheduler: SchedulerLike,
   maxWait: number,
   host: FrameHost,
-  request: (callback: (time: number) => void) => number,
-  cancel: (handle: number) => void,
 ): () => void {
+  // Called as a method of the global scope, as browsers require.
+  const request = (callback: (time: number) => void): number | undefined =>
+    host.requestAnimationFrame?.(callback);
   const { document } = host;
   let lastTick = scheduler.now();
   let handle: number | undefined;
@@ -125,7 +129,7 @@ function frameTicks(
   const onFrame = () => {
     handle = undefined;
     if (subscriber.closed) return;
-    handle = request.call(host, onFrame);
+    handle = request(onFrame);
     tick();
   };
   const watchdog = new ScheduledTask(scheduler, () => {
@@ -145,14 +149,14 @@ function frameTicks(
       watchdog.schedule(0);
     }
   };
-  handle = request.call(host, onFrame);
+  handle = request(onFrame);
   if (maxWait !== Number.POSITIVE_INFINITY) {
     watchdog.schedule(maxWait);
     document?.addEventListener?.call(document, 'visibilitychange', onVisibility);
   }
   return () => {
     watchdog.cancel();
-    if (handle !== undefined) cancel.call(host, handle);
+    if (handle !== undefined) host.cancelAnimationFrame?.(handle);
     handle = undefined;
     document?.removeEventListener?.call(document, 'visibilitychange', onVisibility);
   };
