@@ -12,6 +12,7 @@ type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'redis/index': 'src/redis/index.ts',
+  'angular/index': 'src/angular/index.ts',
 };
 
 /** The output name of the root entry. */
@@ -85,8 +86,9 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  // rxjs is a peer dependency: never bundle it (including deep imports like rxjs/operators).
-  external: ['rxjs', /^rxjs\//, 'ioredis'],
+  // Peer dependencies are never bundled: rxjs (including deep imports like rxjs/operators),
+  // ioredis (./redis) and Angular (./angular).
+  external: ['rxjs', /^rxjs\//, 'ioredis', /^@angular\//],
   esbuildPlugins: [oneCopyOfTheCore(entries)],
   treeshake: true,
   splitting: false,

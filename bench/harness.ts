@@ -78,17 +78,20 @@ export function rate(perSecond: number): string {
   return `${perSecond.toFixed(0)} /s`;
 }
 
-/** Prints measurements as a markdown table, with each row's speed relative to the first. */
+/**
+ * Prints measurements as a markdown table, with each row's rate divided by the first row's (a
+ * ratio of events/s within one run: below 1, the row is slower than the first).
+ */
 export function printTable(rows: Measurement[]): void {
   const extraKeys = [...new Set(rows.flatMap((row) => Object.keys(row.extra ?? {})))];
-  const header = ['case', 'events', 'ms', 'events/s', 'vs first', 'heap Δ MB', ...extraKeys];
+  const header = ['case', 'events', 'ms', 'events/s', 'events/s ÷ first', 'heap Δ MB', ...extraKeys];
   const base = rows[0]?.perSecond ?? 1;
   const lines = rows.map((row) => [
     row.name,
     row.events.toLocaleString('en-US'),
     row.ms.toFixed(1),
     rate(row.perSecond),
-    `${(row.perSecond / base).toFixed(2)}x`,
+    (row.perSecond / base).toFixed(2),
     row.heapDeltaMb.toFixed(1),
     ...extraKeys.map((key) => String(row.extra?.[key] ?? '')),
   ]);

@@ -86,7 +86,7 @@ export const boundedQueueSuite = defineMarbleSuite<Options>({
     },
     {
       title: 'drop-progress without queued progress rejects the newcomer',
-      options: { capacity: 2, overflow: 'drop-progress' },
+      options: { capacity: 3, overflow: 'drop-progress', classify: classifyLetter },
       inputs: {
         source: { marble: '-a-b-c-|' },
         demand: { marble: '--------2', values: CREDITS },

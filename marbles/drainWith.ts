@@ -2,6 +2,7 @@ import { map, mergeMap, type Observable, type ObservableInput, of } from 'rxjs';
 import { coalesce, QueueOverflowError } from '../src/core/types.js';
 import { type DrainWithConfig, drainWith } from '../src/operators/drainWith.js';
 import { notice } from './boundedQueue.js';
+import { drainWithWorkerCases } from './drainWithWorkers.js';
 import { classifyLetter, concatText, LETTER_LEGEND } from './fixtures.js';
 import { defineMarbleSuite } from './types.js';
 
@@ -10,9 +11,11 @@ import { defineMarbleSuite } from './types.js';
  * `build` from the case's inputs (see {@link handlerFor}). `handlerThrowsOn` makes the handler
  * throw for that value; `chain` wraps the operator between two `mergeMap`s.
  */
-type Options = Omit<DrainWithConfig<unknown>, 'onOverflow'> & {
+export type Options = Omit<DrainWithConfig<unknown>, 'onOverflow'> & {
   handlerThrowsOn?: string;
   chain?: boolean;
+  /** The concurrency is the input named `concurrency` (reactive). */
+  reactiveConcurrency?: boolean;
 };
 
 /** The error a handler throws for the value named by `handlerThrowsOn`. */
@@ -21,17 +24,18 @@ export function handlerError(value: unknown): Error {
 }
 
 /**
- * The handler of a case: the work for value `x` is the input named `inner_x` when the case has
- * one, else the shared `inner` input, in which the letter `v` stands for the value handled (so
- * `inner: '--v|'` means "two frames of work, then emit the value and complete").
+ * The handler of a case: the work for value `x` is the input named `inner_x_n` for its attempt n
+ * (under `retry`) or `inner_x` when the case has one, else the shared `inner` input, in which the
+ * letter `v` stands for the value handled (so `inner: '--v|'` means "two frames of work, then emit
+ * the value and complete").
  */
 export function handlerFor(
   inputs: Record<string, Observable<unknown>>,
   throwsOn: string | undefined,
-): (value: unknown) => ObservableInput<unknown> {
-  return (value) => {
+): (value: unknown, index: number, attempt: number) => ObservableInput<unknown> {
+  return (value, _index, attempt) => {
     if (value === throwsOn) throw handlerError(value);
-    const own = inputs[`inner_${String(value)}`];
+    const own = inputs[`inner_${String(value)}_${attempt}`] ?? inputs[`inner_${String(value)}`];
     if (own !== undefined) return own;
     const shared = inputs.inner as Observable<unknown>;
     return shared.pipe(map((result) => (result === 'v' ? value : result)));
@@ -56,11 +60,12 @@ const PRIORITIZED = { a: 'a0', b: 'b0', c: 'c2', d: 'd1' };
 
 export const drainWithSuite = defineMarbleSuite<Options>({
   operator: 'drainWith',
-  legend: `${LETTER_LEGEND} The handler's work for a value x is the input inner_x, else inner, where v stands for the value handled. With priorities, the digit after a letter is its priority (higher first).`,
+  legend: `${LETTER_LEGEND} The handler's work for a value x is the input inner_x (inner_x_n for its attempt n under retry), else inner, where v stands for the value handled. With priorities, the digit after a letter is its priority (higher first). A concurrency input gives the concurrency in force from each of its values on.`,
   build: (options, inputs, hooks) => {
-    const { handlerThrowsOn, chain, ...config } = options;
+    const { handlerThrowsOn, chain, reactiveConcurrency, ...config } = options;
     const operator = drainWith(handlerFor(inputs, handlerThrowsOn), {
       ...config,
+      ...(reactiveConcurrency ? { concurrency: inputs.concurrency as Observable<number> } : {}),
       onOverflow: hooks.onOverflow,
     });
     const source = inputs.source as Observable<unknown>;
@@ -323,5 +328,6 @@ export const drainWithSuite = defineMarbleSuite<Options>({
       },
       expected: { marble: '--1-324-|' },
     },
+    ...drainWithWorkerCases,
   ],
 });

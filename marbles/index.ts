@@ -1,7 +1,10 @@
 import { agentEventsSuite } from './agentEvents.js';
+import { batchSuite } from './batch.js';
 import { boundedQueueSuite } from './boundedQueue.js';
 import { drainWithSuite } from './drainWith.js';
+import { framesSuite } from './frames.js';
 import { mergeLanesSuite } from './mergeLanes.js';
+import { paceTextSuite } from './paceText.js';
 import { sequenceLanesSuite } from './sequenceLanes.js';
 import { summarizeProgressSuite } from './summarizeProgress.js';
 import { takeThroughTerminalSuite } from './takeThroughTerminal.js';
@@ -17,4 +20,7 @@ export const marbleSuites: MarbleSuite<any>[] = [
   mergeLanesSuite,
   drainWithSuite,
   sequenceLanesSuite,
+  paceTextSuite,
+  framesSuite,
+  batchSuite,
 ];

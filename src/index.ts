@@ -41,6 +41,7 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
+export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
 export {
   OverflowQueue,
@@ -53,10 +54,14 @@ export {
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
 } from './core/PriorityOverflowQueue.js';
+export type { TextUnit } from './core/textUnits.js';
 export {
   type Classifier,
+  type CoalesceFallback,
+  type CoalesceOptions,
   type CoalescePolicy,
   coalesce,
+  type DropReason,
   type EventClass,
   type OverflowNotice,
   type OverflowPolicy,
@@ -65,14 +70,28 @@ export {
   QueueOverflowError,
 } from './core/types.js';
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type AutoscaleConfig, autoscale } from './operators/autoscale.js';
+export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
-export { type DrainWithConfig, drainWith } from './operators/drainWith.js';
+export {
+  type DrainHandler,
+  type DrainRetryConfig,
+  type DrainStats,
+  type DrainWithConfig,
+  drainWith,
+} from './operators/drainWith.js';
+export { type FramesConfig, frames } from './operators/frames.js';
 export {
   type Laned,
   type LaneQueueConfig,
   type MergeLanesConfig,
   mergeLanes,
 } from './operators/mergeLanes.js';
+export {
+  DEFAULT_MAX_LAG,
+  type PaceTextConfig,
+  paceText,
+} from './operators/paceText.js';
 export { sequenceLanes } from './operators/sequenceLanes.js';
 export {
   type SummarizeProgressConfig,

@@ -103,7 +103,7 @@ export const suite: BenchSuite = {
     console.log(`A synchronous burst of ${BURST.toLocaleString('en-US')} values:\n`);
     printTable(burst);
     console.log(
-      `\nobserveOn(asapScheduler) cannot take that burst: RxJS's asap flush shifts its action array once per value, so a burst of n values costs O(n²) (50,000 values took 39 s here). Side by side on smaller bursts:\n`,
+      `\nobserveOn(asapScheduler) cannot take that burst: RxJS's asap flush shifts its action array once per value, so a burst of n values costs O(n²). Side by side on smaller bursts (its time grows with the square of the burst):\n`,
     );
     const small: Measurement[] = [];
     for (const count of OBSERVE_ON_BURSTS) {

@@ -256,6 +256,18 @@ export const suite: BenchSuite = {
           priority: (value) => value.seq & 3,
         }),
       );
+    const viaDrainWithWorkers = (source: Observable<Event>) =>
+      source.pipe(
+        drainWith(persist, {
+          capacity: HANDLED,
+          overflow: 'error',
+          concurrency: CONCURRENCY,
+          retry: { maxAttempts: 3 },
+          timeout: 60_000,
+          deadLetter: () => {},
+          stats: { next: () => {} },
+        }),
+      );
     for (const [shape, count, make] of [
       ['produced 100 per macrotask', HANDLED, () => paced(HANDLED, 100)],
       ['one synchronous burst', HANDLER_BURST, () => burst(HANDLER_BURST)],
@@ -269,6 +281,11 @@ export const suite: BenchSuite = {
         ),
         await measure(`drainWith(handler, { concurrency: ${CONCURRENCY}, priority })`, count, () =>
           handled(make(), viaDrainWithPriority, count),
+        ),
+        await measure(
+          `drainWith(handler, { concurrency: ${CONCURRENCY}, retry, timeout, deadLetter, stats })`,
+          count,
+          () => handled(make(), viaDrainWithWorkers, count),
         ),
       ];
       console.log(

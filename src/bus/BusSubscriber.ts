@@ -122,7 +122,7 @@ export class BusSubscriber<P>
     }
     this.engine = new DrainEngine<EventFrame<P>, Notice<P>>(this, this, {
       schedule: plan?.schedule ?? 'now',
-      credits: plan === undefined ? Number.POSITIVE_INFINITY : 0,
+      credits: plan === undefined ? Number.POSITIVE_INFINITY : plan.initialDemand,
       stopSource: () => host.detach(this),
       settled: () => !this.reading,
     });
@@ -289,6 +289,7 @@ export class BusSubscriber<P>
       policy: this.plan === undefined ? 'none' : this.plan.policy,
       depth: stats?.depth ?? 0,
       highWater: stats?.highWater ?? 0,
+      usableCapacity: this.plan?.nonTerminalCapacity ?? 0,
       delivered: this.delivered,
       dropped: this.logDropped + (stats?.dropped ?? 0),
       merged: stats?.merged ?? 0,

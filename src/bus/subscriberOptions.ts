@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { asapScheduler } from 'rxjs';
-import { checkQueueTriggers, describe, policyNameOf, validateQueueConfig } from '../core/checks.js';
+import { checkDeliveryOptions, describe, policyNameOf, validateQueueConfig } from '../core/checks.js';
 import type { OverflowQueueOptions, QueueStats } from '../core/OverflowQueue.js';
 import {
   type Classifier,
@@ -28,6 +28,8 @@ export interface QueuePlan<P> {
   /** The options of the subscriber's `OverflowQueue`, minus the merge watch (per subscriber). */
   readonly queue: OverflowQueueOptions<EventFrame<P>>;
   readonly schedule: DrainSchedule;
+  /** Credits granted at subscription, before `demand` first emits. */
+  readonly initialDemand: number;
   readonly triggers: QueueTriggers;
   readonly onOverflow: ((notice: OverflowNotice<EventFrame<P>>) => void) | undefined;
   readonly inspect: ((readStats: () => QueueStats) => void) | undefined;
@@ -88,7 +90,7 @@ export function planQueue<P>(
     ? 'drop-incoming'
     : (queue.overflow as OverflowPolicy<EventFrame<P>>);
   const reserve = validateQueueConfig({ ...queue, overflow, classify }, queueOwner);
-  checkQueueTriggers(queue, queueOwner);
+  const initialDemand = checkDeliveryOptions(queue, queueOwner);
   const { demand, flushOn, scheduler = asapScheduler } = queue;
   const schedule: DrainSchedule =
     demand !== undefined ? 'now' : flushOn !== undefined ? 'tick' : (scheduler as SchedulerLike);
@@ -103,9 +105,11 @@ export function planQueue<P>(
       overflow,
       classify,
       terminalReserve: reserve,
+      onDrop: backpressure ? undefined : queue.onDrop,
       mergeAtNewest: true,
     },
     schedule,
+    initialDemand,
     triggers: { demand, flushOn },
     onOverflow: queue.onOverflow,
     inspect: queue.inspect,
@@ -140,11 +144,15 @@ export function watchMerges<P>(
   onMerge: (queued: EventFrame<P>, incoming: EventFrame<P>) => void,
 ): OverflowPolicy<EventFrame<P>> {
   if (typeof overflow !== 'object' || overflow.kind !== 'coalesce') return overflow;
-  const { merge, key } = overflow;
-  return coalesce((queued: EventFrame<P>, incoming: EventFrame<P>) => {
-    const merged = merge(queued, incoming);
-    onMerge(queued, incoming);
-    const newest = Math.max(queued.seq, incoming.seq);
-    return merged.seq === newest ? merged : { ...merged, seq: newest };
-  }, key);
+  const { merge, key, fallback } = overflow;
+  return coalesce(
+    (queued: EventFrame<P>, incoming: EventFrame<P>) => {
+      const merged = merge(queued, incoming);
+      onMerge(queued, incoming);
+      const newest = Math.max(queued.seq, incoming.seq);
+      return merged.seq === newest ? merged : { ...merged, seq: newest };
+    },
+    key,
+    fallback === undefined ? undefined : { fallback },
+  );
 }

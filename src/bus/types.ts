@@ -129,6 +129,11 @@ export interface SubscriberMetrics {
   depth: number;
   /** The largest depth reached. */
   highWater: number;
+  /**
+   * Room for non-terminal frames in its queue: `capacity - terminalReserve` (the reserve is 1 by
+   * default, since the bus classifies frames). 0 without a queue.
+   */
+  usableCapacity: number;
   /** Frames delivered to it. */
   delivered: number;
   /** Frames it lost to its queue's policy or to a cursor older than history. */

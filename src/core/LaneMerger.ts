@@ -327,12 +327,12 @@ export class LaneMerger<T> {
 
 /** The isolation queue's options over held values: the user's callbacks see only values. */
 function heldQueueOptions<T>(options: LaneQueueOptions<T>): QueueConfig<Held<T>> {
-  const { capacity, overflow, classify, terminalReserve } = options;
+  const { capacity, overflow, classify, terminalReserve, onDrop } = options;
   let heldOverflow: OverflowPolicy<Held<T>>;
   if (typeof overflow === 'string') {
     heldOverflow = overflow;
   } else {
-    const { merge, key } = overflow as CoalescePolicy<T>;
+    const { merge, key, fallback } = overflow as CoalescePolicy<T>;
     heldOverflow = coalesce<Held<T>>(
       (acc, next) => {
         // The merged value keeps the older key: it takes the place of the value queued first.
@@ -340,6 +340,7 @@ function heldQueueOptions<T>(options: LaneQueueOptions<T>): QueueConfig<Held<T>>
         return acc;
       },
       key === undefined ? undefined : (held) => key(held.value),
+      { fallback },
     );
   }
   return {
@@ -347,6 +348,7 @@ function heldQueueOptions<T>(options: LaneQueueOptions<T>): QueueConfig<Held<T>>
     overflow: heldOverflow,
     classify: classify === undefined ? undefined : (held) => classify(held.value),
     terminalReserve,
+    onDrop: onDrop === undefined ? undefined : (held, reason) => onDrop(held.value, reason),
   };
 }
 

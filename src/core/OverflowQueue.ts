@@ -1,7 +1,7 @@
 import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import { QueueCore } from './queueCore.js';
 import { createNodeLists, NIL, type NodeLists, type Slot } from './slotStore.js';
-import type { Classifier, OverflowPolicy } from './types.js';
+import type { Classifier, CoalesceFallback, DropReason, OverflowPolicy } from './types.js';
 
 export { policyNameOf, validateQueueConfig } from './checks.js';
 
@@ -15,6 +15,8 @@ export interface OverflowQueueOptions<T> {
   classify?: Classifier<T> | undefined;
   /** Slots only terminals may use. Default: 1 with a classifier (when capacity > 1), else 0. */
   terminalReserve?: number | undefined;
+  /** Called for each value the policy drops, with why. Default: none. */
+  onDrop?: ((value: T, reason: DropReason) => void) | undefined;
   /**
    * Under a keyed `coalesce`: a merged value moves to the tail, where its newest part arrived,
    * instead of staying where its oldest part stood. Values then leave in the order their newest
@@ -42,6 +44,11 @@ export interface QueueStats {
   capacity: number;
   /** The effective terminal reserve. */
   terminalReserve: number;
+  /**
+   * Room for non-terminal values: `capacity - terminalReserve`. With a classifier the reserve
+   * defaults to 1, so a queue of capacity 4 holds at most 3 non-terminal values.
+   */
+  usableCapacity: number;
   /** Values queued now. */
   depth: number;
   /** Non-terminal values queued now (never above `capacity - terminalReserve`). */
@@ -145,37 +152,43 @@ export class OverflowQueue<T> extends QueueCore<T> {
   }
 
   private overflow(value: T, cls: ClassCode, key: unknown): PushOutcome {
-    const lists = this.lists;
-    switch (this.policy) {
+    if (this.policy === 'coalesce') {
+      if (cls === PROGRESS) {
+        const lists = this.lists;
+        const newest =
+          lists.newestOfKey === undefined ? lists.tail : (lists.newestOfKey.get(key) ?? NIL);
+        if (this.mergedInto(newest, value)) {
+          if (this.mergeAtNewest && newest !== lists.tail) {
+            this.place(lists, this.take(lists, newest), PROGRESS, 0, key);
+          }
+          return 'merged';
+        }
+      }
+      return this.apply(this.fallback, value, cls, key);
+    }
+    return this.apply(this.policy, value, cls, key);
+  }
+
+  /** What a named policy (or `coalesce`'s fallback) does with a newcomer that has no room. */
+  private apply(policy: CoalesceFallback, value: T, cls: ClassCode, key: unknown): PushOutcome {
+    switch (policy) {
       case 'drop-incoming':
         return this.reject(value);
       case 'error':
-        return this.overflowed();
+        return this.overflowed(value);
       case 'drop-oldest':
-        return this.replace(lists.nonTerminalHead, value, cls, key);
+        return this.replace(this.lists.nonTerminalHead, value, cls, key);
       case 'drop-progress':
-        return this.replace(lists.progressHead, value, cls, key);
-      case 'coalesce': {
-        if (cls === PROGRESS) {
-          const newest =
-            lists.newestOfKey === undefined ? lists.tail : (lists.newestOfKey.get(key) ?? NIL);
-          if (this.mergedInto(newest, value)) {
-            if (this.mergeAtNewest && newest !== lists.tail) {
-              this.place(lists, this.take(lists, newest), PROGRESS, 0, key);
-            }
-            return 'merged';
-          }
-        }
-        return this.replace(lists.progressHead, value, cls, key);
-      }
+        return this.replace(this.lists.progressHead, value, cls, key);
     }
   }
 
   /** Evicts `victim` (when there is one) to make room for the newcomer, else rejects it. */
   private replace(victim: Slot, value: T, cls: ClassCode, key: unknown): PushOutcome {
     if (victim === NIL) return this.reject(value);
-    this.recordDrop(this.take(this.lists, victim));
+    const lost = this.take(this.lists, victim);
+    this.recordDrop(lost);
     this.place(this.lists, value, cls, 0, key);
-    return 'evicted';
+    return this.evicted(lost);
   }
 }

@@ -3,7 +3,7 @@ import { type ClassCode, PROGRESS, TERMINAL } from './classCodes.js';
 import type { OverflowQueueOptions, PushOutcome } from './OverflowQueue.js';
 import { QueueCore } from './queueCore.js';
 import { createNodeLists, NIL, type NodeLists, type Slot } from './slotStore.js';
-import { describe } from './types.js';
+import { type CoalesceFallback, describe } from './types.js';
 
 /** The highest priority a value may have; priorities are integers from 0 to this. */
 export const MAX_PRIORITY = 31;
@@ -124,9 +124,28 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
   }
 
   private overflow(value: T, cls: ClassCode, level: number, key: unknown): PushOutcome {
-    switch (this.policy) {
+    if (this.policy === 'coalesce') {
+      const own = this.levels[level];
+      if (cls === PROGRESS && own !== undefined) {
+        const newest = own.newestOfKey === undefined ? own.tail : (own.newestOfKey.get(key) ?? NIL);
+        if (this.mergedInto(newest, value)) return 'merged';
+      }
+      return this.apply(this.fallback, value, cls, level, key);
+    }
+    return this.apply(this.policy, value, cls, level, key);
+  }
+
+  /** What a named policy (or `coalesce`'s fallback) does with a newcomer that has no room. */
+  private apply(
+    policy: CoalesceFallback,
+    value: T,
+    cls: ClassCode,
+    level: number,
+    key: unknown,
+  ): PushOutcome {
+    switch (policy) {
       case 'error':
-        return this.overflowed();
+        return this.overflowed(value);
       case 'drop-incoming': {
         if (this.nonTerminalMask === 0) return this.reject(value);
         const lowest = lowestBit(this.nonTerminalMask);
@@ -143,15 +162,6 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
       }
       case 'drop-progress':
         return this.dropProgress(value, cls, level, key);
-      case 'coalesce': {
-        const own = this.levels[level];
-        if (cls === PROGRESS && own !== undefined) {
-          const newest =
-            own.newestOfKey === undefined ? own.tail : (own.newestOfKey.get(key) ?? NIL);
-          if (this.mergedInto(newest, value)) return 'merged';
-        }
-        return this.dropProgress(value, cls, level, key);
-      }
     }
   }
 
@@ -171,9 +181,10 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
     key: unknown,
   ): PushOutcome {
     if (victim === NIL) return this.reject(value);
-    this.recordDrop(this.remove(victim));
+    const lost = this.remove(victim);
+    this.recordDrop(lost);
     this.append(value, cls, level, key);
-    return 'evicted';
+    return this.evicted(lost);
   }
 
   /** The lists of the highest level holding a value; only while the queue is not empty. */

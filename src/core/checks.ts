@@ -6,7 +6,12 @@
  *
  * @packageDocumentation
  */
-import type { CoalescePolicy, OverflowPolicy, OverflowPolicyName } from './types.js';
+import type {
+  CoalesceFallback,
+  CoalescePolicy,
+  OverflowPolicy,
+  OverflowPolicyName,
+} from './types.js';
 
 /** Renders an option's value for an error message: short, and never throws. */
 export function describe(value: unknown): string {
@@ -171,6 +176,18 @@ export function checkAbortSignal(value: unknown, owner: string, option = 'signal
 
 const POLICY_NAMES: readonly string[] = ['drop-oldest', 'drop-incoming', 'drop-progress', 'error'];
 
+/** `coalesce`'s fallback, refusing anything but the four named policies; default `'drop-progress'`. */
+export function checkFallback(value: unknown, owner: string): CoalesceFallback {
+  if (value === undefined) return 'drop-progress';
+  if (typeof value === 'string' && POLICY_NAMES.includes(value)) return value as CoalesceFallback;
+  throw typeError(
+    owner,
+    'fallback',
+    "'drop-progress', 'drop-oldest', 'drop-incoming' or 'error'",
+    value,
+  );
+}
+
 /** The name of a policy, refusing anything but the named policies and `coalesce(...)`. */
 export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): OverflowPolicyName {
   if (typeof overflow === 'string' && POLICY_NAMES.includes(overflow)) return overflow;
@@ -190,26 +207,39 @@ export function policyNameOf<T>(overflow: OverflowPolicy<T>, owner: string): Ove
   );
 }
 
-/** The options every bounded queue checks (a `QueueConfig`, with `onOverflow` of any shape). */
+/** The options every bounded queue checks (a `QueueConfig`, with callbacks of any shape). */
 export interface CheckedQueueConfig<T> {
   capacity: number;
   overflow: OverflowPolicy<T>;
   classify?: unknown;
   terminalReserve?: number | undefined;
   onOverflow?: unknown;
+  onDrop?: unknown;
 }
 
 /**
  * Checks the options shared by every queue and returns the effective terminal reserve (default 1
- * with a classifier when capacity > 1, else 0).
+ * with a classifier when capacity > 1, else 0). A caller that supplies a default classifier (the
+ * bus) passes it in `classify`: `'drop-progress'` and `coalesce` are refused only when no
+ * classifier applies, since without one no value is progress and they would silently behave as
+ * `'drop-incoming'`.
  */
 export function validateQueueConfig<T>(config: CheckedQueueConfig<T>, owner: string): number {
   checkOptions(config, owner);
-  const { capacity, overflow, classify, terminalReserve, onOverflow } = config;
+  const { capacity, overflow, classify, terminalReserve, onOverflow, onDrop } = config;
   checkPositiveInteger(capacity, owner, 'capacity');
-  policyNameOf(overflow, owner);
+  const policy = policyNameOf(overflow, owner);
   checkFunction(classify, owner, 'classify');
+  if (classify === undefined && (policy === 'drop-progress' || policy === 'coalesce')) {
+    throw typeError(
+      owner,
+      'classify',
+      `a function when overflow is ${policy === 'coalesce' ? 'coalesce(...)' : "'drop-progress'"} (without it no value is progress, and every overflow would drop the newcomer as 'drop-incoming' does)`,
+      classify,
+    );
+  }
   checkFunction(onOverflow, owner, 'onOverflow');
+  checkFunction(onDrop, owner, 'onDrop');
   if (terminalReserve === undefined) return classify !== undefined && capacity > 1 ? 1 : 0;
   if (
     typeof terminalReserve !== 'number' ||
@@ -220,27 +250,29 @@ export function validateQueueConfig<T>(config: CheckedQueueConfig<T>, owner: str
     throw rangeError(
       owner,
       'terminalReserve',
-      `an integer with 0 <= terminalReserve < capacity (${capacity})`,
+      `an integer with 0 <= terminalReserve < capacity, which is ${capacity} (non-terminal values have room for capacity - terminalReserve)`,
       terminalReserve,
     );
   }
   return terminalReserve;
 }
 
-/** What drives a queue's delivery, as `boundedQueue` and bus subscriber queues take it. */
-export interface CheckedQueueTriggers {
+/** The options that drive a queue's delivery: those of `boundedQueue` and bus subscriber queues. */
+export interface CheckedDeliveryOptions {
   demand?: unknown;
+  initialDemand?: unknown;
   flushOn?: unknown;
   scheduler?: unknown;
   inspect?: unknown;
 }
 
 /**
- * Checks a queue's delivery triggers: `demand` and `flushOn` (observable inputs, not both),
- * `scheduler` and `inspect`, naming `owner` in the errors.
+ * Checks what drives a queue's delivery (`demand`, `initialDemand`, `flushOn`, `scheduler`,
+ * `inspect`), for `boundedQueue` and bus subscriber queues alike, and returns the credits granted
+ * at subscription (`initialDemand`, default 0). `scheduler` is checked only when given.
  */
-export function checkQueueTriggers(config: CheckedQueueTriggers, owner: string): void {
-  const { demand, flushOn, scheduler, inspect } = config;
+export function checkDeliveryOptions(options: CheckedDeliveryOptions, owner: string): number {
+  const { demand, initialDemand, flushOn, scheduler, inspect } = options;
   if (demand !== undefined && flushOn !== undefined) {
     throw new RangeError(`${owner}: demand and flushOn cannot be combined; give one of them`);
   }
@@ -248,4 +280,57 @@ export function checkQueueTriggers(config: CheckedQueueTriggers, owner: string):
   checkObservableInput(flushOn, owner, 'flushOn');
   if (scheduler !== undefined) checkScheduler(scheduler, owner);
   checkFunction(inspect, owner, 'inspect');
+  if (initialDemand === undefined) return 0;
+  if (
+    typeof initialDemand !== 'number' ||
+    !(
+      initialDemand === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(initialDemand) && initialDemand >= 0)
+    )
+  ) {
+    throw rangeError(owner, 'initialDemand', 'a non-negative integer or Infinity', initialDemand);
+  }
+  if (demand === undefined) {
+    throw rangeError(
+      owner,
+      'initialDemand',
+      'given with demand (it is the credit granted before demand first emits)',
+      initialDemand,
+    );
+  }
+  return initialDemand;
+}
+
+/** Refuses anything but a number above 0 (`Infinity` only when `infinite`; `NaN` never). */
+export function checkPositiveNumber(
+  value: unknown,
+  owner: string,
+  option: string,
+  infinite = false,
+  unit = '',
+): void {
+  if (typeof value === 'number' && value > 0 && (infinite || value !== Number.POSITIVE_INFINITY)) {
+    return;
+  }
+  const expected = infinite ? 'a positive number' : 'a finite positive number';
+  throw rangeError(owner, option, `${expected}${unit}`, value);
+}
+
+/** Refuses anything but one of the strings `allowed`. */
+export function checkOneOf(
+  value: unknown,
+  owner: string,
+  option: string,
+  allowed: readonly string[],
+): void {
+  if (typeof value === 'string' && allowed.includes(value)) return;
+  throw typeError(
+    owner,
+    option,
+    allowed
+      .map((name) => `'${name}'`)
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' or $1'),
+    value,
+  );
 }

@@ -4,6 +4,8 @@ import type { OverflowQueueOptions, PushOutcome, QueueStats } from './OverflowQu
 import { NIL, type Slot, SlotStore } from './slotStore.js';
 import {
   type Classifier,
+  type CoalesceFallback,
+  type DropReason,
   type OverflowNotice,
   type OverflowPolicyName,
   QueueOverflowError,
@@ -31,6 +33,10 @@ export abstract class QueueCore<T> extends SlotStore<T> {
   protected readonly merge: ((acc: T, next: T) => T) | undefined;
   /** `coalesce`'s key function, when it has one. @internal */
   protected readonly keyOf: ((value: T) => unknown) | undefined;
+  /** What `coalesce` does with a newcomer it cannot merge. @internal */
+  protected readonly fallback: CoalesceFallback;
+  /** Called for each value dropped, when given. @internal */
+  protected readonly onDrop: ((value: T, reason: DropReason) => void) | undefined;
   private readonly nonTerminalCapacity: number;
 
   /**
@@ -59,6 +65,8 @@ export abstract class QueueCore<T> extends SlotStore<T> {
     this.classify = options.classify;
     this.merge = overflow?.merge;
     this.keyOf = overflow?.key;
+    this.fallback = overflow?.fallback ?? 'drop-progress';
+    this.onDrop = options.onDrop;
   }
 
   /** Values queued now. */
@@ -111,6 +119,7 @@ export abstract class QueueCore<T> extends SlotStore<T> {
     return {
       capacity: this.capacity,
       terminalReserve: this.terminalReserve,
+      usableCapacity: this.nonTerminalCapacity,
       depth: this.depth,
       nonTerminalDepth: this.nonTerminalDepth,
       highWater: this.highWater,
@@ -165,15 +174,26 @@ export abstract class QueueCore<T> extends SlotStore<T> {
   }
 
   /** The `'error'` policy's overflow: the newcomer is lost, and the stream must end. @internal */
-  protected overflowed(): PushOutcome {
+  protected overflowed(value: T): PushOutcome {
     this.dropped++;
+    if (this.onDrop !== undefined) this.onDrop(value, 'overflow');
     return 'overflow';
   }
 
   /** Rejects the newcomer. @internal */
   protected reject(value: T): PushOutcome {
     this.recordDrop(value);
+    if (this.onDrop !== undefined) this.onDrop(value, 'rejected');
     return 'rejected';
+  }
+
+  /**
+   * Reports a value evicted for a newcomer, once the newcomer is placed (so a throwing `onDrop`
+   * leaves the queue consistent). @internal
+   */
+  protected evicted(value: T): PushOutcome {
+    if (this.onDrop !== undefined) this.onDrop(value, 'evicted');
+    return 'evicted';
   }
 
   /** Forgets every value, the notice and the slots; the subclass empties its lists. @internal */

@@ -167,6 +167,16 @@ export class DrainEngine<T, N> {
     this.drain();
   }
 
+  /**
+   * Sets the gate to `n` items under the `'now'` schedule, whatever it was: how a gate whose limit
+   * changes (a reactive `concurrency`) is kept at "limit minus items held". Below zero the gate
+   * stays closed until that many grants have come back.
+   */
+  setCredits(n: number): void {
+    this.credits = n;
+    this.drain();
+  }
+
   /** A flush tick or a scheduled task: takes what is queued now. */
   tick(): void {
     this.credits = this.queue.size;

@@ -5,7 +5,7 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import { checkQueueTriggers, validateQueueConfig } from '../core/checks.js';
+import { checkDeliveryOptions, validateQueueConfig } from '../core/checks.js';
 import { OverflowQueue, type QueueStats } from '../core/OverflowQueue.js';
 import type { OverflowNotice, QueueConfig } from '../core/types.js';
 import type { DrainEngine, DrainSchedule } from '../internal/DrainEngine.js';
@@ -25,8 +25,19 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
    * once. An emission that is not a non-negative integer (or `Infinity`) errors the stream; an
    * error of `demand` errors the stream at once. Default: none (the `scheduler` drives delivery).
    * Cannot be combined with `flushOn`.
+   *
+   * Nothing is delivered before the first credit. A consumer that requests only after it has
+   * received a value (`ready$.next(1)` in its subscriber) must be given a first credit, or it
+   * waits for ever: use `initialDemand`, or a `BehaviorSubject` as `demand`.
    */
   demand?: ObservableInput<number | void> | undefined;
+  /**
+   * Credits granted at each subscription, before `demand` first emits: a non-negative integer or
+   * `Infinity`, and only with `demand` (else a `RangeError` at creation). With
+   * `initialDemand: n` a consumer can take `n` values at once and then request one more per
+   * value it has handled. Default: 0 (nothing is delivered until `demand` emits).
+   */
+  initialDemand?: number | undefined;
   /**
    * Ticks: each emission delivers everything queued at that moment (values that arrive during the
    * flush wait for the next tick). An error of `flushOn` errors the stream at once.
@@ -72,21 +83,30 @@ export interface BoundedQueueConfig<T> extends QueueConfig<T> {
  * Every case of marbles/boundedQueue.ts, drawn (drops crossed out, notices marked):
  * docs/marbles/boundedQueue.md in the repository.
  *
+ * The operator keeps the source's value type, even with a classifier typed more loosely
+ * (`(value: unknown) => EventClass`).
+ *
  * @example
  * ```ts
  * const ready$ = new Subject<number>();
  * deltas$
- *   .pipe(boundedQueue({ capacity: 64, overflow: 'drop-progress', classify, demand: ready$ }))
+ *   .pipe(
+ *     boundedQueue({ capacity: 64, overflow: 'drop-progress', classify, demand: ready$, initialDemand: 8 }),
+ *   )
  *   .subscribe(async (event) => { await render(event); ready$.next(1); });
- * ready$.next(8); // the consumer can take 8 values now
+ * // the consumer takes 8 values at once, then one more for each value it has rendered
  * ```
  *
  * @throws RangeError or TypeError at creation for bad options (naming the option and value).
  */
+export function boundedQueue<T>(
+  config: BoundedQueueConfig<NoInfer<T>>,
+): MonoTypeOperatorFunction<T>;
+export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T>;
 export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperatorFunction<T> {
   validateQueueConfig(config, OWNER);
   const { demand, flushOn, scheduler = asapScheduler, onOverflow, inspect } = config;
-  checkQueueTriggers(config, OWNER);
+  const initialDemand = checkDeliveryOptions({ ...config, scheduler }, OWNER);
   const schedule: DrainSchedule =
     demand !== undefined ? 'now' : flushOn !== undefined ? 'tick' : scheduler;
 
@@ -95,8 +115,14 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
       const queue = new OverflowQueue<T>(config);
       if (inspect !== undefined) inspect(() => queue.stats());
       const sink = new SubscriberSink<T, OverflowNotice<T>>(subscriber, onOverflow);
-      drainSource(source, subscriber, queue, sink, { schedule, credits: 0 }, (engine) =>
-        subscribeTriggers(engine as DrainEngine<unknown, unknown>, subscriber, config, OWNER),
+      drainSource(
+        source,
+        subscriber,
+        queue,
+        sink,
+        { schedule, credits: initialDemand },
+        (engine) =>
+          subscribeTriggers(engine as DrainEngine<unknown, unknown>, subscriber, config, OWNER),
       );
     });
 }

@@ -28,8 +28,15 @@ import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
  * bus.select({ runId }).pipe(takeThroughTerminal(classifyAgentEvent)).subscribe(render);
  * ```
  *
+ * The operator keeps the source's value type, even with a classifier typed more loosely
+ * (`(event: { kind: string }) => EventClass`).
+ *
  * @throws TypeError at creation when `classify` is not a function.
  */
+export function takeThroughTerminal<T>(
+  classify: Classifier<NoInfer<T>>,
+): MonoTypeOperatorFunction<T>;
+export function takeThroughTerminal<T>(classify: Classifier<T>): MonoTypeOperatorFunction<T>;
 export function takeThroughTerminal<T>(classify: Classifier<T>): MonoTypeOperatorFunction<T> {
   checkFunction(classify, 'takeThroughTerminal', 'classify', true);
   return (source) =>

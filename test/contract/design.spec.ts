@@ -16,6 +16,7 @@ import {
   NEVER,
   type Observable,
   type ObservableInput,
+  type Observer,
   type OperatorFunction,
   of,
   type SchedulerLike,
@@ -26,13 +27,17 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../../src/index.js';
 import {
   type AgentEvent,
+  type AutoscaleConfig,
+  autoscale,
   BackpressureError,
   type BoundedQueueConfig,
   BusClosedError,
   type BusMetrics,
   boundedQueue,
   type Classifier,
+  type CoalesceOptions,
   coalesce,
+  type DrainStats,
   drainWith,
   type EventArchive,
   EventBus,
@@ -83,6 +88,7 @@ describe('public API: exported names', () => {
     'takeThroughTerminal',
     'mergeLanes',
     'drainWith',
+    'autoscale',
     'toAsyncIterable',
     'coalesce',
   ])('%s is an exported function', (name) => {
@@ -96,6 +102,7 @@ describe('public API: exported names', () => {
     'InvalidEventError',
     'BusClosedError',
     'BackpressureError',
+    'HandlerTimeoutError',
   ])('%s is an exported class', (name) => {
     const value = (api as Record<string, unknown>)[name];
     expect(typeof value).toBe('function');
@@ -138,7 +145,11 @@ describe('public API: exported names', () => {
     expectTypeOf<'error'>().toExtend<OverflowPolicy<number>>();
     expectTypeOf<'backpressure'>().not.toExtend<OverflowPolicy<number>>();
     expectTypeOf(coalesce<number>).parameters.toEqualTypeOf<
-      [merge: (acc: number, next: number) => number, key?: (value: number) => unknown]
+      [
+        merge: (acc: number, next: number) => number,
+        key?: ((value: number) => unknown) | undefined,
+        options?: CoalesceOptions,
+      ]
     >();
     expectTypeOf(coalesce<number>).returns.toExtend<OverflowPolicy<number>>();
   });
@@ -234,11 +245,34 @@ describe('public API: exported names', () => {
 
   it('types: drainWith(handler, options): OperatorFunction<T, R>', () => {
     type Options = QueueConfig<number> & {
-      concurrency?: number;
+      concurrency?: number | Observable<number>;
       priority?: (value: number) => number;
+      stats?: Observer<DrainStats>;
+      retry?: { maxAttempts: number; backoff: (attempt: number) => number };
+      deadLetter?: (value: number, error: unknown, attempts: number) => void;
+      timeout?: number;
     };
+    expectTypeOf(autoscale).parameters.toEqualTypeOf<
+      [stats$: ObservableInput<DrainStats>, options: AutoscaleConfig]
+    >();
+    expectTypeOf(autoscale).returns.toEqualTypeOf<Observable<number>>();
+    expectTypeOf<DrainStats>().toEqualTypeOf<{
+      readonly waiting: number;
+      readonly inFlight: number;
+      readonly concurrency: number;
+      readonly completed: number;
+      readonly failed: number;
+      readonly retried: number;
+      readonly deadLettered: number;
+    }>();
+    expectTypeOf<
+      Pick<AutoscaleConfig, 'min' | 'max' | 'upAt' | 'downAt' | 'cooldown' | 'scheduler'>
+    >().toEqualTypeOf<AutoscaleConfig>();
     type Params = Parameters<typeof drainWith<number, string>>;
     expectTypeOf<(value: number, index: number) => ObservableInput<string>>().toExtend<Params[0]>();
+    expectTypeOf<
+      (value: number, index: number, attempt: number) => ObservableInput<string>
+    >().toExtend<Params[0]>();
     expectTypeOf<Options>().toExtend<Params[1]>();
     expectTypeOf(drainWith<number, string>).returns.toEqualTypeOf<
       OperatorFunction<number, string>
@@ -775,6 +809,7 @@ describe('layers: the folders under src depend downwards only', () => {
     interop: ['internal', 'core'],
     bus: ['operators', 'interop', 'internal', 'core'],
     redis: ['bus', 'core', 'internal'],
+    angular: ['operators', 'core'],
   };
 
   interface SourceImports {

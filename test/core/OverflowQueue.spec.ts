@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { OverflowQueue, type PushOutcome } from '../../src/core/OverflowQueue.js';
+import { PriorityOverflowQueue } from '../../src/core/PriorityOverflowQueue.js';
 import {
   coalesce,
   type EventClass,
@@ -8,7 +9,7 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/core/types.js';
-import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
+import { needsClassifier, POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferenceQueue } from './referenceQueue.js';
 
 interface Item {
@@ -439,7 +440,7 @@ describe('OverflowQueue against the reference model (property-based)', () => {
           const options = {
             capacity,
             overflow: policyFor(policyName),
-            classify: withClassifier ? classifyItem : undefined,
+            classify: withClassifier || needsClassifier(policyName) ? classifyItem : undefined,
             terminalReserve,
           };
           const queue = new OverflowQueue<Item>(options);
@@ -570,7 +571,7 @@ describe('OverflowQueue against the reference model (property-based)', () => {
             const ofKey = seenParts.filter((id) => id % 3 === key);
             expect([...ofKey].sort((a, b) => a - b)).toEqual(ofKey);
           }
-          if (policyName !== 'coalesce-keyed') {
+          if (!policyName.startsWith('coalesce-keyed')) {
             expect([...seenParts].sort((a, b) => a - b)).toEqual(seenParts);
           }
           const stats = queue.stats();
@@ -626,5 +627,175 @@ describe('OverflowQueue edges', () => {
       { key: 'a', n: 101 },
       { key: 'b', n: 10 },
     ]);
+  });
+});
+
+describe('OverflowQueue: what a full queue reports', () => {
+  const byLetter = (value: string): EventClass =>
+    value === value.toUpperCase() ? 'terminal' : value.startsWith('p') ? 'progress' : 'normal';
+  const concat = (acc: string, next: string): string => `${acc}+${next}`;
+
+  it('states its usable capacity: capacity - terminalReserve, 1 less with a classifier', () => {
+    const plain = new OverflowQueue<string>({ capacity: 4, overflow: 'drop-oldest' });
+    expect(plain.stats()).toMatchObject({ capacity: 4, terminalReserve: 0, usableCapacity: 4 });
+    const classified = new OverflowQueue<string>({
+      capacity: 4,
+      overflow: 'drop-oldest',
+      classify: byLetter,
+    });
+    expect(classified.stats()).toMatchObject({
+      capacity: 4,
+      terminalReserve: 1,
+      usableCapacity: 3,
+    });
+    for (const value of ['a', 'b', 'c', 'd']) classified.push(value);
+    expect(classified.toArray()).toEqual(['b', 'c', 'd']);
+    const reserved = new OverflowQueue<string>({
+      capacity: 4,
+      overflow: 'drop-oldest',
+      terminalReserve: 3,
+    });
+    expect(reserved.stats().usableCapacity).toBe(1);
+  });
+
+  it('refuses a terminalReserve that leaves no room, naming capacity and terminalReserve', () => {
+    expect(
+      () =>
+        new OverflowQueue<string>({
+          capacity: 2,
+          overflow: 'drop-oldest',
+          classify: byLetter,
+          terminalReserve: 2,
+        }),
+    ).toThrow(
+      /^OverflowQueue: terminalReserve must be .*< capacity, which is 2 .*capacity - terminalReserve.*got 2$/,
+    );
+  });
+
+  describe("coalesce's fallback for a newcomer it cannot merge", () => {
+    // Full (capacity 3, no reserve) with a merged progress value, then a normal newcomer.
+    function fill(fallback?: 'drop-progress' | 'drop-oldest' | 'drop-incoming' | 'error') {
+      const queue = new OverflowQueue<string>({
+        capacity: 3,
+        overflow: coalesce(concat, undefined, fallback === undefined ? undefined : { fallback }),
+        classify: byLetter,
+        terminalReserve: 0,
+      });
+      for (const value of ['a', 'p1', 'b', 'p2']) queue.push(value);
+      return queue;
+    }
+
+    it('merges what it can whatever the fallback', () => {
+      const queue = fill('drop-incoming');
+      expect(queue.toArray()).toEqual(['a', 'p1', 'b']);
+      // p2's newest queued value is b (normal): not merged, so the fallback rejects p2.
+      expect(queue.takeNotice()).toMatchObject({ policy: 'coalesce', dropped: 1, first: 'p2' });
+      expect(queue.push('p3')).toBe('rejected');
+      queue.shift();
+      queue.push('p4');
+      expect(queue.push('p5')).toBe('merged');
+      expect(queue.toArray()).toEqual(['p1', 'b', 'p4+p5']);
+    });
+
+    it("'drop-progress' (the default) evicts the oldest progress value, merged or not", () => {
+      const queue = new OverflowQueue<string>({
+        capacity: 2,
+        overflow: coalesce(concat),
+        classify: byLetter,
+        terminalReserve: 0,
+      });
+      queue.push('p1');
+      queue.push('p2');
+      expect(queue.toArray()).toEqual(['p1', 'p2']);
+      expect(queue.push('p3')).toBe('merged');
+      expect(queue.push('n')).toBe('evicted');
+      expect(queue.toArray()).toEqual(['p2+p3', 'n']);
+      expect(queue.takeNotice()).toMatchObject({ dropped: 1, merged: 1, first: 'p1' });
+      expect(fill().push('c')).toBe('evicted');
+    });
+
+    it("'drop-oldest' evicts the oldest non-terminal value", () => {
+      const queue = fill('drop-oldest');
+      // p2 could not be merged (b is newest): it evicted a.
+      expect(queue.toArray()).toEqual(['p1', 'b', 'p2']);
+      expect(queue.push('c')).toBe('evicted');
+      expect(queue.toArray()).toEqual(['b', 'p2', 'c']);
+      expect(queue.takeNotice()).toMatchObject({ dropped: 2, first: 'a', last: 'p1' });
+    });
+
+    it("'drop-incoming' rejects the newcomer and keeps every merged value", () => {
+      const queue = fill('drop-incoming');
+      expect(queue.push('c')).toBe('rejected');
+      expect(queue.toArray()).toEqual(['a', 'p1', 'b']);
+    });
+
+    it("'error' overflows: the stream is to end with QueueOverflowError", () => {
+      const queue = fill('error');
+      expect(queue.push('c')).toBe('overflow');
+      expect(queue.toArray()).toEqual(['a', 'p1', 'b']);
+      expect(queue.overflowError('c').notice).toMatchObject({ first: 'c', dropped: 1 });
+    });
+  });
+
+  describe('onDrop', () => {
+    it('is called at once for each value dropped, with the reason, never for a merge', () => {
+      const drops: Array<[string, string]> = [];
+      const onDrop = (value: string, reason: string): void => {
+        drops.push([value, reason]);
+      };
+      const oldest = new OverflowQueue<string>({ capacity: 2, overflow: 'drop-oldest', onDrop });
+      for (const value of ['a', 'b', 'c']) oldest.push(value);
+      expect(drops).toEqual([['a', 'evicted']]);
+      const incoming = new OverflowQueue<string>({
+        capacity: 1,
+        overflow: 'drop-incoming',
+        onDrop,
+      });
+      incoming.push('x');
+      incoming.push('y');
+      expect(drops.at(-1)).toEqual(['y', 'rejected']);
+      const erring = new OverflowQueue<string>({ capacity: 1, overflow: 'error', onDrop });
+      erring.push('x');
+      expect(erring.push('z')).toBe('overflow');
+      expect(drops.at(-1)).toEqual(['z', 'overflow']);
+      const merging = new OverflowQueue<string>({
+        capacity: 1,
+        overflow: coalesce(concat),
+        classify: byLetter,
+        onDrop,
+      });
+      merging.push('p1');
+      expect(merging.push('p2')).toBe('merged');
+      expect(drops).toHaveLength(3);
+      merging.clear();
+      expect(drops).toHaveLength(3);
+    });
+
+    it('is called once the newcomer is placed: a throw leaves the queue consistent', () => {
+      const queue = new OverflowQueue<string>({
+        capacity: 2,
+        overflow: 'drop-oldest',
+        onDrop: () => {
+          throw new Error('log down');
+        },
+      });
+      queue.push('a');
+      queue.push('b');
+      expect(() => queue.push('c')).toThrow('log down');
+      expect(queue.toArray()).toEqual(['b', 'c']);
+      expect(queue.takeNotice()).toMatchObject({ dropped: 1, first: 'a' });
+    });
+
+    it('reports the drops of a priority queue too', () => {
+      const drops: string[] = [];
+      const queue = new PriorityOverflowQueue<string>({
+        capacity: 2,
+        overflow: 'drop-incoming',
+        priority: (value) => (value.endsWith('!') ? 1 : 0),
+        onDrop: (value, reason) => drops.push(`${value} ${reason}`),
+      });
+      for (const value of ['a', 'b', 'c!', 'd']) queue.push(value);
+      expect(drops).toEqual(['b evicted', 'd rejected']);
+    });
   });
 });

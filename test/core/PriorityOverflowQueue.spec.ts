@@ -13,7 +13,7 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/core/types.js';
-import { POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
+import { needsClassifier, POLICY_CASES, type PolicyCase, policyOfCase } from './policyCases.js';
 import { ReferencePriorityQueue } from './referencePriorityQueue.js';
 import { ReferenceQueue } from './referenceQueue.js';
 
@@ -344,7 +344,7 @@ describe('PriorityOverflowQueue', () => {
               capacity,
               overflow: policyFor(policy),
               terminalReserve: reserve === undefined ? undefined : reserve % capacity,
-              classify: classified ? byJob.classify : undefined,
+              classify: classified || needsClassifier(policy) ? byJob.classify : undefined,
               priority: byJob.priority,
             };
             const model = new ReferencePriorityQueue<Job>(options);
@@ -366,7 +366,7 @@ describe('PriorityOverflowQueue', () => {
             const options: PriorityOverflowQueueOptions<Job> = {
               capacity,
               overflow: policyFor(policy),
-              classify: classified ? byJob.classify : undefined,
+              classify: classified || needsClassifier(policy) ? byJob.classify : undefined,
             };
             const model = new ReferenceQueue<Job>(options);
             compare(options, ops, model, () => model.items.map((entry) => entry.value));

@@ -10,6 +10,8 @@ import {
 import { expect, it, describe as suite } from 'vitest';
 import {
   checkAbortSignal,
+  checkDeliveryOptions,
+  checkFallback,
   checkFunction,
   checkNonNegative,
   checkObservableInput,
@@ -383,7 +385,7 @@ suite('validateQueueConfig', () => {
         ),
       ).toThrow(
         new RangeError(
-          `op: terminalReserve must be an integer with 0 <= terminalReserve < capacity (4), got ${describe(bad)}`,
+          `op: terminalReserve must be an integer with 0 <= terminalReserve < capacity, which is 4 (non-terminal values have room for capacity - terminalReserve), got ${describe(bad)}`,
         ),
       );
     }
@@ -408,5 +410,108 @@ suite('validateQueueConfig', () => {
     expect(() =>
       validateQueueConfig({ capacity: 1, overflow: 'error', onOverflow: noop, classify }, 'op'),
     ).not.toThrow();
+    expect(() =>
+      validateQueueConfig({ capacity: 1, overflow: 'error', classify, onDrop: 'log' }, 'op'),
+    ).toThrow(new TypeError('op: onDrop must be a function, got "log"'));
+  });
+
+  it('refuses drop-progress and coalesce without a classifier, saying classify is missing', () => {
+    const without =
+      "(without it no value is progress, and every overflow would drop the newcomer as 'drop-incoming' does), got undefined";
+    expect(() => validateQueueConfig({ capacity: 4, overflow: 'drop-progress' }, 'op')).toThrow(
+      new TypeError(`op: classify must be a function when overflow is 'drop-progress' ${without}`),
+    );
+    for (const fallback of ['drop-progress', 'drop-oldest', 'drop-incoming', 'error'] as const) {
+      expect(() =>
+        validateQueueConfig(
+          { capacity: 4, overflow: coalesce((a: number) => a, undefined, { fallback }) },
+          'op',
+        ),
+      ).toThrow(
+        new TypeError(`op: classify must be a function when overflow is coalesce(...) ${without}`),
+      );
+    }
+    // A classifier supplied by the caller (the bus's default) satisfies the rule.
+    expect(validateQueueConfig({ capacity: 4, overflow: 'drop-progress', classify }, 'op')).toBe(1);
+    expect(
+      validateQueueConfig(
+        { capacity: 4, overflow: coalesce((a: string, b: string) => a + b), classify },
+        'op',
+      ),
+    ).toBe(1);
+    // The other policies need no classifier.
+    for (const overflow of ['drop-oldest', 'drop-incoming', 'error'] as const) {
+      expect(validateQueueConfig({ capacity: 4, overflow }, 'op')).toBe(0);
+    }
+  });
+});
+
+suite('checkFallback', () => {
+  it("defaults to 'drop-progress' and accepts the four named policies", () => {
+    expect(checkFallback(undefined, 'coalesce')).toBe('drop-progress');
+    for (const name of ['drop-progress', 'drop-oldest', 'drop-incoming', 'error']) {
+      expect(checkFallback(name, 'coalesce')).toBe(name);
+    }
+  });
+
+  it('refuses anything else, naming the option', () => {
+    for (const bad of ['coalesce', 'backpressure', 1, null, {}]) {
+      expect(() => checkFallback(bad, 'coalesce')).toThrow(
+        new TypeError(
+          `coalesce: fallback must be 'drop-progress', 'drop-oldest', 'drop-incoming' or 'error', got ${describe(bad)}`,
+        ),
+      );
+    }
+  });
+});
+
+suite('checkDeliveryOptions', () => {
+  const demand = new Subject<number>();
+
+  it('returns the initial credits: initialDemand, or 0', () => {
+    expect(checkDeliveryOptions({}, 'op')).toBe(0);
+    expect(checkDeliveryOptions({ demand }, 'op')).toBe(0);
+    expect(checkDeliveryOptions({ demand, initialDemand: 0 }, 'op')).toBe(0);
+    expect(checkDeliveryOptions({ demand, initialDemand: 8 }, 'op')).toBe(8);
+    expect(checkDeliveryOptions({ demand, initialDemand: Number.POSITIVE_INFINITY }, 'op')).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it('refuses an initialDemand that is not a count, or without demand', () => {
+    for (const bad of [-1, 1.5, Number.NaN, '2', null]) {
+      expect(() => checkDeliveryOptions({ demand, initialDemand: bad }, 'op')).toThrow(
+        new RangeError(
+          `op: initialDemand must be a non-negative integer or Infinity, got ${describe(bad)}`,
+        ),
+      );
+    }
+    expect(() => checkDeliveryOptions({ initialDemand: 2 }, 'op')).toThrow(
+      new RangeError(
+        'op: initialDemand must be given with demand (it is the credit granted before demand first emits), got 2',
+      ),
+    );
+    expect(() => checkDeliveryOptions({ flushOn: demand, initialDemand: 2 }, 'op')).toThrow(
+      /initialDemand must be given with demand/,
+    );
+  });
+
+  it('checks demand, flushOn, scheduler and inspect, naming the owner', () => {
+    expect(() => checkDeliveryOptions({ demand, flushOn: demand }, 'op')).toThrow(
+      new RangeError('op: demand and flushOn cannot be combined; give one of them'),
+    );
+    expect(() => checkDeliveryOptions({ demand: 3 }, 'op')).toThrow(
+      new TypeError('op: demand must be an ObservableInput, got 3'),
+    );
+    expect(() => checkDeliveryOptions({ flushOn: 3 }, 'op')).toThrow(
+      new TypeError('op: flushOn must be an ObservableInput, got 3'),
+    );
+    expect(() => checkDeliveryOptions({ scheduler: {} }, 'op')).toThrow(
+      new TypeError('op: scheduler must be a SchedulerLike (with schedule and now), got {}'),
+    );
+    expect(() => checkDeliveryOptions({ inspect: 1 }, 'op')).toThrow(
+      new TypeError('op: inspect must be a function, got 1'),
+    );
+    expect(checkDeliveryOptions({ scheduler: asapScheduler, inspect: () => {} }, 'op')).toBe(0);
   });
 });

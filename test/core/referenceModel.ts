@@ -60,6 +60,7 @@ export abstract class ReferenceModel<T> {
     return {
       capacity: this.options.capacity,
       terminalReserve: this.reserve,
+      usableCapacity: this.options.capacity - this.reserve,
       depth: this.items.length,
       nonTerminalDepth: this.items.filter((item) => item.cls !== 'terminal').length,
       cleared: 0,

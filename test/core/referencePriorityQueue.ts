@@ -1,5 +1,6 @@
 import type { PushOutcome } from '../../src/core/OverflowQueue.js';
 import type { PriorityOverflowQueueOptions } from '../../src/core/PriorityOverflowQueue.js';
+import type { CoalesceFallback } from '../../src/core/types.js';
 import { lastIndexOf, type ReferenceEntry, ReferenceModel } from './referenceModel.js';
 
 /**
@@ -18,9 +19,20 @@ export class ReferencePriorityQueue<T> extends ReferenceModel<T> {
       this.items.push(entry);
       return 'queued';
     }
+    const overflow = this.options.overflow;
+    if (typeof overflow === 'object') {
+      const ownLevel = this.items.filter((item) => item.level === level);
+      if (this.mergedInto(entry, ownLevel)) return 'merged';
+      return this.apply(overflow.fallback ?? 'drop-progress', entry);
+    }
+    return this.apply(overflow, entry);
+  }
+
+  private apply(policy: CoalesceFallback, entry: ReferenceEntry<T>): PushOutcome {
+    const { value, level } = entry;
     const nonTerminal = this.items.filter((item) => item.cls !== 'terminal');
     const lowestNonTerminal = Math.min(...nonTerminal.map((item) => item.level));
-    switch (this.options.overflow) {
+    switch (policy) {
       case 'error':
         return 'overflow';
       case 'drop-oldest':
@@ -41,16 +53,6 @@ export class ReferencePriorityQueue<T> extends ReferenceModel<T> {
           entry,
         );
       case 'drop-progress':
-        return this.dropProgress(entry);
-      default:
-        if (
-          this.mergedInto(
-            entry,
-            this.items.filter((item) => item.level === level),
-          )
-        ) {
-          return 'merged';
-        }
         return this.dropProgress(entry);
     }
   }

@@ -1,5 +1,6 @@
 import type { PushOutcome } from '../../src/core/OverflowQueue.js';
-import { ReferenceModel } from './referenceModel.js';
+import type { CoalesceFallback } from '../../src/core/types.js';
+import { type ReferenceEntry, ReferenceModel } from './referenceModel.js';
 
 /**
  * The plainest possible model of OverflowQueue: an array, with a linear scan for everything. The
@@ -12,9 +13,18 @@ export class ReferenceQueue<T> extends ReferenceModel<T> {
       this.items.push(entry);
       return 'queued';
     }
-    switch (this.options.overflow) {
+    const overflow = this.options.overflow;
+    if (typeof overflow === 'object') {
+      if (this.mergedInto(entry, this.items)) return 'merged';
+      return this.apply(overflow.fallback ?? 'drop-progress', entry);
+    }
+    return this.apply(overflow, entry);
+  }
+
+  private apply(policy: CoalesceFallback, entry: ReferenceEntry<T>): PushOutcome {
+    switch (policy) {
       case 'drop-incoming':
-        return this.reject(value);
+        return this.reject(entry.value);
       case 'error':
         return 'overflow';
       case 'drop-oldest':
@@ -23,12 +33,6 @@ export class ReferenceQueue<T> extends ReferenceModel<T> {
           entry,
         );
       case 'drop-progress':
-        return this.evict(
-          this.items.findIndex((item) => item.cls === 'progress'),
-          entry,
-        );
-      default:
-        if (this.mergedInto(entry, this.items)) return 'merged';
         return this.evict(
           this.items.findIndex((item) => item.cls === 'progress'),
           entry,

@@ -98,6 +98,7 @@ describe('slot arrays', () => {
         (acc, next) => acc + next,
         (value) => value % 3,
       ),
+      classify: () => 'progress',
       priority: (value) => value % 2,
     });
     for (let value = 0; value < 50; value++) queue.push(value);
@@ -111,6 +112,7 @@ describe('slot arrays', () => {
     const unkeyed = new OverflowQueue<number>({
       capacity: 4,
       overflow: coalesce((acc, next) => acc + next),
+      classify: () => 'progress',
     });
     unkeyed.push(1);
     expect(internals(unkeyed).keys).toBeUndefined();
@@ -121,6 +123,7 @@ describe('slot arrays', () => {
         (acc) => acc,
         (value) => value.key,
       ),
+      classify: () => 'normal',
     });
     keyed.push({ id: 1, key: 'a' });
     keyed.push({ id: 2, key: 'b' });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OverflowQueue } from '../../src/core/OverflowQueue.js';
 import { PriorityOverflowQueue } from '../../src/core/PriorityOverflowQueue.js';
 import { coalesce, type EventClass } from '../../src/core/types.js';
-import { POLICY_CASES, policyOfCase } from './policyCases.js';
+import { needsClassifier, POLICY_CASES, policyOfCase } from './policyCases.js';
 import { ReferencePriorityQueue } from './referencePriorityQueue.js';
 import { ReferenceQueue } from './referenceQueue.js';
 
@@ -123,7 +123,7 @@ function queueOptions({
   return {
     capacity,
     overflow: policyOfCase(policyName, mergeItems, keyOf),
-    classify: classified ? classifyItem : undefined,
+    classify: classified || needsClassifier(policyName) ? classifyItem : undefined,
   };
 }
 

@@ -35,7 +35,7 @@ describe('coalesce', () => {
 
   it('builds a frozen policy holding its functions', () => {
     const policy = coalesce(merge, key);
-    expect(policy).toStrictEqual({ kind: 'coalesce', merge, key });
+    expect(policy).toStrictEqual({ kind: 'coalesce', merge, key, fallback: 'drop-progress' });
     expect(Object.isFrozen(policy)).toBe(true);
     const unkeyed = coalesce(merge);
     expect(unkeyed.kind).toBe('coalesce');
@@ -52,5 +52,20 @@ describe('coalesce', () => {
       new TypeError('coalesce: key must be a function, got "id"'),
     );
     expect(() => coalesce(merge, undefined)).not.toThrow();
+  });
+
+  it("takes a fallback, 'drop-progress' by default, and refuses an unknown one", () => {
+    for (const fallback of ['drop-progress', 'drop-oldest', 'drop-incoming', 'error'] as const) {
+      expect(coalesce(merge, undefined, { fallback }).fallback).toBe(fallback);
+    }
+    expect(coalesce(merge, key, {}).fallback).toBe('drop-progress');
+    expect(() => coalesce(merge, key, { fallback: 'backpressure' as never })).toThrow(
+      new TypeError(
+        `coalesce: fallback must be 'drop-progress', 'drop-oldest', 'drop-incoming' or 'error', got "backpressure"`,
+      ),
+    );
+    expect(() => coalesce(merge, key, 'drop-oldest' as never)).toThrow(
+      new TypeError('coalesce: options must be an object, got "drop-oldest"'),
+    );
   });
 });

@@ -216,6 +216,25 @@ describe('DrainEngine', () => {
       expect(sink.log.slice(4)).toEqual(['e', 'f', 'g', 'h']);
     });
 
+    it('setCredits replaces the gate: below zero it stays closed until that many grants return', () => {
+      const { sink, engine } = setup({ credits: 0 });
+      for (const item of ['a', 'b', 'c', 'd', 'e']) engine.accept(item);
+      engine.setCredits(2);
+      expect(sink.log).toEqual(['a', 'b']);
+      engine.setCredits(-1); // a limit lowered below what is held
+      engine.grant(1);
+      expect(sink.log).toEqual(['a', 'b']);
+      engine.grant(1);
+      expect(sink.log).toEqual(['a', 'b', 'c']);
+      engine.setCredits(Number.POSITIVE_INFINITY);
+      expect(sink.log).toEqual(['a', 'b', 'c', 'd', 'e']);
+      engine.setCredits(0); // from unlimited back to a limit: no NaN, the gate closes
+      engine.accept('f');
+      expect(sink.log).toHaveLength(5);
+      engine.grant(1);
+      expect(sink.log).toHaveLength(6);
+    });
+
     it("'now' without credits given is unlimited", () => {
       const { sink, engine } = setup();
       for (const item of ['a', 'b', 'c']) engine.accept(item);

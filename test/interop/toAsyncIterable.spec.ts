@@ -845,7 +845,11 @@ describe('toAsyncIterable', () => {
               capacity,
               overflow: policyOf(policy),
               terminalReserve,
-              classify: classified ? (item: Item) => item.cls : undefined,
+              // drop-progress and coalesce are refused without a classifier.
+              classify:
+                classified || policy === 'drop-progress' || policy.startsWith('coalesce')
+                  ? (item: Item) => item.cls
+                  : undefined,
             };
             const extraPulls = ops.length + 2;
             const expected = model(options, ops, end, extraPulls);

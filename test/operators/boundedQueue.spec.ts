@@ -330,6 +330,106 @@ describe('boundedQueue', () => {
     });
   });
 
+  describe('initialDemand', () => {
+    it('a consumer that requests after each value, from a plain Subject, needs a first credit', () => {
+      const run = (initialDemand?: number) => {
+        const ready$ = new Subject<number>();
+        const received: string[] = [];
+        const source = new Subject<string>();
+        source
+          .pipe(
+            boundedQueue({
+              capacity: 8,
+              overflow: 'drop-oldest',
+              demand: ready$,
+              ...(initialDemand === undefined ? {} : { initialDemand }),
+            }),
+          )
+          .subscribe((value) => {
+            received.push(value);
+            ready$.next(1);
+          });
+        for (const value of ['a', 'b', 'c']) source.next(value);
+        return received;
+      };
+      // Without it nothing ever arrives: the consumer only requests once it has received.
+      expect(run()).toEqual([]);
+      expect(run(1)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('grants its credits at each subscription, before demand first emits', () => {
+      testScheduler().run(({ cold, expectObservable }) => {
+        const source = cold(' -a-b-c-d-|');
+        const demand = cold('  -------1---1', { 1: 1 });
+        const expected = '     -a-b---c---(d|)';
+        const result = source.pipe(
+          boundedQueue({ capacity: 4, overflow: 'drop-oldest', demand, initialDemand: 2 }),
+        );
+        expectObservable(result).toBe(expected);
+        // Each subscription starts with its own credits.
+        expectObservable(result).toBe(expected);
+      });
+    });
+
+    it('Infinity makes the queue a pass-through until demand says otherwise', () => {
+      const received: number[] = [];
+      of(1, 2, 3)
+        .pipe(
+          boundedQueue({
+            capacity: 1,
+            overflow: 'error',
+            demand: new Subject<number>(),
+            initialDemand: Number.POSITIVE_INFINITY,
+          }),
+        )
+        .subscribe((value) => received.push(value));
+      expect(received).toEqual([1, 2, 3]);
+    });
+  });
+
+  describe('onDrop', () => {
+    it('sees every drop, in order, with the notice counting the same values', () => {
+      const log: string[] = [];
+      const demand = new Subject<number>();
+      of('a', 'b', 'c', 'd')
+        .pipe(
+          boundedQueue({
+            capacity: 2,
+            overflow: 'drop-oldest',
+            demand,
+            onDrop: (value, reason) => log.push(`${value} ${reason}`),
+            onOverflow: (notice) => log.push(`notice ${notice.dropped}`),
+          }),
+        )
+        .subscribe((value) => log.push(value));
+      expect(log).toEqual(['a evicted', 'b evicted']);
+      demand.next(2);
+      expect(log).toEqual(['a evicted', 'b evicted', 'notice 2', 'c', 'd']);
+    });
+
+    it('a throwing onDrop errors the stream after the values queued before', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold(' -a-b-c-|');
+        const sourceSubs = '   ^----!   ';
+        const demand = cold('  -------9', { 9: 9 });
+        const expected = '     -------(ab#)';
+        const failure = new Error('dead letters full');
+        const result = source.pipe(
+          boundedQueue({
+            capacity: 2,
+            overflow: 'drop-incoming',
+            demand,
+            onDrop: () => {
+              throw failure;
+            },
+          }),
+        );
+        expectObservable(result).toBe(expected, undefined, failure);
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+  });
+
   describe('the error policy', () => {
     it('errors with a QueueOverflowError naming the value that did not fit', () => {
       const errors: unknown[] = [];
@@ -420,6 +520,36 @@ describe('boundedQueue', () => {
         TypeError,
         /demand must be an ObservableInput, got null/,
       ],
+      [
+        'drop-progress without classify',
+        { ...base, overflow: 'drop-progress' },
+        TypeError,
+        /^boundedQueue: classify must be a function when overflow is 'drop-progress'/,
+      ],
+      [
+        'coalesce without classify',
+        { ...base, overflow: coalesce(concatText) },
+        TypeError,
+        /^boundedQueue: classify must be a function when overflow is coalesce\(\.\.\.\)/,
+      ],
+      [
+        'initialDemand negative',
+        { ...base, demand: of(1), initialDemand: -1 },
+        RangeError,
+        /^boundedQueue: initialDemand must be a non-negative integer or Infinity, got -1$/,
+      ],
+      [
+        'initialDemand without demand',
+        { ...base, initialDemand: 4 },
+        RangeError,
+        /^boundedQueue: initialDemand must be given with demand/,
+      ],
+      [
+        'onDrop not a function',
+        { ...base, onDrop: true },
+        TypeError,
+        /^boundedQueue: onDrop must be a function, got true$/,
+      ],
     ])('%s throws at creation', (_name, config, type, message) => {
       expect(() => boundedQueue(config as BoundedQueueConfig<string>)).toThrow(type);
       expect(() => boundedQueue(config as BoundedQueueConfig<string>)).toThrow(message);
@@ -433,6 +563,34 @@ describe('boundedQueue', () => {
       boundedQueue({ ...base, demand });
       expect(subscribed).toBe(0);
     });
+  });
+
+  it("keeps the source's value type, even with a loosely typed classifier", () => {
+    interface Delta {
+      kind: 'delta' | 'done';
+      text: string;
+    }
+    const deltas$ = new Observable<Delta>();
+    const loose = (value: unknown): 'progress' | 'normal' =>
+      (value as { kind?: string }).kind === 'delta' ? 'progress' : 'normal';
+    expectTypeOf(
+      deltas$.pipe(boundedQueue({ capacity: 8, overflow: 'drop-progress', classify: loose })),
+    ).toEqualTypeOf<Observable<Delta>>();
+    // A classifier of a wider type, an onDrop of unknown values, a merge typed from the source.
+    expectTypeOf(
+      deltas$.pipe(
+        boundedQueue({
+          capacity: 8,
+          overflow: coalesce((a, b) => ({ ...b, text: a.text + b.text })),
+          classify: (event: { kind: string }) => (event.kind === 'delta' ? 'progress' : 'normal'),
+          onDrop: (value: unknown) => value,
+        }),
+      ),
+    ).toEqualTypeOf<Observable<Delta>>();
+    // Outside a pipe, the classifier's type is the operator's type, as before.
+    expectTypeOf(
+      boundedQueue({ capacity: 8, overflow: 'drop-oldest', classify: (event: Delta) => 'normal' }),
+    ).toEqualTypeOf<MonoTypeOperatorFunction<Delta>>();
   });
 
   it('is typed as a MonoTypeOperatorFunction of the value type', () => {
@@ -454,6 +612,7 @@ describe('boundedQueue', () => {
       boundedQueue<string>({
         capacity: 1,
         overflow: coalesce(concatText as (a: string, b: string) => string),
+        classify: classifyLetter,
       }),
     ).toEqualTypeOf<MonoTypeOperatorFunction<string>>();
   });

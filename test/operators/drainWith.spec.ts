@@ -10,6 +10,7 @@ import {
   mergeMap,
   NEVER,
   Observable,
+  type ObservableInput,
   type OperatorFunction,
   of,
   queueScheduler,
@@ -90,7 +91,12 @@ describe('drainWith', () => {
       expectTypeOf<DrainWithConfig<number>['priority']>().toEqualTypeOf<
         ((value: number) => number) | undefined
       >();
-      expectTypeOf<DrainWithConfig<number>['concurrency']>().toEqualTypeOf<number | undefined>();
+      expectTypeOf<DrainWithConfig<number>['concurrency']>().toEqualTypeOf<
+        number | Observable<number> | undefined
+      >();
+      expectTypeOf<Parameters<typeof drainWith<number, string>>[0]>().toEqualTypeOf<
+        (value: number, index: number, attempt: number) => ObservableInput<string>
+      >();
     });
   });
 

@@ -102,6 +102,17 @@ describe('takeThroughTerminal', () => {
         takeThroughTerminal(classifyAgentEvent),
       ),
     ).toEqualTypeOf<Observable<EventFrame<{ text: string }>>>();
+    // A classifier typed more loosely than the stream keeps the stream's type.
+    const byKind = (event: { kind: string }) => (event.kind === 'done' ? 'terminal' : 'normal');
+    expectTypeOf(frames$.pipe(takeThroughTerminal(byKind))).toEqualTypeOf<
+      Observable<EventFrame<{ text: string }>>
+    >();
+    expectTypeOf(
+      frames$.pipe(takeThroughTerminal((_value: unknown) => 'normal' as const)),
+    ).toEqualTypeOf<Observable<EventFrame<{ text: string }>>>();
+    expectTypeOf(takeThroughTerminal(byKind)).toEqualTypeOf<
+      MonoTypeOperatorFunction<{ kind: string }>
+    >();
     expectTypeOf(takeThroughTerminal<string>(classifyLetter)).toEqualTypeOf<
       MonoTypeOperatorFunction<string>
     >();

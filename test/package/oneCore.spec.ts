@@ -36,8 +36,10 @@ interface FormatReport {
   files: Record<string, string>;
   rootClasses: string[];
   rootImportsItself: boolean;
+  rootImportsAngular: boolean;
   entries: Record<string, EntryReport>;
   redis?: Record<string, unknown>;
+  angular?: Record<string, unknown>;
 }
 type Report = Record<'esm' | 'cjs', FormatReport>;
 
@@ -66,8 +68,13 @@ describe.skipIf(!canBuild)('the packed package: one copy of the core', () => {
     mkdirSync(modules);
     execFileSync('tar', ['-xzf', join(work, packed[0]?.filename ?? ''), '-C', work]);
     execFileSync('mv', [join(work, 'package'), join(modules, packageJson.name)]);
-    const rxjs = dirname(createRequire(import.meta.url).resolve('rxjs/package.json'));
+    const resolvePackage = createRequire(import.meta.url).resolve;
+    const rxjs = dirname(resolvePackage('rxjs/package.json'));
     symlinkSync(rxjs, join(modules, 'rxjs'), 'dir');
+    // The optional peer of ./angular, as an application that uses that entry would install it.
+    mkdirSync(join(modules, '@angular'));
+    const angularCore = dirname(resolvePackage('@angular/core/package.json'));
+    symlinkSync(angularCore, join(modules, '@angular', 'core'), 'dir');
     copyFileSync(
       fileURLToPath(new URL('./fixtures/probe.mjs', import.meta.url)),
       join(work, 'probe.mjs'),
@@ -125,6 +132,18 @@ describe.skipIf(!canBuild)('the packed package: one copy of the core', () => {
           differentShared: [],
         });
       }
+    },
+  );
+
+  it.each(['esm', 'cjs'] as const)(
+    "%s: ./angular runs on the root's frames, and the root never imports Angular",
+    (format) => {
+      expect(report[format].rootImportsAngular).toBe(false);
+      expect(report[format].angular).toEqual({
+        sharesRootFrames: true,
+        lastValue: 3,
+        endsWithInjector: true,
+      });
     },
   );
 

@@ -1,6 +1,8 @@
 // Renders the Angular build in Debian's Chromium (never a downloaded browser) through
 // playwright-core and checks the text: the streamed passage appears exactly, the status turns to
-// "finished", and closing the panel closes its bus through DestroyRef.
+// "finished", a burst of 5,000 tokens/s is paced at frame cadence within maxLag, a summary keeps
+// advancing once the page is hidden and animation frames stop, and closing the panel closes its
+// bus through DestroyRef.
 //
 // Run after `ng build`: npm --prefix examples/angular test
 import assert from 'node:assert/strict';
@@ -52,6 +54,18 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 
 try {
   const page = await context.newPage();
+  // Animation frames that the test can stop, as a hidden tab stops them, and count.
+  await page.addInitScript(() => {
+    const request = window.requestAnimationFrame.bind(window);
+    window.frameControl = { frozen: false, ran: 0 };
+    window.requestAnimationFrame = (callback) => {
+      if (window.frameControl.frozen) return 0;
+      return request((time) => {
+        window.frameControl.ran++;
+        callback(time);
+      });
+    };
+  });
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
@@ -71,6 +85,45 @@ try {
     'frames: one per word, plus run.finished',
   );
   await page.screenshot({ path: join(artifacts, 'angular-example.png'), fullPage: true });
+
+  // A burst of 5,000 tokens/s through paceText: lag within maxLag (250 ms), one chunk a frame.
+  await page.getByTestId('burst').click();
+  await page.getByTestId('burst-state').filter({ hasText: 'done' }).waitFor({ timeout: 30_000 });
+  const probe = await page.evaluate(() => window.pacingProbe);
+  console.log('pacing probe:', JSON.stringify(probe));
+  assert.equal(probe.tokens, 10_000, 'every token of the burst was shown');
+  assert.ok(probe.lagP99 <= 250, `lag p99 ${probe.lagP99} ms is within maxLag`);
+  assert.ok(
+    probe.chunks <= probe.framesWithChunks + 1,
+    `chunks ${probe.chunks} vs frames ${probe.framesWithChunks}: about one chunk a frame`,
+  );
+  assert.ok(probe.maxChunksPerFrame <= 2, 'never more than the first chunk and a tick in a frame');
+
+  // The page is hidden and animation frames stop: the summary still advances (frames() falls
+  // back to its maxWait timer), and no frame ran meanwhile.
+  const ticks = async () => Number(await page.getByTestId('ticks').textContent());
+  assert.ok((await ticks()) > 0, 'usage ticks are summarized while the page is visible');
+  await page.evaluate(() => {
+    window.frameControl.frozen = true;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  // Frames requested before the freeze may still run; from then on none does.
+  await page.waitForTimeout(200);
+  const before = await ticks();
+  const framesBefore = await page.evaluate(() => window.frameControl.ran);
+  await page.waitForTimeout(1_500);
+  const after = await ticks();
+  const framesAfter = await page.evaluate(() => window.frameControl.ran);
+  assert.equal(framesAfter, framesBefore, 'no animation frame ran while hidden');
+  assert.ok(after > before, `the summary advanced while hidden: ${before} -> ${after}`);
+  await page.evaluate(() => {
+    window.frameControl.frozen = false;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
 
   assert.equal(await page.getByTestId('closed').textContent(), '0');
   await page.getByTestId('toggle').click();

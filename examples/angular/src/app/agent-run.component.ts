@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, type OnInit } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, type OnInit } from '@angular/core';
 import { AgentRunService } from './agent-run.service';
 
 /** Shows one run: status, frame count and the streamed text. Owns its service (and bus). */
@@ -15,13 +15,16 @@ import { AgentRunService } from './agent-run.service';
       <dt>frames</dt>
       <dd data-testid="frames">{{ run.frames() }}</dd>
       <dt>characters</dt>
-      <dd data-testid="length">{{ run.text().length }}</dd>
+      <dd data-testid="length">{{ length() }}</dd>
     </dl>
-    <pre data-testid="text">{{ run.text() }}</pre>
+    <pre data-testid="text">@for (block of run.blocks(); track $index) {<span>{{ block }}</span>}</pre>
   `,
 })
 export class AgentRunComponent implements OnInit {
   protected readonly run = inject(AgentRunService);
+  protected readonly length = computed(() =>
+    this.run.blocks().reduce((sum, block) => sum + block.length, 0),
+  );
 
   ngOnInit(): void {
     this.run.start();

@@ -1,23 +1,16 @@
 import { DestroyRef, Injectable, inject, type Signal, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import {
-  animationFrames,
-  filter,
-  map,
-  type Observable,
-  type Subscription,
-  scan,
-  share,
-  timer,
-} from 'rxjs';
+import { filter, map, type Observable, type Subscription, scan, share, timer } from 'rxjs';
 import {
   type Classifier,
   EventBus,
   type EventFrame,
-  summarizeProgress,
+  paceText,
   takeThroughTerminal,
 } from 'rxjs-backpressure';
+import { toBoundedSignal } from 'rxjs-backpressure/angular';
 import passage from './passage.json';
+import { appendChunk } from './text-blocks';
 
 /** What a `model.delta` carries. */
 export interface DeltaPayload {
@@ -31,10 +24,6 @@ export const RUN_TEXT: string = passage.text.repeat(passage.repeat);
 
 const classify: Classifier<Frame> = (frame) =>
   frame.kind === 'model.delta' ? 'progress' : frame.kind.startsWith('run.') ? 'terminal' : 'normal';
-const mergeDeltas = (acc: Frame, next: Frame): Frame => ({
-  ...next,
-  payload: { text: (acc.payload?.text ?? '') + (next.payload?.text ?? '') },
-});
 
 /** Counts buses closed by `DestroyRef`, so the page (and its test) can show the teardown. */
 export const busesClosed = signal(0);
@@ -42,7 +31,8 @@ export const busesClosed = signal(0);
 /**
  * Owns one `EventBus` and one simulated agent run. Provide it in a component (`providers:
  * [AgentRunService]`): its `DestroyRef` is then the component's, so destroying the component stops
- * the agent and closes the bus, and every subscription made through `toSignal` ends with it.
+ * the agent and closes the bus, and every subscription made through `toSignal` and
+ * `toBoundedSignal` ends with it.
  */
 @Injectable()
 export class AgentRunService {
@@ -58,19 +48,28 @@ export class AgentRunService {
     .select({ runId: this.runId }, { after: 0 })
     .pipe(takeThroughTerminal(classify), share());
 
-  /** The text so far, as a signal: deltas merged per animation frame, then appended. */
-  readonly text: Signal<string> = toSignal(
+  /**
+   * The text so far, as blocks of at most 4 KB (see `appendChunk`): the deltas paced per lane
+   * (`paceText`: a steady flow, at most 250 ms behind), and the signal written once per frame
+   * (`toBoundedSignal`). The view renders one element per block, so each frame touches the last
+   * block only.
+   */
+  readonly blocks: Signal<readonly string[]> = toBoundedSignal(
     this.events$.pipe(
-      summarizeProgress<Frame>({
-        classify,
+      paceText<Frame>({
+        text: (frame) => (frame.kind === 'model.delta' ? frame.payload?.text : undefined),
+        withText: (frame, chunk) => ({ ...frame, payload: { text: chunk } }),
         key: (frame) => frame.laneId,
-        merge: mergeDeltas,
-        window: animationFrames(),
+        classify,
       }),
       filter((frame) => frame.kind === 'model.delta'),
-      scan((text, frame) => text + (frame.payload?.text ?? ''), ''),
     ),
-    { initialValue: '' },
+    {
+      initialValue: [] as string[],
+      reduce: (blocks: string[], frame: Frame) => appendChunk(blocks, frame.payload?.text ?? ''),
+      // The same array, grown in place: every write is a change.
+      equal: () => false,
+    },
   );
 
   /** 'idle', then 'streaming', then 'finished' once the run's terminal frame arrived. */
