@@ -84,7 +84,15 @@ export function rate(perSecond: number): string {
  */
 export function printTable(rows: Measurement[]): void {
   const extraKeys = [...new Set(rows.flatMap((row) => Object.keys(row.extra ?? {})))];
-  const header = ['case', 'events', 'ms', 'events/s', 'events/s ÷ first', 'heap Δ MB', ...extraKeys];
+  const header = [
+    'case',
+    'events',
+    'ms',
+    'events/s',
+    'events/s ÷ first',
+    'heap Δ MB',
+    ...extraKeys,
+  ];
   const base = rows[0]?.perSecond ?? 1;
   const lines = rows.map((row) => [
     row.name,

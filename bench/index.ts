@@ -8,6 +8,7 @@ import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
 import { suite as consumersSuite } from './suites/consumers.js';
 import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
+import { suite as paceTextSuite } from './suites/paceText.js';
 import { suite as redisSuite } from './suites/redis.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
 import type { BenchSuite } from './suites/types.js';
@@ -17,6 +18,7 @@ const suites: BenchSuite[] = [
   mergeLanesSuite,
   eventBusSuite,
   summarizeProgressSuite,
+  paceTextSuite,
   consumersSuite,
   redisSuite,
 ];

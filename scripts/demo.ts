@@ -2,6 +2,7 @@
  * `npm run demo`: each scene shows one part of the library at work and prints what it measured.
  * A scene is a module in scripts/scenes exporting `scene: DemoScene`; add yours to the list.
  */
+import { scene as autoscaleScene } from './scenes/autoscale.js';
 import { scene as boundedQueueScene } from './scenes/boundedQueue.js';
 import { scene as eventBusScene } from './scenes/eventBus.js';
 import { scene as mergeLanesScene } from './scenes/mergeLanes.js';
@@ -15,6 +16,7 @@ const scenes: DemoScene[] = [
   eventBusScene,
   summarizeProgressScene,
   workersScene,
+  autoscaleScene,
 ];
 
 const only = process.argv[2];

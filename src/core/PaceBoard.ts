@@ -8,7 +8,7 @@
  */
 import { describe } from './checks.js';
 import { Fifo } from './Fifo.js';
-import { type TextUnit, unitEnds } from './textUnits.js';
+import { isOneGraphemePerChar, type TextUnit, unitEnds } from './textUnits.js';
 import type { Classifier } from './types.js';
 
 /** What the board reads the time from (a scheduler has this shape). */
@@ -49,9 +49,11 @@ export interface PaceBoardConfig<T> {
 interface Piece<T> {
   readonly value: T;
   readonly text: string | undefined;
-  /** Where each unit of `text` ends. */
-  readonly ends: number[];
-  /** The index in `ends` of the next unit to show. */
+  /** Where each unit of `text` ends; `undefined` when each code unit is a unit. */
+  readonly ends: number[] | undefined;
+  /** How many units `text` has. */
+  readonly units: number;
+  /** The index of the next unit to show. */
   next: number;
 }
 
@@ -198,21 +200,26 @@ export class PaceBoard<T> {
         this.ready.push({ value, chunk: undefined });
         return;
       }
-      busy.pieces.push({ value, text: undefined, ends: [], next: 0 });
+      busy.pieces.push({ value, text: undefined, ends: undefined, units: 0, next: 0 });
       return;
     }
     const lane = busy ?? this.wake(key);
-    const ends = unitEnds(text, this.unit);
+    // Most text has one grapheme per character: then there is nothing to split.
+    const ends =
+      this.unit === 'grapheme' && isOneGraphemePerChar(text)
+        ? undefined
+        : unitEnds(text, this.unit);
+    const units = ends === undefined ? text.length : ends.length;
     if (lane.burstOpen) {
-      lane.bursts.newest().through += ends.length;
+      lane.bursts.newest().through += units;
     } else {
       const spread = Math.min(this.maxLag, now - lane.lastBurst);
-      lane.bursts.push({ through: lane.appended + ends.length, deadline: now + spread });
+      lane.bursts.push({ through: lane.appended + units, deadline: now + spread });
       lane.lastBurst = now;
       lane.burstOpen = true;
     }
-    lane.appended += ends.length;
-    lane.pieces.push({ value, text, ends, next: 0 });
+    lane.appended += units;
+    lane.pieces.push({ value, text, ends, units, next: 0 });
     if (busy === undefined && now - lane.lastShown >= this.interval) {
       this.show(lane, this.chunkSize(lane, now), now);
     }
@@ -313,15 +320,16 @@ export class PaceBoard<T> {
       }
       if (left === 0) break;
       const { ends, next } = piece;
-      const count = Math.min(left, ends.length - next);
-      const start = next === 0 ? 0 : (ends[next - 1] as number);
-      chunk += piece.text.slice(start, ends[next + count - 1]);
+      const count = Math.min(left, piece.units - next);
+      const start = next === 0 ? 0 : ends === undefined ? next : (ends[next - 1] as number);
+      const end = ends === undefined ? next + count : ends[next + count - 1];
+      chunk += start === 0 && end === piece.text.length ? piece.text : piece.text.slice(start, end);
       chunkValue = piece.value;
       piece.next = next + count;
       left -= count;
       lane.shown += count;
       shown = true;
-      if (piece.next === ends.length) pieces.shift();
+      if (piece.next === piece.units) pieces.shift();
     }
     if (chunk !== '') this.ready.push({ value: chunkValue as T, chunk });
     if (shown) lane.lastShown = now;

@@ -30,6 +30,23 @@ const segmenter: GraphemeSegmenter | undefined =
 const GRAPHEME_FALLBACK =
   /\p{RI}\p{RI}|[\s\S](?:\p{M}|\u{FE0E}|\u{FE0F}|[\u{1F3FB}-\u{1F3FF}]|[\u{E0020}-\u{E007F}]|\u200D[\s\S])*/gu;
 
+/**
+ * Characters that may join a neighbour into one grapheme: CR (of CR LF), combining and spacing
+ * marks, format characters (zero-width joiners, prepended marks), Hangul jamo and syllables, the
+ * few spacing marks outside the mark categories, and everything beyond the BMP (emoji, flags,
+ * modifiers, tags). Text without any of them has one grapheme per UTF-16 code unit.
+ */
+const MAY_JOIN =
+  /[\r\p{M}\p{Cf}\u1100-\u11FF\uA960-\uA97F\uAC00-\uD7FF\u0D4E\u0E33\u0EB3\uFF9E\uFF9F\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * Whether each UTF-16 code unit of `text` is a grapheme of its own (most text of most languages):
+ * then its units need no split.
+ */
+export function isOneGraphemePerChar(text: string): boolean {
+  return !MAY_JOIN.test(text);
+}
+
 /** A word with the spaces after it, or the spaces that start the text. */
 const WORD = /^\s+|\S+\s*/g;
 

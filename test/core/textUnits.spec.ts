@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TEXT_UNITS, unitEnds } from '../../src/core/textUnits.js';
+import { isOneGraphemePerChar, TEXT_UNITS, unitEnds } from '../../src/core/textUnits.js';
 
 /** The units of `text`, cut where {@link unitEnds} says. */
 function units(text: string, unit: 'grapheme' | 'word' | 'line', fallback = false): string[] {
@@ -54,5 +54,51 @@ describe('unitEnds', () => {
         },
       ),
     );
+  });
+});
+
+describe('isOneGraphemePerChar', () => {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const graphemes = (text: string) => [...segmenter.segment(text)].length;
+
+  it('is true of most text and false where characters may join', () => {
+    expect(isOneGraphemePerChar('Hello, wörld! Привет мир. 你好 ¿qué?\n\t')).toBe(true);
+    for (const text of ['a\r\n', 'e\u0301', '👍', 'a\u200Db', '한', '\u1100\u1161', 'ำ']) {
+      expect(isOneGraphemePerChar(text), text).toBe(false);
+    }
+  });
+
+  it('when it says so, Intl.Segmenter agrees: one grapheme per code unit (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 12 }),
+          fc.string({ unit: 'grapheme', maxLength: 12 }),
+          fc.string({
+            unit: fc.integer({ min: 0, max: 0x2fff }).map((code) => String.fromCharCode(code)),
+            maxLength: 12,
+          }),
+        ),
+        (text) => {
+          if (isOneGraphemePerChar(text)) expect(graphemes(text)).toBe(text.length);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('isOneGraphemePerChar, over the whole BMP', () => {
+  it('every BMP character it accepts stays one grapheme beside a letter and beside itself', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const wrong: string[] = [];
+    for (let code = 0; code <= 0xffff; code++) {
+      const char = String.fromCharCode(code);
+      if (!isOneGraphemePerChar(char)) continue;
+      for (const text of [`a${char}`, `${char}a`, `${char}${char}`]) {
+        if ([...segmenter.segment(text)].length !== 2) wrong.push(code.toString(16));
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

@@ -589,7 +589,7 @@ describe('boundedQueue', () => {
     ).toEqualTypeOf<Observable<Delta>>();
     // Outside a pipe, the classifier's type is the operator's type, as before.
     expectTypeOf(
-      boundedQueue({ capacity: 8, overflow: 'drop-oldest', classify: (event: Delta) => 'normal' }),
+      boundedQueue({ capacity: 8, overflow: 'drop-oldest', classify: (_event: Delta) => 'normal' }),
     ).toEqualTypeOf<MonoTypeOperatorFunction<Delta>>();
   });
 

@@ -499,7 +499,11 @@ describe('drainWith', () => {
               capacity,
               concurrency,
               overflow: policyOf(policy),
-              classify: classified ? (item: Item) => item.cls : undefined,
+              // drop-progress and coalesce are refused without a classifier
+              classify:
+                classified || policy === 'drop-progress' || policy.startsWith('coalesce')
+                  ? (item: Item) => item.cls
+                  : undefined,
               priority: prioritized ? (item: Item) => item.level : undefined,
             };
 
