@@ -11,6 +11,7 @@ import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import { suite as paceTextSuite } from './suites/paceText.js';
 import { suite as redisSuite } from './suites/redis.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
+import { suite as textViewSuite } from './suites/textView.js';
 import type { BenchSuite } from './suites/types.js';
 
 const suites: BenchSuite[] = [
@@ -19,6 +20,7 @@ const suites: BenchSuite[] = [
   eventBusSuite,
   summarizeProgressSuite,
   paceTextSuite,
+  textViewSuite,
   consumersSuite,
   redisSuite,
 ];

@@ -17,7 +17,9 @@ import { AgentRunService } from './agent-run.service';
       <dt>characters</dt>
       <dd data-testid="length">{{ length() }}</dd>
     </dl>
-    <pre data-testid="text">@for (block of run.blocks(); track $index) {<span>{{ block }}</span>}</pre>
+    <div class="text" data-testid="text">
+      @for (block of run.blocks(); track $index) {<div>{{ block }}</div>}
+    </div>
   `,
 })
 export class AgentRunComponent implements OnInit {
