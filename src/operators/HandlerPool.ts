@@ -2,6 +2,7 @@ import { from, type ObservableInput, type SchedulerLike, type Subscriber } from 
 import { checkPositiveInteger, rangeError } from '../core/checks.js';
 import { HandlerTimeoutError } from '../core/HandlerTimeoutError.js';
 import type { OverflowNotice } from '../core/types.js';
+import { type DeadlineEntry, DeadlineList } from '../internal/DeadlineList.js';
 import type { DrainEngine, DrainQueue, DrainSink } from '../internal/DrainEngine.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
@@ -28,16 +29,19 @@ const OWNER = 'drainWith';
 
 /**
  * One value held by the pool, from its first attempt until it succeeds or is dead-lettered: its
- * attempt number, the work of the running attempt, its timeout and the backoff wait before its
- * next attempt. Its callbacks are made once, for every attempt.
+ * attempt number, the work of the running attempt, its place among the running attempts'
+ * deadlines, and the backoff wait before its next attempt. Its callbacks are made once, for every
+ * attempt.
  */
-class Job<T, R> {
+class Job<T, R> implements DeadlineEntry<Job<T, R>> {
   attempt = 0;
   inner: OperatorSubscriber<R> | undefined = undefined;
-  /** The timeout of the running attempt (made with the job when there is a timeout). */
-  readonly timer: ScheduledTask | undefined;
   /** The backoff before the next attempt (made at the first failure). */
   wait: ScheduledTask | undefined = undefined;
+  deadline = 0;
+  listed = false;
+  earlier: Job<T, R> | undefined = undefined;
+  later: Job<T, R> | undefined = undefined;
   readonly onError: (error: unknown) => void;
   readonly onComplete: () => void;
 
@@ -45,14 +49,9 @@ class Job<T, R> {
     pool: HandlerPool<T, R>,
     readonly value: T,
     readonly index: number,
-    plan: FailurePlan<T>,
   ) {
     this.onError = (error) => pool.attemptFailed(this, error);
     this.onComplete = () => pool.attemptCompleted(this);
-    this.timer =
-      plan.timeout === Number.POSITIVE_INFINITY
-        ? undefined
-        : new ScheduledTask(plan.scheduler, () => pool.timedOut(this, plan.timeout));
   }
 }
 
@@ -77,6 +76,8 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
   private engine!: DrainEngine<T, OverflowNotice<T>>;
   /** The values held, with a failure plan (to cancel their timers on unsubscribe). */
   private readonly jobs: Set<Job<T, R>> | undefined;
+  /** The deadlines of the running attempts, with a timeout. */
+  private readonly deadlines: DeadlineList<Job<T, R>> | undefined;
   // One set of callbacks shared by every handler call of the plain path.
   private readonly onResult = (result: R): void => this.subscriber.next(result);
   private readonly onPlainError = (error: unknown): void => this.giveUp(error);
@@ -96,6 +97,13 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
   ) {
     this.concurrency = concurrency;
     this.jobs = plan === undefined ? undefined : new Set();
+    const timeout = plan?.timeout ?? Number.POSITIVE_INFINITY;
+    this.deadlines =
+      plan === undefined || timeout === Number.POSITIVE_INFINITY
+        ? undefined
+        : new DeadlineList<Job<T, R>>(plan.scheduler, timeout, (job) =>
+            this.timedOut(job, timeout),
+          );
   }
 
   attach(engine: DrainEngine<T, OverflowNotice<T>>): void {
@@ -130,7 +138,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
       this.startPlain(value, index);
       return;
     }
-    const job = new Job<T, R>(this, value, index, this.plan as FailurePlan<T>);
+    const job = new Job<T, R>(this, value, index);
     this.jobs.add(job);
     this.startAttempt(job);
   }
@@ -157,11 +165,9 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
   /** Cancels every timer (the consumer unsubscribed, or the stream ended). */
   dispose(): void {
     this.stats?.cancel();
+    this.deadlines?.clear();
     if (this.jobs === undefined) return;
-    for (const job of this.jobs) {
-      job.wait?.cancel();
-      job.timer?.cancel();
-    }
+    for (const job of this.jobs) job.wait?.cancel();
     this.jobs.clear();
   }
 
@@ -184,13 +190,13 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
     // Joined first, so that an unsubscribe during a synchronous inner emission stops it at once.
     this.subscriber.add(inner);
     work.subscribe(inner);
-    // Armed only for work still running (work that settled synchronously needs no timer), and
-    // after the work's own timers, so that work settling right at the limit is in time.
-    if (job.inner === inner) job.timer?.schedule((this.plan as FailurePlan<T>).timeout);
+    // Counted down only for work still running (work that settled synchronously needs none), and
+    // from after the work's own timers, so that work settling right at the limit is in time.
+    if (job.inner === inner) this.deadlines?.add(job);
   }
 
   attemptCompleted(job: Job<T, R>): void {
-    job.timer?.cancel();
+    this.deadlines?.remove(job);
     job.inner = undefined;
     this.release(job);
     if (this.stats !== undefined) this.stats.completed++;
@@ -210,7 +216,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
    */
   attemptFailed(job: Job<T, R>, error: unknown): void {
     const plan = this.plan as FailurePlan<T>;
-    job.timer?.cancel();
+    this.deadlines?.remove(job);
     const inner = job.inner;
     job.inner = undefined;
     inner?.unsubscribe();
