@@ -144,8 +144,11 @@ export class BusSubscriber<P>
     else this.engine.accept(frame);
   }
 
-  /** Whether a `'backpressure'` subscriber has room for a frame it matches. */
-  hasRoomFor(frame: EventFrame<P>): boolean {
+  /**
+   * Whether a `'backpressure'` subscriber has room for a frame it matches, after `ahead` frames
+   * stamped before it that are not counted anywhere yet (a batch's).
+   */
+  hasRoomFor(frame: EventFrame<P>, ahead: number): boolean {
     const plan = this.plan as QueuePlan<P>;
     if (this.ended) return true;
     try {
@@ -156,10 +159,10 @@ export class BusSubscriber<P>
     }
     if (this.reading) {
       // What it has not read yet is in the log (committed frames count from there).
-      return this.host.log.head - (this.reader as LogReader<P>).cursor < plan.capacity;
+      return this.host.log.head + ahead - (this.reader as LogReader<P>).cursor < plan.capacity;
     }
     // Frames published from inside a delivery are not in its queue yet, but will be.
-    const pending = this.host.undispatched;
+    const pending = this.host.undispatched + ahead;
     const queue = this.queue as OverflowQueue<EventFrame<P>>;
     return (
       queue.size + pending < plan.capacity &&

@@ -88,8 +88,8 @@ export class EventBus<P = unknown> {
   private readonly checks: EventCheck<P>;
   private readonly scheduler: SchedulerLike;
   private backpressured = 0;
-  private readonly trySend = (event: AgentEvent<P>): EventFrame<P> | undefined =>
-    this.publishIfRoom(event);
+  private readonly trySend = (events: readonly AgentEvent<P>[]): EventFrame<P>[] | undefined =>
+    this.stampAllIfRoom(events);
 
   /**
    * @throws RangeError or TypeError for a bad option, naming it and its value.
@@ -176,11 +176,56 @@ export class EventBus<P = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.sends.hasWaiting(event)) {
-      const frame = this.publishIfRoom(event);
-      if (frame !== undefined) return Promise.resolve(frame);
+    const batch = [event];
+    if (!this.sends.hasWaiting(event.runId)) {
+      const frames = this.stampAllIfRoom(batch);
+      if (frames !== undefined) return Promise.resolve(frames[0] as EventFrame<P>);
     }
-    return this.sends.enqueue(event);
+    return this.sends.enqueue(batch).then(firstOf);
+  }
+
+  /**
+   * Publishes several events at once, synchronously: every event is checked before any is
+   * published (all or nothing), they get consecutive seqs, and subscribers receive them in one
+   * delivery pass. Returns their frames, in order.
+   *
+   * @throws InvalidEventError for the first bad event, its field named after its index
+   * (`events[2].kind`); nothing is published.
+   * @throws BusClosedError after `close()`.
+   * @throws BackpressureError when a matching `'backpressure'` subscriber has no room for the
+   * whole batch; nothing is published.
+   */
+  publishAll(events: readonly AgentEvent<P>[]): EventFrame<P>[] {
+    if (this.hub.isClosed) throw new BusClosedError();
+    this.checks.checkAll(events, 'EventBus.publishAll');
+    const frames = this.stampAllIfRoom(events);
+    if (frames === undefined) {
+      const full = this.fullForBatch(this.sequencer.stampAll(events, this.hub.log.head + 1));
+      this.backpressured++;
+      throw new BackpressureError(full.event, full.ids);
+    }
+    return frames;
+  }
+
+  /**
+   * {@link EventBus.publishAll} without loss: waits until every matching `'backpressure'`
+   * subscriber has room for the whole batch, then publishes it at once. The batch waits behind
+   * the earlier sends of the run of its first event. Rejects with `InvalidEventError` (at once,
+   * naming the index) or `BusClosedError`.
+   */
+  sendAll(events: readonly AgentEvent<P>[]): Promise<EventFrame<P>[]> {
+    if (this.hub.isClosed) return Promise.reject(new BusClosedError());
+    try {
+      this.checks.checkAll(events, 'EventBus.sendAll');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (events.length === 0) return Promise.resolve([]);
+    if (!this.sends.hasWaiting(events[0]?.runId)) {
+      const frames = this.stampAllIfRoom(events);
+      if (frames !== undefined) return Promise.resolve(frames);
+    }
+    return this.sends.enqueue(events);
   }
 
   /**
@@ -281,17 +326,31 @@ export class EventBus<P = unknown> {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Publishes a checked event when every matching `'backpressure'` subscriber has room. */
-  private publishIfRoom(event: AgentEvent<P>): EventFrame<P> | undefined {
+  /** Publishes a checked batch when every matching `'backpressure'` subscriber has room for it. */
+  private stampAllIfRoom(events: readonly AgentEvent<P>[]): EventFrame<P>[] | undefined {
     if (this.hub.isClosed) throw new BusClosedError();
-    let frame = this.sequencer.stamp(event, this.hub.log.head + 1);
+    let frames = this.sequencer.stampAll(events, this.hub.log.head + 1);
     if (this.hub.index.backpressureCount > 0) {
-      if (this.hub.fullFor(frame) !== undefined) return undefined;
-      if (frame.seq !== this.hub.log.head + 1)
-        frame = this.sequencer.stamp(event, this.hub.log.head + 1);
+      const head = this.hub.log.head;
+      for (let i = 0; i < frames.length; i++) {
+        if (this.hub.fullFor(frames[i] as EventFrame<P>, i) !== undefined) return undefined;
+      }
+      // A room check calls user code (classify, where), which may have published meanwhile.
+      if (this.hub.log.head !== head)
+        frames = this.sequencer.stampAll(events, this.hub.log.head + 1);
     }
-    this.commit(frame);
-    return frame;
+    for (const frame of frames) this.sequencer.commit(frame);
+    this.hub.commitAll(frames);
+    return frames;
+  }
+
+  /** The first frame of a batch that a `'backpressure'` subscriber has no room for, and who. */
+  private fullForBatch(frames: EventFrame<P>[]): { event: AgentEvent<P>; ids: number[] } {
+    for (let i = 0; i < frames.length; i++) {
+      const ids = this.hub.fullFor(frames[i] as EventFrame<P>, i);
+      if (ids !== undefined) return { event: frames[i] as EventFrame<P>, ids };
+    }
+    return { event: frames[0] as EventFrame<P>, ids: [] };
   }
 
   private commit(frame: EventFrame<P>): void {
@@ -312,4 +371,8 @@ function checkArchive(archive: EventArchive | undefined): void {
       `EventBus: archive must have append(frame) and replay(filter, after), got ${describe(archive)}`,
     );
   }
+}
+
+function firstOf<F>(frames: F[]): F {
+  return frames[0] as F;
 }

@@ -22,6 +22,25 @@ export class EventCheck<P> {
     if (this.validate !== undefined || !isWellFormedEvent(event)) this.checkFully(event);
   }
 
+  /** Checks every event of a batch; the error of the first bad one names its index. */
+  checkAll(events: readonly AgentEvent<P>[], owner: string): void {
+    if (!Array.isArray(events)) {
+      throw new TypeError(`${owner}: events must be an array, got ${describe(events)}`);
+    }
+    for (let i = 0; i < events.length; i++) {
+      try {
+        this.check(events[i] as AgentEvent<P>);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        throw new InvalidEventError(
+          `events[${i}].${error.field}`,
+          `events[${i}]: ${error.message.replace(/^Invalid event: /, '')}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
   /** The checks that throw, naming the field, and `validate`. */
   private checkFully(event: AgentEvent<P>): void {
     try {

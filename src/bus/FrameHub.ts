@@ -4,9 +4,9 @@ import type { DrainEngine } from '../internal/DrainEngine.js';
 import { subscribeTriggers } from '../internal/queueTriggers.js';
 import { BusSubscriber, type SubscriberHost } from './BusSubscriber.js';
 import { EventLog } from './EventLog.js';
-import { createFrame } from './frame.js';
 import { EpochChangedError } from './errors.js';
 import type { CompiledFilter } from './filter.js';
+import { createFrame } from './frame.js';
 import { KindTally } from './KindTally.js';
 import { SubscriberIndex } from './SubscriberIndex.js';
 import type { QueuePlan } from './subscriberOptions.js';
@@ -100,9 +100,12 @@ export class FrameHub<P> implements SubscriberHost<P> {
     return this.index.size > 0 || this.live.observed;
   }
 
-  /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
-  fullFor(frame: EventFrame<P>): number[] | undefined {
-    return this.index.backpressureCount === 0 ? undefined : this.index.fullFor(frame);
+  /**
+   * The ids of the `'backpressure'` subscribers with no room for `frame`, if any; `ahead`: frames
+   * of the same batch stamped before it.
+   */
+  fullFor(frame: EventFrame<P>, ahead = 0): number[] | undefined {
+    return this.index.backpressureCount === 0 ? undefined : this.index.fullFor(frame, ahead);
   }
 
   /** Makes a stamped frame (seq `head + 1`) the newest and hands it to the subscribers. */
@@ -111,6 +114,27 @@ export class FrameHub<P> implements SubscriberHost<P> {
     this.log.append(frame);
     this.byKind.add(frame.kind);
     this.dispatch(frame);
+  }
+
+  /**
+   * Makes stamped frames (consecutive seqs from `head + 1`) the newest, and hands them to the
+   * subscribers in one pass, after the delivery running now if there is one.
+   */
+  commitAll(frames: readonly EventFrame<P>[]): void {
+    for (const frame of frames) {
+      if (this.freeze) Object.freeze(frame);
+      this.log.append(frame);
+      this.byKind.add(frame.kind);
+      this.pending.push(frame);
+    }
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      this.deliverPending();
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.closed) this.endAll();
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { AgentEvent, EventFrame } from './types.js';
 
-/** A `send` waiting for room. */
+/** A `send` (one event) or a `sendAll` (a batch) waiting for room. */
 interface PendingSend<P> {
-  readonly event: AgentEvent<P>;
-  readonly resolve: (frame: EventFrame<P>) => void;
+  readonly events: readonly AgentEvent<P>[];
+  readonly resolve: (frames: EventFrame<P>[]) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -17,8 +17,8 @@ class RunLine<P> {
   }
 }
 
-/** How the queue tries a send: publishes it and returns its frame, or `undefined` (no room). */
-export type TrySend<P> = (event: AgentEvent<P>) => EventFrame<P> | undefined;
+/** How the queue tries a send: publishes its events and returns their frames, or `undefined` (no room). */
+export type TrySend<P> = (events: readonly AgentEvent<P>[]) => EventFrame<P>[] | undefined;
 
 /**
  * The sends waiting for room, in one line per run: a send waits behind the earlier sends of its
@@ -34,20 +34,24 @@ export class SendQueue<P> {
     return this.waiting;
   }
 
-  /** Whether a send of this event's run is already waiting (a new one must queue behind it). */
-  hasWaiting(event: AgentEvent<P>): boolean {
-    return this.waiting > 0 && this.lines.has(event.runId);
+  /**
+   * Whether a send of this run is already waiting (a new one must queue behind it). A batch
+   * belongs to the run of its first event.
+   */
+  hasWaiting(runId: string | undefined): boolean {
+    return this.waiting > 0 && this.lines.has(runId);
   }
 
-  /** Queues a send behind the earlier sends of its run. */
-  enqueue(event: AgentEvent<P>): Promise<EventFrame<P>> {
-    return new Promise<EventFrame<P>>((resolve, reject) => {
-      let line = this.lines.get(event.runId);
+  /** Queues a send (its events go out together) behind the earlier sends of its run. */
+  enqueue(events: readonly AgentEvent<P>[]): Promise<EventFrame<P>[]> {
+    return new Promise<EventFrame<P>[]>((resolve, reject) => {
+      const runId = events[0]?.runId;
+      let line = this.lines.get(runId);
       if (line === undefined) {
         line = new RunLine<P>();
-        this.lines.set(event.runId, line);
+        this.lines.set(runId, line);
       }
-      line.sends.push({ event, resolve, reject });
+      line.sends.push({ events, resolve, reject });
       this.waiting++;
     });
   }
@@ -88,20 +92,19 @@ export class SendQueue<P> {
     let published = false;
     while (!line.isEmpty) {
       const pending = line.sends[line.head] as PendingSend<P>;
-      let frame: EventFrame<P> | undefined;
+      let frames: EventFrame<P>[] | undefined;
       try {
-        frame = trySend(pending.event);
+        frames = trySend(pending.events);
       } catch (error) {
-        // The bus closed, or the event became invalid for `validate`: this send fails alone.
-        frame = undefined;
+        // The bus closed meanwhile: this send fails alone.
         this.take(line);
         pending.reject(error);
         continue;
       }
-      if (frame === undefined) break;
+      if (frames === undefined) break;
       this.take(line);
       published = true;
-      pending.resolve(frame);
+      pending.resolve(frames);
     }
     return published;
   }

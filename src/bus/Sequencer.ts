@@ -26,6 +26,28 @@ export class Sequencer {
     return createFrame(event, laneId, seq, this.lane(laneId).n + 1, this.scheduler.now());
   }
 
+  /**
+   * The frames `events` become at consecutive seqs from `firstSeq`, laneSeqs counted within the
+   * batch too. Stamping changes nothing.
+   */
+  stampAll<P>(events: readonly AgentEvent<P>[], firstSeq: number): EventFrame<P>[] {
+    const frames: EventFrame<P>[] = [];
+    // How many frames of each lane the batch stamped so far (lanes are few: a list suffices).
+    const lanes: string[] = [];
+    const counts: number[] = [];
+    const now = this.scheduler.now();
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as AgentEvent<P>;
+      const laneId = event.laneId ?? DEFAULT_LANE;
+      let at = lanes.indexOf(laneId);
+      if (at < 0) at = lanes.push(laneId) - 1;
+      counts[at] = (counts[at] ?? 0) + 1;
+      const laneSeq = this.lane(laneId).n + (counts[at] as number);
+      frames.push(createFrame(event, laneId, firstSeq + i, laneSeq, now));
+    }
+    return frames;
+  }
+
   /** The frame's laneSeq is taken: the next frame of its lane gets the one after. */
   commit(frame: EventFrame<unknown>): void {
     this.lane(frame.laneId as string).n = frame.laneSeq;

@@ -75,12 +75,15 @@ export class SubscriberIndex<P> {
     if (this.wildcard.size > 0) this.deliverTo(this.wildcard, frame);
   }
 
-  /** The ids of the `'backpressure'` subscribers with no room for `frame`, if any. */
-  fullFor(frame: EventFrame<P>): number[] | undefined {
-    let full = this.fullIn(this.runBucketOf(frame), frame, undefined);
-    full = this.fullIn(this.agentBucketOf(frame), frame, full);
-    full = this.fullIn(this.laneBucketOf(frame), frame, full);
-    return this.fullIn(this.wildcard, frame, full);
+  /**
+   * The ids of the `'backpressure'` subscribers with no room for `frame`, if any, when `ahead`
+   * frames published before it (a batch's) are not counted anywhere yet.
+   */
+  fullFor(frame: EventFrame<P>, ahead: number): number[] | undefined {
+    let full = this.fullIn(this.runBucketOf(frame), frame, ahead, undefined);
+    full = this.fullIn(this.agentBucketOf(frame), frame, ahead, full);
+    full = this.fullIn(this.laneBucketOf(frame), frame, ahead, full);
+    return this.fullIn(this.wildcard, frame, ahead, full);
   }
 
   private bucketIn(index: Map<string, Bucket<P>>, key: string, subscriber: BusSubscriber<P>) {
@@ -143,22 +146,23 @@ export class SubscriberIndex<P> {
   private fullIn(
     bucket: Bucket<P> | undefined,
     frame: EventFrame<P>,
+    ahead: number,
     full: number[] | undefined,
   ): number[] | undefined {
     if (bucket === undefined) return full;
     let ids = full;
-    if (bucket.first !== undefined && this.isFull(bucket.first, frame)) {
+    if (bucket.first !== undefined && this.isFull(bucket.first, frame, ahead)) {
       ids = withId(ids, bucket.first.id);
     }
     if (bucket.rest !== undefined) {
       for (const subscriber of bucket.rest) {
-        if (this.isFull(subscriber, frame)) ids = withId(ids, subscriber.id);
+        if (this.isFull(subscriber, frame, ahead)) ids = withId(ids, subscriber.id);
       }
     }
     return ids;
   }
 
-  private isFull(subscriber: BusSubscriber<P>, frame: EventFrame<P>): boolean {
+  private isFull(subscriber: BusSubscriber<P>, frame: EventFrame<P>, ahead: number): boolean {
     if (subscriber.plan?.backpressure !== true || subscriber.ended) return false;
     try {
       if (!matchesFilter(subscriber.filter, frame)) return false;
@@ -166,7 +170,7 @@ export class SubscriberIndex<P> {
       // Its stream errors when the frame is pushed: it holds nothing back.
       return false;
     }
-    return !subscriber.hasRoomFor(frame);
+    return !subscriber.hasRoomFor(frame, ahead);
   }
 }
 

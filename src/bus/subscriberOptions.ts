@@ -1,6 +1,11 @@
 import type { SchedulerLike } from 'rxjs';
 import { asapScheduler } from 'rxjs';
-import { checkDeliveryOptions, describe, policyNameOf, validateQueueConfig } from '../core/checks.js';
+import {
+  checkDeliveryOptions,
+  describe,
+  policyNameOf,
+  validateQueueConfig,
+} from '../core/checks.js';
 import type { OverflowQueueOptions, QueueStats } from '../core/OverflowQueue.js';
 import {
   type Classifier,

@@ -14,7 +14,7 @@ import {
   withTimeout,
 } from './config.js';
 import { RedisUnavailableError } from './errors.js';
-import type { StreamPublisher } from './StreamPublisher.js';
+import type { Stamp, StreamPublisher } from './StreamPublisher.js';
 
 /** What an {@link EventSender} works with. */
 export interface EventSenderConfig<P> {
@@ -84,10 +84,59 @@ export class EventSender<P> {
   }
 
   async send(event: AgentEvent<P>, options?: RedisSendOptions): Promise<EventFrame<P>> {
-    const request = this.prepare(event);
+    const frames = await this.sendBatch([event], [this.prepare(event)], options, 'send');
+    return frames[0] as EventFrame<P>;
+  }
+
+  /** `publishAll`: every event checked first, then one script call (consecutive seqs). */
+  publishAll(events: readonly AgentEvent<P>[]): Promise<EventFrame<P>[]> {
+    const requests = this.prepareAll(events, 'RedisEventBus.publishAll');
+    if (requests.length === 0) return Promise.resolve([]);
+    if (this.redis.status !== 'ready') {
+      this.unavailable++;
+      throw new RedisUnavailableError(
+        this.config.stream,
+        `the connection is ${this.redis.status}; nothing was published`,
+      );
+    }
+    return this.publisher.stampAll(requests).then(
+      (stamps) => this.framesOf(events, requests, stamps),
+      (error: unknown) => {
+        if (!isConnectionError(error)) throw error;
+        this.unavailable++;
+        throw new RedisUnavailableError(
+          this.config.stream,
+          `the connection failed before Redis answered (${(error as Error)?.message}); the events may or may not be published`,
+          { cause: error, outcomeUnknown: true },
+        );
+      },
+    );
+  }
+
+  /** `sendAll`: `publishAll`, retried as `send` is. */
+  async sendAll(
+    events: readonly AgentEvent<P>[],
+    options?: RedisSendOptions,
+  ): Promise<EventFrame<P>[]> {
+    const requests = this.prepareAll(events, 'RedisEventBus.sendAll');
+    if (requests.length === 0) return [];
+    return this.sendBatch(events, requests, options, 'sendAll');
+  }
+
+  /**
+   * Sends prepared events in one script call, waiting and retrying while Redis is unreachable,
+   * up to the timeout; a retry looks for the entries of an attempt whose outcome is unknown
+   * rather than appending them twice.
+   */
+  private async sendBatch(
+    events: readonly AgentEvent<P>[],
+    requests: readonly Prepared[],
+    options: RedisSendOptions | undefined,
+    method: string,
+  ): Promise<EventFrame<P>[]> {
     const timeoutMs = nonNegativeInteger(
       options?.timeoutMs,
-      'send timeoutMs',
+      `${method} timeoutMs`,
       this.config.sendTimeoutMs,
     );
     const deadline = Date.now() + timeoutMs;
@@ -102,20 +151,13 @@ export class EventSender<P> {
         // Entries up to this seq existed before this attempt was sent (replies and the tail
         // only report entries that exist), so this attempt's entry, if any, comes later.
         const floor = Math.max(this.maxStamped, this.config.head(), this.config.startSeq);
-        const attempt = this.publisher.stamp(
-          request.laneKey,
-          request.tag,
-          request.body,
-          retryAfter,
-        );
+        const attempt = this.publisher.stampAll(requests, retryAfter);
         try {
-          const stamp = await withTimeout(
+          const stamps = await withTimeout(
             attempt,
             Math.max(deadline - Date.now(), this.config.retryDelayMs),
           );
-          this.publishedHere++;
-          if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
-          return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
+          return this.framesOf(events, requests, stamps);
         } catch (error) {
           if (!isConnectionError(error)) throw error;
           lastError = error;
@@ -126,7 +168,7 @@ export class EventSender<P> {
         this.unavailable++;
         throw new RedisUnavailableError(
           this.config.stream,
-          `send gave up after ${timeoutMs} ms (connection ${this.redis.status}${
+          `${method} gave up after ${timeoutMs} ms (connection ${this.redis.status}${
             lastError === undefined ? '' : `; last error: ${(lastError as Error)?.message}`
           })`,
           { cause: lastError, outcomeUnknown: retryAfter !== undefined },
@@ -155,15 +197,27 @@ export class EventSender<P> {
     return this.nextRetry;
   }
 
-  private prepare(event: AgentEvent<P>): {
-    laneId: string;
-    laneKey: string;
-    ts: number;
-    body: string;
-    tag: string;
-  } {
+  /** Checks and encodes every event before any is sent; the error names the index. */
+  private prepareAll(events: readonly AgentEvent<P>[], owner: string): Prepared[] {
     if (this.config.isClosed()) throw new BusClosedError();
-    this.config.checks.check(event);
+    this.config.checks.checkAll(events, owner);
+    return events.map((event, i) => {
+      try {
+        return this.prepare(event, true);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        throw new InvalidEventError(
+          `events[${i}].${error.field}`,
+          `events[${i}]: ${error.message.replace(/^Invalid event: /, '')}`,
+          { cause: error },
+        );
+      }
+    });
+  }
+
+  private prepare(event: AgentEvent<P>, checked = false): Prepared {
+    if (this.config.isClosed()) throw new BusClosedError();
+    if (!checked) this.config.checks.check(event);
     const laneId = event.laneId ?? DEFAULT_LANE;
     const ts = this.config.scheduler?.now() ?? Date.now();
     let body: string;
@@ -183,6 +237,23 @@ export class EventSender<P> {
     return { laneId, laneKey, ts, body, tag: `${this.config.producerId}:${++this.publishNumber}` };
   }
 
+  private framesOf(
+    events: readonly AgentEvent<P>[],
+    requests: readonly Prepared[],
+    stamps: readonly Stamp[],
+  ): EventFrame<P>[] {
+    const frames: EventFrame<P>[] = [];
+    for (let i = 0; i < stamps.length; i++) {
+      const stamp = stamps[i] as Stamp;
+      this.publishedHere++;
+      if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
+      frames.push(
+        this.frameOf(events[i] as AgentEvent<P>, requests[i] as Prepared, stamp.seq, stamp.laneSeq),
+      );
+    }
+    return frames;
+  }
+
   private frameOf(
     event: AgentEvent<P>,
     request: { laneId: string; ts: number },
@@ -192,4 +263,13 @@ export class EventSender<P> {
     const frame = FrameHub.createFrame(event, request.laneId, seq, laneSeq, request.ts);
     return this.config.freeze ? Object.freeze(frame) : frame;
   }
+}
+
+/** An event checked and encoded, ready for the script. */
+interface Prepared {
+  laneId: string;
+  laneKey: string;
+  ts: number;
+  body: string;
+  tag: string;
 }

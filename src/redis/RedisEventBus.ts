@@ -2,23 +2,23 @@ import type { Redis } from 'ioredis';
 import { defer, type Observable, type SchedulerLike } from 'rxjs';
 import { classifyAgentEvent } from '../bus/agentEvents.js';
 import { BusSubscriptions } from '../bus/BusSubscriptions.js';
-import { MAX_HISTORY } from '../bus/EventBus.js';
 import { EventCheck } from '../bus/EventCheck.js';
 import { BusClosedError } from '../bus/errors.js';
 import { FrameHub } from '../bus/FrameHub.js';
 import type { AgentEvent, EventFilter, EventFrame, SelectOptions } from '../bus/types.js';
 import type { FrameDecodeError } from './codec.js';
 import {
+  historySize,
   nonNegativeInteger,
   type RedisBusMetrics,
   type RedisEventBusConfig,
   type RedisSendOptions,
   randomId,
   sleep,
+  whenReady,
 } from './config.js';
 import { describeValue as describe } from './describe.js';
 import { EventSender } from './EventSender.js';
-import { RedisUnavailableError } from './errors.js';
 import { RedisStreamArchive } from './RedisStreamArchive.js';
 import { StreamPublisher, streamKeys } from './StreamPublisher.js';
 import { StreamTail } from './StreamTail.js';
@@ -100,7 +100,7 @@ export class RedisEventBus<P = unknown> {
     const epoch = await archive.epoch(randomId());
     const bus = new RedisEventBus<P>(config, archive, last, epoch);
     try {
-      await bus.connected();
+      await whenReady(bus.redis, bus.stream);
     } catch (error) {
       await bus.close();
       throw error;
@@ -280,6 +280,22 @@ export class RedisEventBus<P = unknown> {
     return this.sender.send(event, options);
   }
 
+  /**
+   * Publishes several events in one script call: every event is checked and encoded before any
+   * is sent (the error names the index; nothing is sent), and Redis gives them consecutive seqs.
+   * As `publish` otherwise: at most once, a lost reply rejects with `outcomeUnknown: true`.
+   */
+  publishAll(events: readonly AgentEvent<P>[]): Promise<EventFrame<P>[]> {
+    if (this.closed) throw new BusClosedError();
+    return this.sender.publishAll(events);
+  }
+
+  /** `publishAll`, waiting and retrying as `send` does, without ever appending an event twice. */
+  sendAll(events: readonly AgentEvent<P>[], options?: RedisSendOptions): Promise<EventFrame<P>[]> {
+    if (this.closed) return Promise.reject(new BusClosedError());
+    return this.sender.sendAll(events, options);
+  }
+
   /** As `EventBus.select`: replays from this process's history, then Redis, then live. */
   select(filter?: EventFilter, options?: SelectOptions<P>): Observable<EventFrame<P>> {
     return this.subscriptions.select(filter, options);
@@ -331,24 +347,6 @@ export class RedisEventBus<P = unknown> {
     this.hub.close();
   }
 
-  /** Resolves when this bus's command connection is ready (rejects if it ends first). */
-  private connected(): Promise<void> {
-    const connection = this.redis;
-    if (connection.status === 'ready') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        connection.off('end', onEnd);
-        resolve();
-      };
-      const onEnd = () => {
-        connection.off('ready', onReady);
-        reject(new RedisUnavailableError(this.stream, 'the connection ended before it was ready'));
-      };
-      connection.once('ready', onReady);
-      connection.once('end', onEnd);
-    });
-  }
-
   // -------------------------------------------------------------------------------------------
 
   /**
@@ -384,12 +382,4 @@ export function createRedisBus<P = unknown>(
   config: RedisEventBusConfig<P>,
 ): Promise<RedisEventBus<P>> {
   return RedisEventBus.create(config);
-}
-
-function historySize(history: unknown): number {
-  const size = nonNegativeInteger(history, 'history', 1000);
-  if (size > MAX_HISTORY) {
-    throw new RangeError(`RedisEventBus: history must be at most ${MAX_HISTORY}, got ${size}`);
-  }
-  return size;
 }

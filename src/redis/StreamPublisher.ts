@@ -39,6 +39,8 @@ interface PendingStamp {
   body: string;
   /** '' on a first attempt. */
   retryAfter: string;
+  /** Set on the events of one `stampAll`: they leave in one call. */
+  group: object | undefined;
   resolve: (stamp: Stamp) => void;
   reject: (error: unknown) => void;
 }
@@ -123,12 +125,39 @@ export class StreamPublisher {
         tag,
         body,
         retryAfter: retryAfter === undefined ? '' : String(retryAfter),
+        group: undefined,
         resolve,
         reject,
       });
       if (this.callsInFlight === 0 && !this.flushScheduled) this.flush();
       else this.requestFlush();
     });
+  }
+
+  /**
+   * Stamps and appends several entries in one script call, at consecutive seqs (the call is
+   * atomic), after the entries already waiting. As `stamp` otherwise.
+   */
+  stampAll(
+    entries: ReadonlyArray<{ laneKey: string; tag: string; body: string }>,
+    retryAfter?: number,
+  ): Promise<Stamp[]> {
+    const group = {};
+    const stamps = entries.map(
+      (entry) =>
+        new Promise<Stamp>((resolve, reject) => {
+          this.waiting.push({
+            ...entry,
+            retryAfter: retryAfter === undefined ? '' : String(retryAfter),
+            group,
+            resolve,
+            reject,
+          });
+        }),
+    );
+    if (this.callsInFlight === 0 && !this.flushScheduled) this.flush();
+    else this.requestFlush();
+    return Promise.all(stamps);
   }
 
   /**
@@ -154,7 +183,11 @@ export class StreamPublisher {
 
   private flush(): void {
     while (this.waiting.length > 0 && (this.closed || this.callsInFlight < MAX_CALLS_IN_FLIGHT)) {
-      const batch = this.waiting.splice(0, MAX_BATCH);
+      let size = Math.min(MAX_BATCH, this.waiting.length);
+      // The entries of one stampAll leave together, however many.
+      const group = this.waiting[size - 1]?.group;
+      while (group !== undefined && this.waiting[size]?.group === group) size++;
+      const batch = this.waiting.splice(0, size);
       this.callsInFlight++;
       void this.call(batch).finally(() => {
         this.callsInFlight--;

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { SchedulerLike } from 'rxjs';
+import { MAX_HISTORY } from '../bus/EventBus.js';
 import type { AgentEvent, BusMetrics, EventFrame } from '../bus/types.js';
 import type { Classifier } from '../core/types.js';
 import type { FrameDecodeError } from './codec.js';
 import { describeValue as describe } from './describe.js';
+import { RedisUnavailableError } from './errors.js';
 
 /** The options of {@link RedisEventBus.create}. */
 export interface RedisEventBusConfig<P = unknown> {
@@ -125,4 +127,30 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** Resolves when a connection is ready (rejects if it ends first). */
+export function whenReady(connection: Redis, stream: string): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      connection.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = () => {
+      connection.off('ready', onReady);
+      reject(new RedisUnavailableError(stream, 'the connection ended before it was ready'));
+    };
+    connection.once('ready', onReady);
+    connection.once('end', onEnd);
+  });
+}
+
+/** The `history` option: a non-negative integer up to `MAX_HISTORY`, 1,000 when omitted. */
+export function historySize(history: unknown): number {
+  const size = nonNegativeInteger(history, 'history', 1000);
+  if (size > MAX_HISTORY) {
+    throw new RangeError(`RedisEventBus: history must be at most ${MAX_HISTORY}, got ${size}`);
+  }
+  return size;
 }

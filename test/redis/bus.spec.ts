@@ -2,7 +2,7 @@ import { createServer, type Server, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { firstValueFrom, lastValueFrom, type Observable, Subject, take, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BusClosedError, InvalidEventError } from '../../src/bus/errors.js';
+import { BusClosedError, EpochChangedError, InvalidEventError } from '../../src/bus/errors.js';
 import type { EventFrame } from '../../src/bus/types.js';
 import type { FrameDecodeError } from '../../src/redis/codec.js';
 import { RedisUnavailableError } from '../../src/redis/errors.js';
@@ -178,6 +178,41 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
       published: 100,
       redis: { lastSeq: 100, publishedHere: 50 },
     });
+  });
+
+  it('publishAll and sendAll: one script call, consecutive seqs, all checked first, with an epoch', async () => {
+    const stream = `bus-${++n}`;
+    const a = await bus(stream);
+    const b = await bus(stream);
+    expect(a.epoch).toMatch(/^[0-9a-z]{8,}$/);
+    expect(b.epoch).toBe(a.epoch);
+    const seen = collect(b.select());
+    // Interleaved with single publishes of the other bus: each batch still gets consecutive seqs.
+    const batches = await Promise.all([
+      a.publishAll([{ kind: 'x1' }, { kind: 'x2', laneId: 'l' }, { kind: 'x3' }]),
+      b.publish({ kind: 'y' }),
+      a.sendAll([{ kind: 'z1' }, { kind: 'z2' }]),
+      b.publish({ kind: 'y' }),
+    ]);
+    const [first, , second] = batches;
+    const consecutive = (frames: EventFrame[]) =>
+      frames.every((f, i) => i === 0 || f.seq === (frames[i - 1] as EventFrame).seq + 1);
+    expect(consecutive(first)).toBe(true);
+    expect(consecutive(second)).toBe(true);
+    expect(first.map((f) => f.kind)).toEqual(['x1', 'x2', 'x3']);
+    await until(() => seen.values.length === 7, '7 frames');
+    expect(seen.values.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Checked (and encoded) before anything is sent: nothing of a bad batch reaches Redis.
+    expect(() => a.publishAll([{ kind: 'ok' }, { kind: 'bad', payload: 10n as never }])).toThrow(
+      'events[1]',
+    );
+    await expect(a.sendAll([{ kind: 'ok' }, {} as never])).rejects.toThrow('events[1]');
+    expect(await a.publishAll([])).toEqual([]);
+    const other = await bus(`bus-${++n}`);
+    expect(other.epoch).not.toBe(a.epoch);
+    let failure: unknown;
+    other.select({}, { after: 0, epoch: a.epoch }).subscribe({ error: (e) => (failure = e) });
+    expect(failure).toBeInstanceOf(EpochChangedError);
   });
 
   it('counts laneSeq per lane id across the stream, as the in-memory bus does', async () => {
