@@ -54,7 +54,7 @@ export interface SummarizeProgressConfig<T> {
    *
    * - a number: milliseconds on `scheduler`, counted from the key's first pending value (each
    *   key has its own window); `Infinity` means no time window;
-   * - an `ObservableInput` (such as `animationFrames()`): subscribed when something becomes
+   * - an `ObservableInput` (such as `frames()`): subscribed when something becomes
    *   pending while nothing was; its first emission (or completion) flushes every pending
    *   summary, and it is unsubscribed as soon as nothing is pending. An error of the notifier
    *   errors the stream after the pending summaries are emitted.
@@ -116,7 +116,7 @@ export interface SummarizeProgressConfig<T> {
  *     key: agentEventKey,
  *     scope: agentEventScope,
  *     merge: mergeAgentProgress,
- *     window: animationFrames(), // at most one summary per key and frame
+ *     window: frames(), // at most one summary per key and frame
  *   }),
  * ).subscribe(paint);
  * ```
