@@ -24,6 +24,7 @@ import {
 } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as angularApi from '../../src/angular/index.js';
 import * as api from '../../src/index.js';
 import {
   type AgentEvent,
@@ -91,6 +92,8 @@ describe('public API: exported names', () => {
     'autoscale',
     'toAsyncIterable',
     'coalesce',
+    'paceText',
+    'frames',
   ])('%s is an exported function', (name) => {
     expect(typeof (api as Record<string, unknown>)[name]).toBe('function');
   });
@@ -123,6 +126,16 @@ describe('public API: exported names', () => {
       'BusClosedError',
       'BackpressureError',
     ]);
+  });
+
+  it('paceText lags at most 250 ms by default (DEFAULT_MAX_LAG)', () => {
+    expect(api.DEFAULT_MAX_LAG).toBe(250);
+  });
+
+  it('the rxjs-backpressure/angular subpath is a source entry point exporting toBoundedSignal', () => {
+    // package.json maps "./angular" to dist/angular/index.*, built from src/angular/index.ts.
+    expect(Object.keys(angularApi)).toEqual(['toBoundedSignal']);
+    expect(typeof angularApi.toBoundedSignal).toBe('function');
   });
 
   it('the rxjs-backpressure/redis subpath is a source entry point that loads on its own', () => {
@@ -743,6 +756,12 @@ describe('public API: errors are part of the API', () => {
       () => mergeLanes({ a: NEVER }, { order: 'sorted' as 'timestamp' }),
       /order.*sorted/,
     ],
+    [
+      'paceText',
+      () => api.paceText({ text: () => '', withText: (v) => v, maxLag: 0 }),
+      /maxLag.*\b0\b/,
+    ],
+    ['frames', () => api.frames({ interval: -16 }), /interval.*-16/],
     ['EventBus', () => new EventBus({ history: 2.5 }), /history.*2\.5/],
     [
       'OverflowQueue',
