@@ -3,6 +3,7 @@
 
 export {
   type AgentEventLike,
+  type AgentEventMap,
   agentEventKey,
   agentEventScope,
   classifyAgentEvent,
@@ -16,18 +17,25 @@ export {
   TERMINAL_KINDS,
   type TerminalKind,
 } from './bus/agentEvents.js';
-export { DEFAULT_HISTORY, EventBus, MAX_HISTORY } from './bus/EventBus.js';
 export { BusSubscriptions } from './bus/BusSubscriptions.js';
+export { DEFAULT_HISTORY, EventBus, MAX_HISTORY } from './bus/EventBus.js';
+export { EventCheck } from './bus/EventCheck.js';
 export {
   BackpressureError,
   BusClosedError,
   EpochChangedError,
   InvalidEventError,
 } from './bus/errors.js';
-export { EventCheck } from './bus/EventCheck.js';
-export { filterPredicate } from './bus/filter.js';
 export { FrameHub } from './bus/FrameHub.js';
+export { filterPredicate } from './bus/filter.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
+export type {
+  KindOf,
+  TypedEvent,
+  TypedEventBus,
+  TypedFilter,
+  TypedFrame,
+} from './bus/typed.js';
 export type {
   AgentEvent,
   BusMetrics,

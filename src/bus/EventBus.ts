@@ -21,6 +21,7 @@ import { BackpressureError, BusClosedError } from './errors.js';
 import { FrameHub, newEpoch } from './FrameHub.js';
 import { SendQueue } from './SendQueue.js';
 import { Sequencer } from './Sequencer.js';
+import type { KindOf, TypedEventBus } from './typed.js';
 import type {
   AgentEvent,
   BusMetrics,
@@ -90,6 +91,21 @@ export class EventBus<P = unknown> {
   private backpressured = 0;
   private readonly trySend = (events: readonly AgentEvent<P>[]): EventFrame<P>[] | undefined =>
     this.stampAllIfRoom(events);
+
+  /**
+   * A bus typed by an event map (kind → payload type): `publish` checks each payload against
+   * its kind, and `select({ kinds: [...] })` narrows the frames' `kind` and `payload`. The same
+   * bus at run time; `new EventBus<P>()` stays as it is.
+   *
+   * @example
+   * ```ts
+   * const bus = EventBus.typed<AgentEventMap & { 'tool.call': { name: string } }>();
+   * bus.select({ kinds: ['tool.call'] }).subscribe((frame) => console.log(frame.payload.name));
+   * ```
+   */
+  static typed<M extends object>(options?: EventBusConfig<M[KindOf<M>]>): TypedEventBus<M> {
+    return new EventBus<M[KindOf<M>]>(options) as unknown as TypedEventBus<M>;
+  }
 
   /**
    * @throws RangeError or TypeError for a bad option, naming it and its value.

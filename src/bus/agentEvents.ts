@@ -64,6 +64,30 @@ export type TerminalKind = (typeof TERMINAL_KINDS)[number];
 /** One of {@link PROGRESS_KINDS}. */
 export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 
+/**
+ * The catalogue of the agent kinds the library knows, as an event map (kind → payload type) for
+ * `EventBus.typed`: the terminal kinds (`run.finished`, `run.error`, `run.cancelled`), whose
+ * payload is free, and the progress kinds, whose payloads `mergeAgentProgress` knows how to
+ * merge (`model.delta` text is concatenated, `usage` and `cost` numbers are added). Extend it with
+ * your own kinds: `interface MyEvents extends AgentEventMap { 'tool.call': ToolCall }`.
+ */
+export interface AgentEventMap {
+  /** A run ended normally. */
+  'run.finished': unknown;
+  /** A run ended with an error. */
+  'run.error': unknown;
+  /** A run was cancelled. */
+  'run.cancelled': unknown;
+  /** Model output: text, or an object with `text` (and whatever else), concatenated on merge. */
+  'model.delta': string | { text: string; [field: string]: unknown };
+  /** Token counts and the like: numbers, added up field by field on merge. */
+  usage: number | Record<string, number>;
+  /** Spend: a number, or numbers per field, added up on merge. */
+  cost: number | Record<string, number>;
+  /** Anything measured; the newest replaces the older on merge. */
+  stats: unknown;
+}
+
 /** The lane of an event without `laneId`. */
 export const DEFAULT_LANE = 'main';
 
