@@ -114,6 +114,38 @@ export const summarizeProgressSuite = defineMarbleSuite<Options>({
       expected: { marble: '-----x-|', values: { x: 'p1q1' } },
     },
     {
+      title:
+        'leading: the first value of a window is emitted at once, the rest merged until the window closes',
+      options: { ...base, window: 4, leading: true },
+      inputs: {
+        source: { marble: '-p-q-r------s-|', values: { p: 'p1', q: 'q1', r: 'r1', s: 's1' } },
+      },
+      expected: {
+        marble: '-p---x------s-|',
+        values: { p: 'p1', x: 'q1r1', s: 's1' },
+      },
+    },
+    {
+      title:
+        'leading with a notifier: the first value at once, the rest at the next emission; an idle window closes',
+      options: { ...base, leading: true },
+      inputs: {
+        source: { marble: '-p-q------r---|', values: { p: 'p1', q: 'q1', r: 'r1' } },
+        window: { marble: '----t', subscriptions: ['-^---!', '----------^---!'] },
+      },
+      expected: { marble: '-p---q----r---|', values: { p: 'p1', q: 'q1', r: 'r1' } },
+    },
+    {
+      title:
+        'maxWait closes a window whose notifier does not fire (frames stopped in a hidden tab)',
+      options: { ...base, maxWait: 4 },
+      inputs: {
+        source: { marble: '-p-q------r---|', values: { p: 'p1', q: 'q1', r: 'r1' } },
+        window: { marble: '-', subscriptions: ['-^---!', '----------^---!'] },
+      },
+      expected: { marble: '-----x--------(r|)', values: { x: 'p1q1', r: 'r1' } },
+    },
+    {
       title: 'a summary never stands for more than maxMerged values',
       options: { ...base, window: Number.POSITIVE_INFINITY, maxMerged: 2 },
       inputs: {

@@ -31,6 +31,11 @@ export interface SummaryBoardConfig<T> {
   maxMerged: number;
   /** A summary is due this many ms after its first value (`Infinity`: never by time). */
   window: number;
+  /**
+   * The first progress value of a key with no window open leaves at once and opens the key's
+   * window; the values after it are merged until the window closes. Default: `false`.
+   */
+  leading?: boolean | undefined;
   /** The clock deadlines are read from; read only when a key's first value arrives. */
   clock: BoardClock;
   /** The operator named in the error of a classifier answering something that is not a class. */
@@ -40,9 +45,12 @@ export interface SummaryBoardConfig<T> {
 /** One key's pending summary, linked in two lists: all pending (oldest first) and its scope's. */
 interface Summary<T> {
   readonly key: unknown;
+  /** The summary (absent while `empty`). */
   value: T;
   /** Values folded into `value`. */
   count: number;
+  /** A window held open by a value that left at once (`leading`), with nothing merged yet. */
+  empty: boolean;
   /** When the window of this summary closes, on the board's clock. */
   readonly deadline: number;
   older: Summary<T> | undefined;
@@ -85,6 +93,7 @@ export class SummaryBoard<T> {
   private readonly scopeOf: ((value: T) => unknown) | undefined;
   private readonly maxMerged: number;
   private readonly window: number;
+  private readonly leading: boolean;
   private readonly clock: BoardClock;
   private readonly owner: string;
   private readonly byKey = new Map<unknown, Summary<T>>();
@@ -104,6 +113,7 @@ export class SummaryBoard<T> {
     this.scopeOf = config.scope;
     this.maxMerged = config.maxMerged;
     this.window = config.window;
+    this.leading = config.leading ?? false;
     this.clock = config.clock;
     this.owner = config.owner;
     this.scopes = config.scope === undefined ? undefined : new Map();
@@ -166,7 +176,20 @@ export class SummaryBoard<T> {
       const key = this.keyOf === undefined ? ONE_KEY : this.keyOf(value);
       const pending = this.byKey.get(key);
       if (pending === undefined) {
-        this.open(key, value);
+        if (this.leading) {
+          // The value leaves at once; an empty summary holds the key's window open.
+          this.open(key, value, true);
+          this.enqueue(value);
+        } else {
+          this.open(key, value, false);
+        }
+        return;
+      }
+      if (pending.empty) {
+        pending.value = value;
+        pending.empty = false;
+        pending.count = 1;
+        if (this.maxMerged <= 1) this.release(pending);
         return;
       }
       pending.value = this.merge(pending.value, value);
@@ -206,8 +229,11 @@ export class SummaryBoard<T> {
     this.enqueue(value);
   }
 
-  /** The first progress value of a key opens its pending summary. */
-  private open(key: unknown, value: T): void {
+  /**
+   * The first progress value of a key opens its pending summary; `empty` when the value left at
+   * once (`leading`) and the summary only holds the window open.
+   */
+  private open(key: unknown, value: T, empty: boolean): void {
     let list: ScopeList<T> | undefined;
     if (this.scopes !== undefined) {
       const scope = (this.scopeOf as (value: T) => unknown)(value);
@@ -220,8 +246,9 @@ export class SummaryBoard<T> {
     const window = this.window;
     const summary: Summary<T> = {
       key,
-      value,
-      count: 1,
+      value: empty ? (undefined as T) : value,
+      count: empty ? 0 : 1,
+      empty,
       deadline: window === Number.POSITIVE_INFINITY ? window : this.clock.now() + window,
       older: this.newest,
       newer: undefined,
@@ -238,10 +265,10 @@ export class SummaryBoard<T> {
       list.newest = summary;
     }
     this.byKey.set(key, summary);
-    if (this.maxMerged <= 1) this.release(summary);
+    if (!empty && this.maxMerged <= 1) this.release(summary);
   }
 
-  /** Unlinks a pending summary and appends its value to the ready FIFO. */
+  /** Unlinks a pending summary and appends its value to the ready FIFO (an empty one: nothing). */
   private release(summary: Summary<T>): void {
     this.byKey.delete(summary.key);
     if (summary.older === undefined) this.oldest = summary.newer;
@@ -256,7 +283,7 @@ export class SummaryBoard<T> {
       else summary.newerInScope.olderInScope = summary.olderInScope;
       if (list.oldest === undefined) (this.scopes as Map<unknown, ScopeList<T>>).delete(list.scope);
     }
-    this.enqueue(summary.value);
+    if (!summary.empty) this.enqueue(summary.value);
   }
 
   private enqueue(item: T): void {

@@ -334,3 +334,8 @@ export function checkOneOf(
     value,
   );
 }
+
+/** Refuses anything but `true` or `false`. */
+export function checkBoolean(value: unknown, owner: string, option: string): void {
+  if (typeof value !== 'boolean') throw typeError(owner, option, 'true or false', value);
+}

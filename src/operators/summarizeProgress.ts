@@ -7,11 +7,13 @@ import {
   type Subscriber,
 } from 'rxjs';
 import {
+  checkBoolean,
   checkFunction,
   checkNonNegative,
   checkObservableInput,
   checkOptions,
   checkPositiveInteger,
+  checkPositiveNumber,
   checkScheduler,
 } from '../core/checks.js';
 import { SummaryBoard } from '../core/SummaryBoard.js';
@@ -64,6 +66,19 @@ export interface SummarizeProgressConfig<T> {
    */
   window?: number | ObservableInput<unknown> | undefined;
   /**
+   * The first progress value of a key with no window open is emitted at once and opens the key's
+   * window; the values after it are merged and emitted when the window closes, after which the
+   * next value is emitted at once again. So the first token shows without waiting for a frame,
+   * and the rest once per frame. Default: `false`.
+   */
+  leading?: boolean | undefined;
+  /**
+   * The longest a window stays open, in ms on `scheduler`, counted from the key's first pending
+   * value: a notifier window that does not fire (animation frames in a hidden tab) is closed by
+   * this time anyway. A positive number or `Infinity`. Default: `Infinity`.
+   */
+  maxWait?: number | undefined;
+  /**
    * A summary never stands for more than this many values: the value that makes the count
    * reach `maxMerged` flushes it at once. A positive integer or `Infinity`. Default: `Infinity`.
    */
@@ -85,11 +100,15 @@ export interface SummarizeProgressConfig<T> {
  * other values pass straight through. A key's pending summary is emitted:
  *
  * - when its window closes: `window` ms after the key's first pending value on `scheduler`, or
- *   at the notifier's next emission (which flushes every key);
+ *   at the notifier's next emission (which flushes every key), or `maxWait` ms after the key's
+ *   first pending value when the notifier has not fired by then;
  * - just before a non-progress value of the same key (or `scope`) is emitted;
  * - when `maxMerged` values were folded into it;
  * - on `complete` (all pending, in the order their first value arrived), then `complete`;
  * - before `error`, whether from the source, a notifier or a throwing callback.
+ *
+ * With `leading`, the first progress value of a key with no window open is emitted at once and
+ * opens the window: the first token shows without waiting for a frame.
  *
  * Within a key the order is exactly the input order; across keys no value waits for another
  * key's window. Pending state is one entry per key with pending progress, and no timer runs
@@ -134,6 +153,8 @@ export function summarizeProgress<T>(
     scope,
     window = 0,
     maxMerged = Number.POSITIVE_INFINITY,
+    leading = false,
+    maxWait = Number.POSITIVE_INFINITY,
     scheduler = asyncScheduler,
   } = options;
   checkFunction(classify, OWNER, 'classify', true);
@@ -141,6 +162,8 @@ export function summarizeProgress<T>(
   checkFunction(key, OWNER, 'key');
   checkFunction(scope, OWNER, 'scope');
   checkPositiveInteger(maxMerged, OWNER, 'maxMerged', true);
+  checkBoolean(leading, OWNER, 'leading');
+  checkPositiveNumber(maxWait, OWNER, 'maxWait', true, ' of ms');
   checkScheduler(scheduler, OWNER);
   if (typeof window === 'number') {
     checkNonNegative(window, OWNER, 'window', ' of ms or an ObservableInput');
@@ -153,7 +176,8 @@ export function summarizeProgress<T>(
     key,
     scope,
     maxMerged,
-    windowMs: typeof window === 'number' ? window : Number.POSITIVE_INFINITY,
+    leading,
+    windowMs: Math.min(typeof window === 'number' ? window : Number.POSITIVE_INFINITY, maxWait),
     notifier: typeof window === 'number' ? undefined : window,
     scheduler,
   };
@@ -172,7 +196,8 @@ interface Settings<T> {
   readonly key: ((value: T) => unknown) | undefined;
   readonly scope: ((value: T) => unknown) | undefined;
   readonly maxMerged: number;
-  /** `Infinity` when there is no time window. */
+  readonly leading: boolean;
+  /** When a key's window closes by time (`maxWait` under a notifier); `Infinity`: never. */
   readonly windowMs: number;
   readonly notifier: ObservableInput<unknown> | undefined;
   readonly scheduler: SchedulerLike;
@@ -205,7 +230,7 @@ class Summarizer<T> {
     const { scheduler, windowMs, notifier } = settings;
     this.scheduler = scheduler;
     this.timer = new ScheduledTask(scheduler, () => this.onTimer());
-    this.timed = notifier === undefined && windowMs !== Number.POSITIVE_INFINITY;
+    this.timed = windowMs !== Number.POSITIVE_INFINITY;
     this.notifier = notifier;
     this.board = new SummaryBoard<T>({
       classify: settings.classify,
@@ -213,7 +238,8 @@ class Summarizer<T> {
       key: settings.key,
       scope: settings.scope,
       maxMerged: settings.maxMerged,
-      window: this.timed ? windowMs : Number.POSITIVE_INFINITY,
+      leading: settings.leading,
+      window: windowMs,
       clock: scheduler,
       owner: OWNER,
     });
@@ -275,9 +301,10 @@ class Summarizer<T> {
   private syncWindow(): void {
     if (!this.board.hasPending) {
       if (this.timer.isPending || this.ticks !== undefined) this.closeWindow();
-    } else if (this.timed) {
-      if (!this.timer.isPending) this.armTimer();
-    } else if (this.notifier !== undefined && (this.ticks === undefined || this.ticks.closed)) {
+      return;
+    }
+    if (this.timed && !this.timer.isPending) this.armTimer();
+    if (this.notifier !== undefined && (this.ticks === undefined || this.ticks.closed)) {
       this.subscribeNotifier(this.notifier);
     }
   }

@@ -50,6 +50,17 @@ describe('summarizeProgress', () => {
       ['window null', { ...base, window: null }, /window must be an ObservableInput, got null/],
       ['scheduler', { ...base, scheduler: {} }, /scheduler must be a SchedulerLike.*got \{\}/],
       ['scheduler null', { ...base, scheduler: null }, /scheduler must be a SchedulerLike.*null/],
+      [
+        'leading',
+        { ...base, leading: 1 },
+        /summarizeProgress: leading must be true or false, got 1/,
+      ],
+      [
+        'maxWait 0',
+        { ...base, maxWait: 0 },
+        /summarizeProgress: maxWait must be a positive number of ms, got 0/,
+      ],
+      ['maxWait NaN', { ...base, maxWait: Number.NaN }, /maxWait must be .*got NaN/],
     ];
     it.each(bad)('rejects a bad %s at creation, naming it', (_name, options, message) => {
       expect(() => summarizeProgress(options as SummarizeProgressConfig<string>)).toThrow(message);
@@ -88,6 +99,53 @@ describe('summarizeProgress', () => {
       expectTypeOf<SummarizeProgressConfig<number>['merge']>().toEqualTypeOf<
         (acc: number, next: number) => number
       >();
+    });
+  });
+
+  describe('leading and maxWait', () => {
+    it('leading: a non-progress value closes its key’s window, so the next progress value leads again', () => {
+      const received: string[] = [];
+      const source = new Subject<string>();
+      source
+        .pipe(summarizeProgress({ ...base, window: Number.POSITIVE_INFINITY, leading: true }))
+        .subscribe((value) => received.push(value));
+      for (const value of ['p1', 'q1', 'r1', 'a1', 's1', 'p2']) source.next(value);
+      source.complete();
+      expect(received).toEqual(['p1', 'q1r1', 'a1', 's1', 'p2']);
+    });
+
+    it('leading with maxMerged 1 passes every progress value at once', () => {
+      const received: string[] = [];
+      of('p1', 'q1', 'r1')
+        .pipe(summarizeProgress({ ...base, window: 10, leading: true, maxMerged: 1 }))
+        .subscribe((value) => received.push(value));
+      expect(received).toEqual(['p1', 'q1', 'r1']);
+    });
+
+    it('maxWait with a numeric window takes the shorter of the two', () => {
+      new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+        ({ cold, expectObservable }) => {
+          const source = cold('-p-q-----|', { p: 'p1', q: 'q1' });
+          expectObservable(
+            source.pipe(summarizeProgress({ ...base, window: 10, maxWait: 3 })),
+          ).toBe('----x----|', { x: 'p1q1' });
+        },
+      );
+    });
+
+    it('a leading window under maxWait and a notifier leaves no timer once nothing is pending', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const source = new Subject<string>();
+      const received: string[] = [];
+      source
+        .pipe(summarizeProgress({ ...base, window: NEVER, maxWait: 5, leading: true, scheduler }))
+        .subscribe((value) => received.push(value));
+      source.next('p1');
+      advanceTo(scheduler, 10);
+      expect(received).toEqual(['p1']);
+      expect(scheduler.actions.filter((action) => !action.closed)).toHaveLength(0);
+      source.next('q1');
+      expect(received).toEqual(['p1', 'q1']);
     });
   });
 
