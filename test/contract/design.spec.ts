@@ -829,6 +829,7 @@ describe('layers: the folders under src depend downwards only', () => {
     bus: ['operators', 'interop', 'internal', 'core'],
     redis: ['bus', 'core', 'internal'],
     angular: ['operators', 'core'],
+    testing: ['bus', 'core'],
   };
 
   interface SourceImports {
