@@ -91,7 +91,8 @@ function measureInPage(args: { total: number; chunk: number }) {
 
 export const suite: BenchSuite = {
   name: 'textView',
-  title: 'rendering 1 MB of streamed text in Chromium: the whole text each frame vs only what is new',
+  title:
+    'rendering 1 MB of streamed text in Chromium: the whole text each frame vs only what is new',
   async run() {
     if (!existsSync(CHROMIUM)) {
       console.log(`skipped: ${CHROMIUM} not found (set CHROMIUM_PATH)`);

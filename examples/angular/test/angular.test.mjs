@@ -120,7 +120,10 @@ try {
   assert.ok(after > before, `the summary advanced while hidden: ${before} -> ${after}`);
   await page.evaluate(() => {
     window.frameControl.frozen = false;
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => 'visible',
+    });
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
     document.dispatchEvent(new Event('visibilitychange'));
   });

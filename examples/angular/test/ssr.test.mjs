@@ -33,7 +33,9 @@ const expectedText = passage.text.repeat(passage.repeat);
 await import('@angular/compiler');
 const { render } = await import(out);
 const started = performance.now();
-const html = await render('<!doctype html><html><head></head><body><app-root></app-root></body></html>');
+const html = await render(
+  '<!doctype html><html><head></head><body><app-root></app-root></body></html>',
+);
 const elapsed = performance.now() - started;
 
 const start = html.indexOf('data-testid="text"');

@@ -140,7 +140,8 @@ export class PacingProbeComponent {
         },
         complete: () => {
           const sorted = [...lags].sort((a, b) => a - b);
-          const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+          const at = (q: number) =>
+            sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
           const report: ProbeReport = {
             tokens: measured,
             chunks,
