@@ -28,6 +28,7 @@ export {
 } from './bus/errors.js';
 export { FrameHub } from './bus/FrameHub.js';
 export { filterPredicate } from './bus/filter.js';
+export { LatencyMetrics, latencyMetrics } from './bus/LatencyMetrics.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
 export type {
   KindOf,
@@ -39,6 +40,7 @@ export type {
 export type {
   AgentEvent,
   BusMetrics,
+  BusMetricsConfig,
   EventArchive,
   EventBusConfig,
   EventFilter,
@@ -50,6 +52,7 @@ export type {
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
 export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
+export type { LatencyStats } from './core/LatencyWindow.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
 export {
   OverflowQueue,

@@ -105,6 +105,9 @@ async function publishVsSubject(): Promise<void> {
       scheduler: counterClock,
     }),
     busCase('EventBus.publish -> 1 select() subscriber (history 0)', { history: 0 }),
+    busCase('EventBus.publish -> 1 select() subscriber (metrics: { latency: true })', {
+      metrics: { latency: true },
+    }),
     busCase('EventBus.publish -> 1 subscriber of 1 run in 16', {}, { runId: 'run-3' }),
     [
       'Date.now() alone (the default clock)',

@@ -1,11 +1,14 @@
 import type { Subscriber } from 'rxjs';
+import type { LatencyWindow } from '../core/LatencyWindow.js';
 import { combineNotices } from '../core/notices.js';
 import { OverflowQueue } from '../core/OverflowQueue.js';
 import { type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { DrainEngine, type DrainSink, type PushQueue } from '../internal/DrainEngine.js';
 import type { EventLog } from './EventLog.js';
 import type { CompiledFilter } from './filter.js';
-import { type LogGap, LogReader } from './LogReader.js';
+import { GapNotices } from './GapNotices.js';
+import type { LatencyMetrics } from './LatencyMetrics.js';
+import { LogReader } from './LogReader.js';
 import type { SubscriberBucket } from './SubscriberBucket.js';
 import { type QueuePlan, watchMerges } from './subscriberOptions.js';
 import type { EventFilter, EventFrame, SubscriberMetrics } from './types.js';
@@ -16,6 +19,8 @@ type Notice<P> = OverflowNotice<EventFrame<P>>;
 export interface SubscriberHost<P> {
   readonly log: EventLog<P>;
   readonly freeze: boolean;
+  /** Latency measurements, when on. */
+  readonly latency: LatencyMetrics | undefined;
   /** Frames committed but not yet handed to subscribers (published from inside a delivery). */
   readonly undispatched: number;
   /** The subscriber stops receiving frames (it ended, failed, or left). */
@@ -74,11 +79,11 @@ export class BusSubscriber<P>
   private lookahead: EventFrame<P> | undefined;
   /** The gap to put on the next delivered frame. */
   private pendingNotice: Notice<P> | undefined;
-  /** The seq range of the frames `coalesce` folded since the last notice (0 = none). */
-  private mergedFromSeq = 0;
-  private mergedToSeq = 0;
   private delivered = 0;
-  private logDropped = 0;
+  /** Its delivery latencies, when measured. */
+  private readonly latency: LatencyWindow | undefined;
+  /** Its gaps, as notices with seq ranges. */
+  private readonly notices = new GapNotices<P>();
   private lastMatchedSeq: number;
   private lastDeliveredSeq: number;
 
@@ -99,10 +104,11 @@ export class BusSubscriber<P>
     const head = host.log.head;
     const { after, end } = start;
     this.lastMatchedSeq = this.lastDeliveredSeq = after ?? head;
+    this.latency = host.latency?.subscriberWindow();
     if (plan !== undefined) {
       const overflow = watchMerges(plan.queue.overflow, (queued, incoming) => {
-        this.noteMerged(queued.seq);
-        this.noteMerged(incoming.seq);
+        this.notices.noteMerged(queued.seq);
+        this.notices.noteMerged(incoming.seq);
       });
       this.queue = new OverflowQueue({ ...plan.queue, overflow });
       plan.inspect?.(() => (this.queue as OverflowQueue<EventFrame<P>>).stats());
@@ -174,7 +180,7 @@ export class BusSubscriber<P>
   lost(fromSeq: number, toSeq: number): void {
     if (this.ended || toSeq < fromSeq) return;
     try {
-      this.reportGap(this.logGapNotice({ fromSeq, toSeq }));
+      this.reportGap(this.notices.logGap({ fromSeq, toSeq }));
     } catch (error) {
       this.engine.fail(error);
     }
@@ -220,10 +226,10 @@ export class BusSubscriber<P>
 
   takeNotice(): Notice<P> | undefined {
     const gap = this.reader?.takeGap();
-    const notice = gap === undefined ? undefined : this.logGapNotice(gap);
+    const notice = gap === undefined ? undefined : this.notices.logGap(gap);
     const queued = this.queue?.takeNotice();
     if (queued === undefined) return notice;
-    const busNotice = this.queueNotice(queued);
+    const busNotice = this.notices.fromQueue(queued);
     return notice === undefined ? busNotice : combineNotices(notice, busNotice);
   }
 
@@ -286,7 +292,7 @@ export class BusSubscriber<P>
       : this.lookahead === undefined && (this.queue === undefined || this.queue.isEmpty)
         ? 0
         : this.lastMatchedSeq - this.lastDeliveredSeq;
-    return {
+    const metrics: SubscriberMetrics = {
       id: this.id,
       filter: this.filter.source,
       policy: this.plan === undefined ? 'none' : this.plan.policy,
@@ -294,11 +300,28 @@ export class BusSubscriber<P>
       highWater: stats?.highWater ?? 0,
       usableCapacity: this.plan?.nonTerminalCapacity ?? 0,
       delivered: this.delivered,
-      dropped: this.logDropped + (stats?.dropped ?? 0),
+      dropped: this.notices.logDropped + (stats?.dropped ?? 0),
       merged: stats?.merged ?? 0,
       lag: Math.max(0, lag),
       replaying: this.reading,
     };
+    if (this.latency !== undefined) {
+      metrics.lagMs = this.lagMs();
+      metrics.latency = this.latency.stats();
+    }
+    return metrics;
+  }
+
+  /** The age of the oldest frame it has not received yet (0: none). */
+  private lagMs(): number {
+    let oldest = this.lookahead ?? this.queue?.peek();
+    if (oldest === undefined && this.reading) {
+      const { history } = this.host.log;
+      const next = (this.reader as LogReader<P>).cursor + 1;
+      oldest = history.get(Math.max(next, history.oldestSeq));
+    }
+    if (oldest === undefined) return 0;
+    return Math.max(0, (this.host.latency as LatencyMetrics).now() - oldest.ts);
   }
 
   get source(): EventFilter {
@@ -329,7 +352,7 @@ export class BusSubscriber<P>
     this.cursor = reader.cursor;
     const gap = reader.takeGap();
     // Reported now, not when a frame comes: a subscriber that lost frames does not wait silently.
-    if (gap !== undefined) this.reportGap(this.logGapNotice(gap));
+    if (gap !== undefined) this.reportGap(this.notices.logGap(gap));
     if (this.plan?.backpressure === true) this.host.roomChanged();
     return this.queue !== undefined && !this.queue.isEmpty;
   }
@@ -346,42 +369,7 @@ export class BusSubscriber<P>
     }
     this.delivered++;
     if (frame.seq > this.lastDeliveredSeq) this.lastDeliveredSeq = frame.seq;
+    if (this.latency !== undefined) this.host.latency?.record(frame, this.latency);
     this.out.next(frame);
-  }
-
-  private logGapNotice(gap: LogGap): Notice<P> {
-    const dropped = gap.toSeq - gap.fromSeq + 1;
-    this.logDropped += dropped;
-    // The log evicts its oldest frames: that is the policy at work. Frames no longer held cannot
-    // be inspected, so a terminal frame may be among them.
-    return {
-      policy: 'drop-oldest',
-      dropped,
-      merged: 0,
-      fromSeq: gap.fromSeq,
-      toSeq: gap.toSeq,
-      terminalPreserved: false,
-    };
-  }
-
-  /** A queue's notice with the seq range of its gap (merged frames leave no first/last). */
-  private queueNotice(notice: Notice<P>): Notice<P> {
-    const busNotice: Notice<P> = { ...notice };
-    let fromSeq = notice.first?.seq;
-    let toSeq = notice.last?.seq;
-    if (this.mergedFromSeq > 0) {
-      if (fromSeq === undefined || this.mergedFromSeq < fromSeq) fromSeq = this.mergedFromSeq;
-      if (toSeq === undefined || this.mergedToSeq > toSeq) toSeq = this.mergedToSeq;
-      this.mergedFromSeq = this.mergedToSeq = 0;
-    }
-    if (fromSeq !== undefined) busNotice.fromSeq = fromSeq;
-    if (toSeq !== undefined) busNotice.toSeq = toSeq;
-    return busNotice;
-  }
-
-  private noteMerged(seq: number | undefined): void {
-    if (typeof seq !== 'number') return;
-    if (this.mergedFromSeq === 0 || seq < this.mergedFromSeq) this.mergedFromSeq = seq;
-    if (seq > this.mergedToSeq) this.mergedToSeq = seq;
   }
 }

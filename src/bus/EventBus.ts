@@ -19,6 +19,7 @@ import { BusSubscriptions } from './BusSubscriptions.js';
 import { EventCheck } from './EventCheck.js';
 import { BackpressureError, BusClosedError } from './errors.js';
 import { FrameHub, newEpoch } from './FrameHub.js';
+import { latencyMetrics } from './LatencyMetrics.js';
 import { SendQueue } from './SendQueue.js';
 import { Sequencer } from './Sequencer.js';
 import type { KindOf, TypedEventBus } from './typed.js';
@@ -113,7 +114,7 @@ export class EventBus<P = unknown> {
   constructor(options: EventBusConfig<P> = {}) {
     checkOptions(options, 'EventBus');
     const { history = DEFAULT_HISTORY, archive, classify, validate, scheduler } = options;
-    const { freeze = false } = options;
+    const { freeze = false, metrics } = options;
     if (!Number.isInteger(history) || history < 0 || history > MAX_HISTORY) {
       throw rangeError('EventBus', 'history', `an integer from 0 to ${MAX_HISTORY}`, history);
     }
@@ -124,6 +125,8 @@ export class EventBus<P = unknown> {
     if (typeof freeze !== 'boolean') {
       throw new TypeError(`EventBus: freeze must be a boolean, got ${describe(freeze)}`);
     }
+    const clock = scheduler ?? asyncScheduler;
+    const latency = latencyMetrics(metrics, () => clock.now(), 'EventBus');
     this.epoch = newEpoch();
     this.hub = new FrameHub<P>({
       history,
@@ -131,6 +134,7 @@ export class EventBus<P = unknown> {
       appendToArchive: true,
       freeze,
       epoch: this.epoch,
+      latency,
     });
     this.hub.onRoom = () => this.sends.pump(this.trySend);
     this.subscriptions = new BusSubscriptions(this.hub, classify ?? classifyAgentEvent);

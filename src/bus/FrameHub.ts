@@ -8,6 +8,7 @@ import { EpochChangedError } from './errors.js';
 import type { CompiledFilter } from './filter.js';
 import { createFrame } from './frame.js';
 import { KindTally } from './KindTally.js';
+import type { LatencyMetrics } from './LatencyMetrics.js';
 import { SubscriberIndex } from './SubscriberIndex.js';
 import type { QueuePlan } from './subscriberOptions.js';
 import type { BusMetrics, EventArchive, EventFrame } from './types.js';
@@ -26,6 +27,8 @@ export interface FrameHubConfig {
   epoch: string;
   /** Called at each subscription, before it starts (a transport brings "now" up to date). */
   onListen?: (() => void) | undefined;
+  /** Latency measurements (`metrics: { latency: true }`), when on. */
+  latency?: LatencyMetrics | undefined;
 }
 
 /** Where a subscription starts: a cursor, and the epoch it came from. */
@@ -79,12 +82,14 @@ export class FrameHub<P> implements SubscriberHost<P> {
   private readonly pending: Array<EventFrame<P> | undefined> = [];
   private pendingHead = 0;
   private readonly onListen: (() => void) | undefined;
+  readonly latency: LatencyMetrics | undefined;
 
   constructor(config: FrameHubConfig) {
     this.log = new EventLog<P>(config.history, config.archive, config.appendToArchive);
     this.freeze = config.freeze;
     this.epoch = config.epoch;
     this.onListen = config.onListen;
+    this.latency = config.latency;
   }
 
   get isClosed(): boolean {
@@ -234,7 +239,7 @@ export class FrameHub<P> implements SubscriberHost<P> {
   metrics(counters: PublishCounters): BusMetrics {
     const subscribers = [];
     for (const subscriber of this.index.all) subscribers.push(subscriber.metrics());
-    return {
+    const metrics: BusMetrics = {
       published: this.log.head,
       rejected: counters.rejected,
       backpressured: counters.backpressured,
@@ -244,6 +249,8 @@ export class FrameHub<P> implements SubscriberHost<P> {
       historySize: this.log.history.size,
       subscribers,
     };
+    if (this.latency !== undefined) metrics.latencyByKind = this.latency.latencyByKind();
+    return metrics;
   }
 
   /**

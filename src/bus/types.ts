@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { ObservableInput, SchedulerLike } from 'rxjs';
+import type { LatencyStats } from '../core/LatencyWindow.js';
 import type { Classifier, OverflowNotice, OverflowPolicy } from '../core/types.js';
 import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
 
@@ -148,6 +149,17 @@ export interface SubscriberMetrics {
   lag: number;
   /** Whether it is still reading history or the archive (behind the head). */
   replaying: boolean;
+  /**
+   * With `metrics: { latency: true }`: the age in ms (on the bus's scheduler) of the oldest frame
+   * it has not received yet, 0 when it holds none. For a subscriber reading an archive, the age
+   * of the oldest frame history holds (a lower bound).
+   */
+  lagMs?: number;
+  /**
+   * With `metrics: { latency: true }`: publish-to-delivery latency of its last deliveries (the
+   * frame's `ts` to the moment it is handed to the subscriber), in ms.
+   */
+  latency?: LatencyStats;
 }
 
 /** A snapshot of the bus's counters. */
@@ -168,6 +180,11 @@ export interface BusMetrics {
   historySize: number;
   /** Every live subscriber of `select`/`iterate` (not `events$`). */
   subscribers: SubscriberMetrics[];
+  /**
+   * With `metrics: { latency: true }`: publish-to-delivery latency per kind, over the last
+   * deliveries of frames of that kind to any subscriber, in ms.
+   */
+  latencyByKind?: Record<string, LatencyStats>;
 }
 
 /**
@@ -221,4 +238,19 @@ export interface EventBusConfig<P = unknown> {
    * development or for untyped code. Default: `false`.
    */
   freeze?: boolean;
+  /**
+   * Measurements in time, off by default (they read the scheduler's clock on every delivery):
+   * `latency: true` adds `lagMs` and `latency` (p50, p99, max, mean) to each subscriber's metrics
+   * and `latencyByKind` to the bus's, each over the last `window` deliveries (default 1,024).
+   * Default: none.
+   */
+  metrics?: BusMetricsConfig;
+}
+
+/** The `metrics` option of a bus. */
+export interface BusMetricsConfig {
+  /** Measure delivery latency and lag in ms. Default `false`. */
+  latency?: boolean;
+  /** Deliveries each latency figure is over: a positive integer. Default 1,024. */
+  window?: number;
 }

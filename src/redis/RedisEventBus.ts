@@ -5,6 +5,7 @@ import { BusSubscriptions } from '../bus/BusSubscriptions.js';
 import { EventCheck } from '../bus/EventCheck.js';
 import { BusClosedError } from '../bus/errors.js';
 import { FrameHub } from '../bus/FrameHub.js';
+import { latencyMetrics } from '../bus/LatencyMetrics.js';
 import type { AgentEvent, EventFilter, EventFrame, SelectOptions } from '../bus/types.js';
 import type { FrameDecodeError } from './codec.js';
 import {
@@ -163,6 +164,11 @@ export class RedisEventBus<P = unknown> {
       freeze: this.freeze,
       epoch,
       onListen: () => this.listen(),
+      latency: latencyMetrics(
+        config.metrics,
+        () => config.scheduler?.now() ?? Date.now(),
+        'RedisEventBus',
+      ),
     });
     this.hub.skipTo(startAfter);
     this.subscriptions = new BusSubscriptions(this.hub, config.classify ?? classifyAgentEvent);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SchedulerLike } from 'rxjs';
 import { MAX_HISTORY } from '../bus/EventBus.js';
-import type { AgentEvent, BusMetrics, EventFrame } from '../bus/types.js';
+import type { AgentEvent, BusMetrics, BusMetricsConfig, EventFrame } from '../bus/types.js';
 import type { Classifier } from '../core/types.js';
 import type { FrameDecodeError } from './codec.js';
 import { describeValue as describe } from './describe.js';
@@ -28,6 +28,12 @@ export interface RedisEventBusConfig<P = unknown> {
   scheduler?: SchedulerLike | undefined;
   /** As `EventBusConfig.freeze`: freeze every frame this process hands out. Default `false`. */
   freeze?: boolean | undefined;
+  /**
+   * As `EventBusConfig.metrics`: `latency: true` measures delivery latency and lag in this
+   * process, from each frame's `ts` (the publishing process's clock) to its hand-off here, on
+   * this bus's `scheduler` (or `Date.now()`). Default: none.
+   */
+  metrics?: BusMetricsConfig | undefined;
   /** Keep about this many newest frames in the stream (`XADD MAXLEN ~`). Default: no trimming on publish. */
   maxLen?: number | undefined;
   /** Trim exactly instead of approximately. Default `false`. */
