@@ -86,7 +86,8 @@ export function demandFrom(
   values?: Record<string, number>,
   scheduler: SchedulerLike = asyncScheduler,
 ): DemandMarble {
-  const messages = parseMarble(marble, values);
+  // Parsed letter by letter, then mapped: a digit is a count unless `values` names it.
+  const messages = parseMarble(marble);
   const grants: Array<{ frame: number; grant: number }> = [];
   let end: number | undefined;
   for (const { frame, notification } of messages) {
@@ -95,7 +96,11 @@ export function demandFrom(
       throw new RangeError(
         `demandFrom: '#' at frame ${frame} of '${marble}': a demand never errors`,
       );
-    } else grants.push({ frame, grant: grantOf(notification.value, marble, frame) });
+    } else {
+      const symbol = notification.value as string;
+      const named = values !== undefined && Object.hasOwn(values, symbol);
+      grants.push({ frame, grant: grantOf(named ? values[symbol] : symbol, marble, frame) });
+    }
   }
   const completes = end !== undefined;
   const last = end ?? lastFrameOf(marble, messages);

@@ -135,12 +135,14 @@ function sameMessage(a: MarbleMessage | undefined, b: MarbleMessage | undefined)
   return true;
 }
 
-function describeMessage(message: MarbleMessage | undefined): string {
+function describeMessage(message: MarbleMessage | undefined, other?: MarbleMessage): string {
   if (message === undefined) return 'nothing';
   const { notification } = message;
-  if (notification.kind === 'C') return 'complete';
-  if (notification.kind === 'E') return `error ${show(notification.error)}`;
-  return show(notification.value);
+  const at =
+    other !== undefined && other.frame !== message.frame ? ` at frame ${message.frame}` : '';
+  if (notification.kind === 'C') return `complete${at}`;
+  if (notification.kind === 'E') return `error ${show(notification.error)}${at}`;
+  return `${show(notification.value)}${at}`;
 }
 
 /**
@@ -182,7 +184,7 @@ export function marbleDiff(
     `marbles differ at frame ${at}:`,
     `  expected  ${expectedLine.trimEnd()}`,
     `  actual    ${actualLine.trimEnd()}`,
-    `            ${caret} expected ${describeMessage(wanted)}, got ${describeMessage(got)}`,
+    `            ${caret} expected ${describeMessage(wanted, got)}, got ${describeMessage(got, wanted)}`,
   ];
   const legend = letters.legend();
   if (legend.length > 0) lines.push(`  where ${legend.join(', ')}`);
