@@ -35,6 +35,8 @@ const OWNER = 'drainWith';
  */
 class Job<T, R> implements DeadlineEntry<Job<T, R>> {
   attempt = 0;
+  /** When the running attempt started (on the plan's scheduler), for the stats' durations. */
+  startedAt = 0;
   inner: OperatorSubscriber<R> | undefined = undefined;
   /** The backoff before the next attempt (made at the first failure). */
   wait: ScheduledTask | undefined = undefined;
@@ -171,9 +173,16 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
     this.jobs.clear();
   }
 
+  /** An attempt of `job` ended: its duration goes to the stats. */
+  private timed(job: Job<T, R>): void {
+    if (this.stats === undefined) return;
+    this.stats.durations.add((this.plan as FailurePlan<T>).scheduler.now() - job.startedAt);
+  }
+
   /** Starts (or starts again) the work of a job, with its timeout armed first. */
   startAttempt(job: Job<T, R>): void {
     const attempt = ++job.attempt;
+    if (this.stats !== undefined) job.startedAt = (this.plan as FailurePlan<T>).scheduler.now();
     if (attempt > 1 && this.stats !== undefined) {
       this.stats.retried++;
       this.stats.changed();
@@ -197,6 +206,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
 
   attemptCompleted(job: Job<T, R>): void {
     this.deadlines?.remove(job);
+    this.timed(job);
     job.inner = undefined;
     this.release(job);
     if (this.stats !== undefined) this.stats.completed++;
@@ -217,6 +227,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
   attemptFailed(job: Job<T, R>, error: unknown): void {
     const plan = this.plan as FailurePlan<T>;
     this.deadlines?.remove(job);
+    this.timed(job);
     const inner = job.inner;
     job.inner = undefined;
     inner?.unsubscribe();

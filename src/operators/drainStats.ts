@@ -1,4 +1,5 @@
 import type { Observer, SchedulerLike } from 'rxjs';
+import { type LatencyStats, LatencyWindow } from '../core/LatencyWindow.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
 
 /** What `drainWith` reports to its `stats` observer: a snapshot of its pool and its counters. */
@@ -17,6 +18,11 @@ export interface DrainStats {
   readonly retried: number;
   /** Values handed to `deadLetter` after their last attempt failed. */
   readonly deadLettered: number;
+  /**
+   * How long the handler's attempts took (from the call to the end of its work, completed or
+   * failed), over the last 1,024 attempts, in ms on the operator's `scheduler`.
+   */
+  readonly handlerMs: LatencyStats;
 }
 
 /** Where {@link StatsReporter} reads the pool's gauges. */
@@ -37,6 +43,8 @@ export class StatsReporter {
   failed = 0;
   retried = 0;
   deadLettered = 0;
+  /** The durations of the last attempts. */
+  readonly durations = new LatencyWindow(1024);
   private last: DrainStats | undefined = undefined;
   private readonly task: ScheduledTask;
 
@@ -97,6 +105,7 @@ export class StatsReporter {
       failed: this.failed,
       retried: this.retried,
       deadLettered: this.deadLettered,
+      handlerMs: this.durations.stats(),
     };
     this.last = snapshot;
     this.observer.next(snapshot);

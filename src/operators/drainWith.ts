@@ -231,7 +231,14 @@ function failurePlanOf<T>(
     checkFunction(retry.backoff, OWNER, 'retry.backoff');
   }
   const limit = timeout ?? Number.POSITIVE_INFINITY;
-  if (retry === undefined && deadLetter === undefined && limit === Number.POSITIVE_INFINITY) {
+  // With stats, every value is a job (its attempts are timed); a failure then still errors the
+  // output at once, as on the plain path.
+  if (
+    retry === undefined &&
+    deadLetter === undefined &&
+    limit === Number.POSITIVE_INFINITY &&
+    options.stats === undefined
+  ) {
     return undefined;
   }
   return {

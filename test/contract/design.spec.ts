@@ -47,6 +47,7 @@ import {
   type EventFrame,
   InvalidEventError,
   type Laned,
+  type LatencyStats,
   mergeLanes,
   type OverflowNotice,
   type OverflowPolicy,
@@ -277,6 +278,7 @@ describe('public API: exported names', () => {
       readonly failed: number;
       readonly retried: number;
       readonly deadLettered: number;
+      readonly handlerMs: LatencyStats;
     }>();
     expectTypeOf<
       Pick<AutoscaleConfig, 'min' | 'max' | 'upAt' | 'downAt' | 'cooldown' | 'scheduler'>

@@ -29,6 +29,7 @@ const load = (waiting: number, inFlight: number): DrainStats => ({
   failed: 0,
   retried: 0,
   deadLettered: 0,
+  handlerMs: { count: 0, window: 0, p50: 0, p99: 0, max: 0, mean: 0 },
 });
 
 /** Concurrency values, by the digit that draws them. */

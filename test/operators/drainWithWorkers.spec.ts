@@ -35,6 +35,7 @@ const stats = (figures: Partial<DrainStats>): DrainStats => ({
   failed: 0,
   retried: 0,
   deadLettered: 0,
+  handlerMs: expect.any(Object),
   ...figures,
 });
 
@@ -238,6 +239,38 @@ describe('drainWith as a pool of workers', () => {
   });
 
   describe('stats', () => {
+    it('times each attempt of the handler, completed or failed, on the scheduler', () => {
+      const reports: DrainStats[] = [];
+      newScheduler().run(({ cold, expectObservable }) => {
+        // Attempt 1 of a fails after 2; attempt 2 of a completes after 4; b completes after 1.
+        let calls = 0;
+        const output = cold('ab|').pipe(
+          drainWith(
+            (value: string) => {
+              calls++;
+              if (calls === 1) return cold('--#');
+              return cold(value === 'a' ? '----(v|)' : '-(v|)', { v: value });
+            },
+            {
+              ...LOSSLESS,
+              concurrency: 2,
+              retry: { maxAttempts: 2 },
+              stats: { next: (figures) => reports.push(figures) },
+            },
+          ),
+        );
+        expectObservable(output).toBe('--b---(a|)');
+      });
+      expect(reports.at(-1)?.handlerMs).toEqual({
+        count: 3,
+        window: 3,
+        p50: 2,
+        p99: 4,
+        max: 4,
+        mean: 7 / 3,
+      });
+    });
+
     it('reports the figures when they change, at most once per frame, the last one before completing', () => {
       const reports: Array<[number, DrainStats]> = [];
       const scheduler = newScheduler();
