@@ -79,13 +79,21 @@ export function expectAccounted<T>(
     else delivered.add(index);
   }
   const lost = inputs.filter((_value, index) => !delivered.has(index));
-  const counted = notices.reduce((sum, n) => sum + n.dropped + n.merged, foreign);
   const problems: string[] = [];
+  const counted = notices.reduce((sum, n) => sum + n.dropped + n.merged, foreign);
   if (twice.length > 0) problems.push(`delivered twice: ${twice.map(show).join(', ')}`);
+  const deliveredKeys = new Set([...delivered].map((index) => keyOf(inputs[index] as T)));
   const namedButDelivered = notices
     .flatMap((n) => [n.first, n.last])
-    .filter((value) => value !== undefined)
+    .filter((value) => value !== undefined && deliveredKeys.has(keyOf(value as T)))
     .filter((value) => !lost.some((missing) => keyOf(missing) === keyOf(value as T)));
+  const merges = notices.reduce((sum, n) => sum + n.merged, 0);
+  if (foreign > merges) {
+    problems.push(
+      `delivered ${foreign} value${foreign === 1 ? '' : 's'} not in the input, more than the ` +
+        `${merges} merges the notices count`,
+    );
+  }
   if (namedButDelivered.length > 0) {
     problems.push(
       `counted twice (delivered, and named in a notice): ${unique(namedButDelivered).map(show).join(', ')}`,
