@@ -6,6 +6,7 @@
  */
 import { suite as boundedQueueSuite } from './suites/boundedQueue.js';
 import { suite as consumersSuite } from './suites/consumers.js';
+import { suite as dispatchSuite } from './suites/dispatch.js';
 import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import { suite as paceTextSuite } from './suites/paceText.js';
@@ -22,6 +23,7 @@ const suites: BenchSuite[] = [
   paceTextSuite,
   textViewSuite,
   consumersSuite,
+  dispatchSuite,
   redisSuite,
 ];
 
