@@ -259,7 +259,7 @@ export const drainWithSuite = defineMarbleSuite<Options>({
       },
       expected: {
         marble: '-#',
-        error: new RangeError('priority must return an integer from 0 to 31, got 32'),
+        error: new RangeError('drainWith: priority must return an integer from 0 to 31, got 32'),
       },
     },
     {

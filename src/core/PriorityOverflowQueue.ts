@@ -16,6 +16,11 @@ export interface PriorityOverflowQueueOptions<T> extends OverflowQueueOptions<T>
    * Default: every value has priority 0 (the queue is then a plain FIFO).
    */
   priority?: ((value: T) => number) | undefined;
+  /**
+   * The name a bad `priority` result's error starts with (the operator that owns the queue).
+   * Default: `'PriorityOverflowQueue'`.
+   */
+  owner?: string | undefined;
 }
 
 /** The highest set bit of a non-zero 32-bit mask. */
@@ -63,12 +68,14 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
   private occupiedMask = 0;
   private nonTerminalMask = 0;
   private progressMask = 0;
+  private readonly owner: string;
 
   constructor(options: PriorityOverflowQueueOptions<T>) {
     super(options, 'PriorityOverflowQueue');
     const { priority } = options;
     checkFunction(priority, 'PriorityOverflowQueue', 'priority');
     this.priorityOf = priority;
+    this.owner = options.owner ?? 'PriorityOverflowQueue';
   }
 
   /**
@@ -78,7 +85,8 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
    */
   push(value: T): PushOutcome {
     const cls = this.classOf(value);
-    const level = this.priorityOf === undefined ? 0 : checkedPriority(this.priorityOf(value));
+    const level =
+      this.priorityOf === undefined ? 0 : checkedPriority(this.priorityOf(value), this.owner);
     const key = this.keyOf === undefined ? undefined : this.keyOf(value);
     if (this.hasRoomFor(cls)) {
       this.append(value, cls, level, key);
@@ -220,9 +228,9 @@ export class PriorityOverflowQueue<T> extends QueueCore<T> {
 }
 
 /** Checks what `priority` returned: an integer from 0 to {@link MAX_PRIORITY}. */
-function checkedPriority(level: number): number {
+function checkedPriority(level: number, owner: string): number {
   if (Number.isInteger(level) && level >= 0 && level <= MAX_PRIORITY) return level;
   throw new RangeError(
-    `priority must return an integer from 0 to ${MAX_PRIORITY}, got ${describe(level)}`,
+    `${owner}: priority must return an integer from 0 to ${MAX_PRIORITY}, got ${describe(level)}`,
   );
 }

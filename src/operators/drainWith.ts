@@ -165,7 +165,7 @@ export function drainWith<T, R>(
       const queue =
         priority === undefined
           ? new OverflowQueue<T>(options)
-          : new PriorityOverflowQueue<T>(options);
+          : new PriorityOverflowQueue<T>({ ...options, owner: OWNER });
       const reactive = isObservable(concurrency);
       const pool = new HandlerPool<T, R>(
         subscriber,

@@ -202,7 +202,7 @@ describe('PriorityOverflowQueue', () => {
       queue.push(1);
       expect(() => queue.push(0)).toThrow(RangeError);
       expect(() => queue.push(0)).toThrow(
-        `priority must return an integer from 0 to 31, got ${shown}`,
+        `PriorityOverflowQueue: priority must return an integer from 0 to 31, got ${shown}`,
       );
       expect(queue.stats()).toMatchObject({ depth: 1, pushed: 1 });
     });
