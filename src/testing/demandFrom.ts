@@ -60,7 +60,7 @@ function grantOf(symbol: unknown, marble: string, frame: number): number {
  * {@link DemandDeadlockError} that says so, and so does the stream.
  *
  * ```text
- * source:  -a-b-c-|
+ * source:  -a-b-c---|
  * demand:  1----2
  * result:  -a---(bc)|
  * ```
@@ -68,15 +68,15 @@ function grantOf(symbol: unknown, marble: string, frame: number): number {
  * @example
  * ```ts
  * import { boundedQueue } from 'rxjs-backpressure';
- * import { demandFrom } from 'rxjs-backpressure/testing';
- * import { TestScheduler } from 'rxjs/testing';
+ * import { createTestScheduler, demandFrom } from 'rxjs-backpressure/testing';
  *
- * new TestScheduler((actual, expected) => console.assert(JSON.stringify(actual) === JSON.stringify(expected)))
- *   .run(({ cold, expectObservable }) => {
- *     const demand = demandFrom('1----2');
- *     const queued = boundedQueue<string>({ capacity: 4, overflow: 'error', demand, inspect: demand.inspect });
- *     expectObservable(cold('-a-b-c-|').pipe(queued)).toBe('-a---(bc)|');
- *   });
+ * createTestScheduler().run(({ cold, expectObservable }) => {
+ *   const source = cold('      -a-b-c---|');
+ *   const demand = demandFrom('1----2');
+ *   const expected = '         -a---(bc)|';
+ *   const queued = boundedQueue<string>({ capacity: 4, overflow: 'error', demand, inspect: demand.inspect });
+ *   expectObservable(source.pipe(queued)).toBe(expected);
+ * });
  * ```
  *
  * @throws RangeError at creation for a character that is not a demand.

@@ -40,9 +40,10 @@ function isFrameWithNotice(value: unknown): value is FrameLike & { overflow: obj
  * stream of bus frames, whose notices ride on their `overflow` field.
  *
  * ```text
- * source:   -a-b-c-d------|
- * demand:   1------1-1-1
- * result:   -a-----(nb)-c-d|     n = notice({ dropped: 1, first: 'b' })... as the policy reports
+ * boundedQueue({ capacity: 1, overflow: 'drop-oldest', demand }):
+ * source:  -a-b-c-----|
+ * demand:  1------2
+ * result:  -a-----(nc)|      n = notice({ dropped: 1, first: 'b' }): b was evicted by c
  * ```
  *
  * @example

@@ -104,8 +104,10 @@ export function publishMarble<P>(
  * are the published ones, and `notice(...)` values for the gaps.
  *
  * ```text
- * publish:  -a-b-c-d|
- * frames:   -a-------(nd)|     capacity 1, 'drop-oldest', demand 1 at frames 0 and 9
+ * queue { capacity: 2, overflow: 'drop-oldest', demand }:
+ * demand:   1-------2
+ * publish:  -a-b-c-f|
+ * frames:   -a------(ncf|)     n = notice({ dropped: 1, fromSeq: 2, toSeq: 2 })
  * ```
  *
  * @example
