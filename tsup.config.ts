@@ -13,6 +13,7 @@ export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'redis/index': 'src/redis/index.ts',
   'angular/index': 'src/angular/index.ts',
+  'node/index': 'src/node/index.ts',
   'testing/index': 'src/testing/index.ts',
 };
 

@@ -1,5 +1,5 @@
 // The public surface: re-exports only, sorted by module path (src/bus,
-// src/core, src/interop, src/operators). The Redis bus has its own entry point, rxjs-backpressure/redis.
+// src/core, src/interop, src/operators, src/projection). The Redis bus has its own entry point, rxjs-backpressure/redis.
 
 export {
   type AgentEventLike,
@@ -51,6 +51,7 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
+export { type Cursor, formatCursor, parseCursor } from './core/cursor.js';
 export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
 export type { LatencyStats } from './core/LatencyWindow.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
@@ -65,6 +66,7 @@ export {
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
 } from './core/PriorityOverflowQueue.js';
+export { SlowConsumerError } from './core/SlowConsumerError.js';
 export type { TextUnit } from './core/textUnits.js';
 export {
   type Classifier,
@@ -80,7 +82,27 @@ export {
   type QueueConfig,
   QueueOverflowError,
 } from './core/types.js';
+export {
+  type FromReadableStreamConfig,
+  fromReadableStream,
+} from './interop/fromReadableStream.js';
+export {
+  type ClientQueue,
+  type SequencedFrame,
+  type SequencedLog,
+  type ServerSentEventsConfig,
+  serverSentEvents,
+} from './interop/serverSentEvents.js';
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
+export { type ToReadableStreamConfig, toReadableStream } from './interop/toReadableStream.js';
+export {
+  type ToWebSocketConfig,
+  toWebSocket,
+  type WebSocketData,
+  type WebSocketLike,
+  type WebSocketMaxLag,
+} from './interop/toWebSocket.js';
+export { type ToWritableStreamConfig, toWritableStream } from './interop/toWritableStream.js';
 export { type AutoscaleConfig, autoscale } from './operators/autoscale.js';
 export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
@@ -109,3 +131,22 @@ export {
   summarizeProgress,
 } from './operators/summarizeProgress.js';
 export { takeThroughTerminal } from './operators/takeThroughTerminal.js';
+export {
+  ProjectionGapError,
+  ProjectionReduceError,
+  StaleSnapshotError,
+} from './projection/errors.js';
+export { projectionFilterHash } from './projection/filterHash.js';
+export { MemorySnapshotStore } from './projection/MemorySnapshotStore.js';
+export { DEFAULT_SNAPSHOT_EVERY, projection } from './projection/projection.js';
+export type {
+  ProjectableBus,
+  ProjectionConfig,
+  ProjectionEmit,
+  ProjectionRebuild,
+  ProjectionSnapshot,
+  ProjectionState,
+  SnapshotConfig,
+  SnapshotStore,
+  StaleReason,
+} from './projection/types.js';

@@ -831,6 +831,7 @@ describe('layers: the folders under src depend downwards only', () => {
     bus: ['operators', 'interop', 'internal', 'core'],
     redis: ['bus', 'core', 'internal'],
     angular: ['operators', 'core'],
+    node: ['interop'],
     testing: ['bus', 'core'],
   };
 
