@@ -52,7 +52,6 @@ export type {
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
 export { type Cursor, formatCursor, parseCursor } from './core/cursor.js';
-export { type Cursor, formatCursor, parseCursor } from './core/cursor.js';
 export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
 export type { LatencyStats } from './core/LatencyWindow.js';
 export { mergeSortedLanes } from './core/laneOrder.js';
@@ -67,7 +66,6 @@ export {
   PriorityOverflowQueue,
   type PriorityOverflowQueueOptions,
 } from './core/PriorityOverflowQueue.js';
-export { SlowConsumerError } from './core/SlowConsumerError.js';
 export { SlowConsumerError } from './core/SlowConsumerError.js';
 export type { TextUnit } from './core/textUnits.js';
 export {
@@ -95,27 +93,7 @@ export {
   type ServerSentEventsConfig,
   serverSentEvents,
 } from './interop/serverSentEvents.js';
-export {
-  type FromReadableStreamConfig,
-  fromReadableStream,
-} from './interop/fromReadableStream.js';
-export {
-  type ClientQueue,
-  type SequencedFrame,
-  type SequencedLog,
-  type ServerSentEventsConfig,
-  serverSentEvents,
-} from './interop/serverSentEvents.js';
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
-export { type ToReadableStreamConfig, toReadableStream } from './interop/toReadableStream.js';
-export {
-  type ToWebSocketConfig,
-  toWebSocket,
-  type WebSocketData,
-  type WebSocketLike,
-  type WebSocketMaxLag,
-} from './interop/toWebSocket.js';
-export { type ToWritableStreamConfig, toWritableStream } from './interop/toWritableStream.js';
 export { type ToReadableStreamConfig, toReadableStream } from './interop/toReadableStream.js';
 export {
   type ToWebSocketConfig,
