@@ -23,5 +23,6 @@ export {
   type RedisEventBusConfig,
   type RedisSendOptions,
 } from './RedisEventBus.js';
+export { RedisSnapshotStore, type RedisSnapshotStoreConfig } from './RedisSnapshotStore.js';
 export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
 export { publishScript } from './scripts.js';
