@@ -15,6 +15,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { classifyLetter, concatText } from '../../marbles/fixtures.js';
 import { coalesce, QueueOverflowError } from '../../src/core/types.js';
 import { type BoundedQueueConfig, boundedQueue } from '../../src/operators/boundedQueue.js';
+import { demandFrom } from '../../src/testing/index.js';
 
 const testScheduler = (): TestScheduler =>
   new TestScheduler((actual, expected) => {
@@ -60,10 +61,10 @@ describe('boundedQueue', () => {
 
     it('errors with what a throwing classifier threw, after the values queued before it', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold(' -a-b-c-|');
-        const sourceSubs = '   ^----!   ';
-        const demand = cold('  -------2', { 2: 2 });
-        const expected = '     -------(ab#)';
+        const source = cold('      -a-b-c-|');
+        const sourceSubs = '       ^----!   ';
+        const demand = demandFrom('-------2');
+        const expected = '         -------(ab#)';
         const failure = new Error('cannot classify c');
         const classify = (value: string) => {
           if (value === 'c') throw failure;
@@ -79,10 +80,10 @@ describe('boundedQueue', () => {
 
     it('errors with what a throwing merge threw, after the values queued before it', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold(' -p-q-r-|');
-        const sourceSubs = '   ^--!     ';
-        const demand = cold('  -------1', { 1: 1 });
-        const expected = '     -------(p#)';
+        const source = cold('      -p-q-r-|');
+        const sourceSubs = '       ^--!     ';
+        const demand = demandFrom('-------1');
+        const expected = '         -------(p#)';
         const failure = new Error('merge failed');
         const result = source.pipe(
           boundedQueue({
@@ -102,10 +103,10 @@ describe('boundedQueue', () => {
 
     it('errors at once with what a throwing onOverflow threw', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold(' -a-b-c-d-|');
-        const sourceSubs = '   ^--------!';
-        const demand = cold('  ----------9', { 9: 9 });
-        const expected = '     ----------#';
+        const source = cold('      -a-b-c-d-|');
+        const sourceSubs = '       ^--------!';
+        const demand = demandFrom('----------9');
+        const expected = '         ----------#';
         const failure = new Error('notice handler failed');
         const result = source.pipe(
           boundedQueue({
@@ -359,9 +360,9 @@ describe('boundedQueue', () => {
 
     it('grants its credits at each subscription, before demand first emits', () => {
       testScheduler().run(({ cold, expectObservable }) => {
-        const source = cold(' -a-b-c-d-|');
-        const demand = cold('  -------1---1', { 1: 1 });
-        const expected = '     -a-b---c---(d|)';
+        const source = cold('      -a-b-c-d-|');
+        const demand = demandFrom('-------1---1');
+        const expected = '         -a-b---c---(d|)';
         const result = source.pipe(
           boundedQueue({ capacity: 4, overflow: 'drop-oldest', demand, initialDemand: 2 }),
         );
@@ -409,10 +410,10 @@ describe('boundedQueue', () => {
 
     it('a throwing onDrop errors the stream after the values queued before', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold(' -a-b-c-|');
-        const sourceSubs = '   ^----!   ';
-        const demand = cold('  -------9', { 9: 9 });
-        const expected = '     -------(ab#)';
+        const source = cold('      -a-b-c-|');
+        const sourceSubs = '       ^----!   ';
+        const demand = demandFrom('-------9');
+        const expected = '         -------(ab#)';
         const failure = new Error('dead letters full');
         const result = source.pipe(
           boundedQueue({

@@ -29,6 +29,7 @@ import {
   QueueOverflowError,
 } from '../../src/core/types.js';
 import { type DrainWithConfig, drainWith } from '../../src/operators/drainWith.js';
+import { runVirtual } from '../../src/testing/index.js';
 import { POLICY_CASES, type PolicyCase, policyOfCase } from '../core/policyCases.js';
 import { ReferencePriorityQueue } from '../core/referencePriorityQueue.js';
 
@@ -129,19 +130,22 @@ describe('drainWith', () => {
     it('never runs more than `concurrency` handlers, and loses nothing with room', async () => {
       let inFlight = 0;
       let most = 0;
-      const results = await lastValueFrom(
-        from(Array.from({ length: 40 }, (_, index) => index)).pipe(
-          drainWith(
-            async (value) => {
-              inFlight++;
-              most = Math.max(most, inFlight);
-              await sleep(value % 3);
-              inFlight--;
-              return value * 2;
-            },
-            { capacity: 40, overflow: 'error', concurrency: 3 },
+      // Under virtual time: value v's handler takes v % 3 frames.
+      const results = await runVirtual(new TestScheduler(() => {}), ({ promiseAt }) =>
+        lastValueFrom(
+          from(Array.from({ length: 40 }, (_, index) => index)).pipe(
+            drainWith(
+              async (value) => {
+                inFlight++;
+                most = Math.max(most, inFlight);
+                await promiseAt(`${'-'.repeat(value % 3)}x`);
+                inFlight--;
+                return value * 2;
+              },
+              { capacity: 40, overflow: 'error', concurrency: 3 },
+            ),
+            toArray(),
           ),
-          toArray(),
         ),
       );
       expect(most).toBe(3);
@@ -152,23 +156,25 @@ describe('drainWith', () => {
 
     it('keeps the waiting values within capacity whatever the source does', async () => {
       const handled: number[] = [];
-      const source = new Subject<number>();
-      const done = lastValueFrom(
-        source.pipe(
-          drainWith(
-            async (value) => {
-              await sleep(1);
-              handled.push(value);
-              return value;
-            },
-            { capacity: 10, overflow: 'drop-oldest', concurrency: 2 },
+      await runVirtual(new TestScheduler(() => {}), async ({ promiseAt }) => {
+        const source = new Subject<number>();
+        const done = lastValueFrom(
+          source.pipe(
+            drainWith(
+              async (value) => {
+                await promiseAt('-x');
+                handled.push(value);
+                return value;
+              },
+              { capacity: 10, overflow: 'drop-oldest', concurrency: 2 },
+            ),
+            toArray(),
           ),
-          toArray(),
-        ),
-      );
-      for (let value = 0; value < 10_000; value++) source.next(value);
-      source.complete();
-      await done;
+        );
+        for (let value = 0; value < 10_000; value++) source.next(value);
+        source.complete();
+        await done;
+      });
       // Two started at once, then the ten newest waited.
       expect(handled).toHaveLength(12);
       expect(handled.slice(2)).toEqual(Array.from({ length: 10 }, (_, index) => 9_990 + index));
