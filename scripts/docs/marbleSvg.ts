@@ -3,8 +3,10 @@
  * bytes, so test/docs/marbleDiagrams.spec.ts can compare the checked-in pictures with the cases.
  *
  * Drawn: every input timeline (source first), the operator with its options, the output, and the
- * overflow notices when the case has any. Values lost by the operator (`MarbleCase.dropped`) are
- * crossed out on the source line; notices are amber diamonds with their counts; errors are red
+ * overflow notices when the case has any. A value has one colour wherever it appears (the colour
+ * follows the value, not its letter). Values lost by the operator (`MarbleCase.dropped`) are
+ * greyed on their input line, with a red cross badge beside them that leaves their label
+ * readable; notices are amber diamonds with their counts above the line; errors are red
  * crosses; completes are bars; a line without either goes on (arrow). Subscriptions (`^…!`) are
  * green bars under their input; an early unsubscribe (`unsub`) cuts the output with a red dash.
  * Letters in a group `( )` share one frame and are drawn side by side inside a dashed pill.
@@ -37,6 +39,17 @@ interface Row {
   stream: MarbleStream;
   timeline: MarbleTimeline;
   subscriptions: SubscriptionSpan[];
+}
+
+/** A value's colour: the same value gets the same colour in every row of a diagram. */
+function colourOf(value: unknown): string {
+  const text = formatValue(value);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return PALETTE[hash % PALETTE.length] as string;
 }
 
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -237,24 +250,27 @@ export function renderMarbleCase(operator: string, marbleCase: MarbleCase<unknow
         const counts = isNotice(event.value) ? noticeCounts(event.value) : event.letter;
         parts.push(
           `<path d="M${num(cx)} ${num(lineY - 11)} l11 11 l-11 11 l-11 -11 z" fill="#f6bd38" stroke="#9a6700" stroke-width="1.5"><title>${escapeXml(formatValue(event.value))}</title></path>`,
-          `<text x="${num(cx + 15)}" y="${num(lineY + 4)}" font-size="11" fill="#7a5200" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(counts)}</text>`,
+          // Above the line, so that the line never runs through the words.
+          `<text x="${num(cx + 13)}" y="${num(lineY - 9)}" font-size="11" fill="#7a5200" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(counts)}</text>`,
         );
       } else {
         const { label } = shownLabel(event);
-        const lost = row.role === 'input' && row.label === 'source' && dropped.has(event.letter);
-        const fill = lost
-          ? '#eeeeee'
-          : (PALETTE[(event.letter.codePointAt(0) ?? 0) % PALETTE.length] as string);
+        // Any input: mergeLanes loses values from its lanes, not from one source.
+        const lost = row.role === 'input' && dropped.has(event.letter);
+        const fill = lost ? '#eeeeee' : colourOf(event.value);
         const size = [...label].length >= 3 ? 10 : 12;
         parts.push(
           `<g><title>${escapeXml(`${lost ? 'dropped: ' : ''}${formatValue(event.value)}`)}</title>`,
           `<circle cx="${num(cx)}" cy="${num(lineY)}" r="${RADIUS}" fill="${fill}" stroke="${lost ? '#999' : '#333'}" stroke-width="1.5"/>`,
-          `<text x="${num(cx)}" y="${num(lineY + size / 3)}" font-size="${size}" text-anchor="middle" fill="${lost ? '#999' : '#111'}">${escapeXml(label)}</text>`,
+          `<text x="${num(cx)}" y="${num(lineY + size / 3)}" font-size="${size}" text-anchor="middle" fill="${lost ? '#666' : '#111'}">${escapeXml(label)}</text>`,
         );
         if (lost) {
-          const d = RADIUS + 3;
+          // A badge at the circle's upper right: the label stays readable.
+          const bx = cx + RADIUS - 1;
+          const by = lineY - RADIUS + 1;
           parts.push(
-            `<path d="M${num(cx - d)} ${num(lineY - d)} L${num(cx + d)} ${num(lineY + d)} M${num(cx + d)} ${num(lineY - d)} L${num(cx - d)} ${num(lineY + d)}" stroke="#d62828" stroke-width="2.5"/>`,
+            `<g class="dropped-mark"><circle cx="${num(bx)}" cy="${num(by)}" r="6" fill="#d62828"/>`,
+            `<path d="M${num(bx - 3)} ${num(by - 3)} L${num(bx + 3)} ${num(by + 3)} M${num(bx + 3)} ${num(by - 3)} L${num(bx - 3)} ${num(by + 3)}" stroke="#ffffff" stroke-width="1.8"/></g>`,
           );
         }
         parts.push('</g>');
