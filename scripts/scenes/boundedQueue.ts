@@ -92,8 +92,12 @@ function runPolicy(name: string, overflow: OverflowPolicy<AgentTick>) {
     policy: name,
     produced,
     delivered,
-    dropped,
+    // The queue's own count: under 'error' the value that did not fit is lost too (the error
+    // carries it), and the notices stop there.
+    dropped: Math.max(dropped, stats.dropped),
     merged,
+    // Sent after the stream ended (under 'error', everything after the overflow).
+    'never taken': produced - delivered - Math.max(dropped, stats.dropped) - merged,
     notices,
     'peak depth': stats.highWater,
     'delta chars kept': `${((deliveredText / (VALUES - VALUES / 50)) * 100).toFixed(1)}%`,
