@@ -1,5 +1,6 @@
 import {
   asyncScheduler,
+  defer,
   from,
   Observable,
   type ObservableInput,
@@ -41,6 +42,13 @@ export interface WebSocketLike {
   addEventListener(type: 'open' | 'close', listener: () => void): void;
   removeEventListener(type: 'open' | 'close', listener: () => void): void;
 }
+
+/**
+ * A source that takes demand: given the credits the socket grants (the queue's capacity at first,
+ * then one per value sent), it emits no more than granted. A bus subscription whose queue's
+ * `demand` this is reads the log at the client's pace, so a replay from a cursor loses nothing.
+ */
+export type DemandDrivenSource<T> = (demand: Observable<number>) => ObservableInput<T>;
 
 /** How far behind a client may fall before it is closed (see {@link ToWebSocketConfig.maxLag}). */
 export interface WebSocketMaxLag {
@@ -108,6 +116,11 @@ export interface ToWebSocketConfig<T> extends QueueConfig<T> {
  * evicted: closed with code 4008 and its resume cursor, so that it reconnects with `after` and
  * reads what it missed from the log instead of holding memory for it.
  *
+ * `source` may be an Observable, or a function of demand ({@link DemandDrivenSource}): then the
+ * source emits only as the socket takes values, so a bus subscription reads the log at the
+ * client's pace (a reconnect with a cursor replays without loss) and its own queue policy applies
+ * to live frames while the client is slow.
+ *
  * The result emits each value as it is sent; it completes when the source has completed and
  * everything queued was sent (closing the socket with 1000 unless `closeOnEnd` is false), or
  * when the socket closes. A source error closes the socket with 1011 and errors the result after
@@ -122,13 +135,14 @@ export interface ToWebSocketConfig<T> extends QueueConfig<T> {
  * @example
  * ```ts
  * wss.on('connection', (socket) => {
- *   toWebSocket(socket, bus.select({ runId: 'r1' }), {
- *     capacity: 512,
- *     overflow: coalesce(mergeAgentProgress, agentEventKey),
- *     classify: classifyAgentEvent,
+ *   const frames = (demand: Observable<number>) =>
+ *     bus.select({ runId: 'r1' }, { queue: { capacity: 512, overflow: 'drop-progress', demand } });
+ *   toWebSocket(socket, frames, {
+ *     capacity: 64,
+ *     overflow: 'drop-oldest',
  *     epoch: bus.epoch,
  *     maxLag: { ms: 10_000 },
- *   }).subscribe({ error: (error) => log(error) });
+ *   }).subscribe({ error: (error) => console.warn(error) });
  * });
  * ```
  *
@@ -136,7 +150,7 @@ export interface ToWebSocketConfig<T> extends QueueConfig<T> {
  */
 export function toWebSocket<T>(
   socket: WebSocketLike,
-  source: ObservableInput<T>,
+  source: ObservableInput<T> | DemandDrivenSource<T>,
   options: ToWebSocketConfig<T>,
 ): Observable<T> {
   if (socket === null || typeof socket !== 'object' || typeof socket.send !== 'function') {
@@ -218,6 +232,8 @@ class SocketSink<T> implements DrainSink<T, OverflowNotice<T>> {
   private readonly poll: ScheduledTask;
   private fullSince = -1;
   private lastSent: { value: T } | undefined = undefined;
+  /** Grants the source more credit, when it takes demand. */
+  private grant: ((n: number) => void) | undefined = undefined;
   private done = false;
   private readonly onOpen = (): void => this.check();
   private readonly onClose = (): void => {
@@ -236,22 +252,29 @@ class SocketSink<T> implements DrainSink<T, OverflowNotice<T>> {
     this.poll = new ScheduledTask(config.scheduler, () => this.check());
   }
 
-  start(source: ObservableInput<T>): () => void {
+  start(source: ObservableInput<T> | DemandDrivenSource<T>): () => void {
     const { socket, subscriber } = this;
+    const input =
+      typeof source === 'function'
+        ? defer(() =>
+            source(
+              new Observable<number>((demand) => {
+                this.grant = (n) => demand.next(n);
+                demand.next(this.config.queue.capacity);
+                return () => {
+                  this.grant = undefined;
+                };
+              }),
+            ),
+          )
+        : from(source);
     socket.addEventListener('open', this.onOpen);
     socket.addEventListener('close', this.onClose);
-    drainSource(
-      from(source),
-      subscriber,
-      this.queue,
-      this,
-      { schedule: 'now', credits: 0 },
-      (engine) => {
-        this.engine = engine;
-        if (socket.readyState > OPEN) this.onClose();
-        else if (socket.readyState === OPEN) engine.setCredits(Number.POSITIVE_INFINITY);
-      },
-    );
+    drainSource(input, subscriber, this.queue, this, { schedule: 'now', credits: 0 }, (engine) => {
+      this.engine = engine;
+      if (socket.readyState > OPEN) this.onClose();
+      else if (socket.readyState === OPEN) engine.setCredits(Number.POSITIVE_INFINITY);
+    });
     return () => {
       this.done = true;
       this.poll.cancel();
@@ -268,6 +291,7 @@ class SocketSink<T> implements DrainSink<T, OverflowNotice<T>> {
     const { socket, config } = this;
     socket.send(config.serialize(value));
     this.lastSent = { value };
+    this.grant?.(1);
     this.subscriber.next(value);
     if (socket.bufferedAmount >= config.high) this.becomeFull();
   }
