@@ -71,8 +71,7 @@ interface ModelSubscriber {
   filter: EventFilter;
   /** Frames with seq > start are the subscriber's. */
   start: number;
-  /** The oldest seq history held when it subscribed. */
-  oldestHeld: number;
+
   demand: Subject<number>;
   subscription: Subscription;
   frames: EventFrame[];
@@ -129,7 +128,6 @@ function run(ops: Op[], history: number, archived = false): void {
           mode: op.mode,
           filter,
           start: after ?? published.length,
-          oldestHeld: archived ? 1 : Math.max(1, published.length - history + 1),
           demand,
           subscription: undefined as unknown as Subscription,
           frames: [],
@@ -183,7 +181,6 @@ function run(ops: Op[], history: number, archived = false): void {
   for (const model of subscribers) model.demand.next(Number.POSITIVE_INFINITY);
 
   for (const model of subscribers) {
-    const oldestHeld = model.oldestHeld;
     const seqs = model.frames.map((f) => f.seq);
     // Increasing, and only frames of its own, after its cursor.
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1] as number);
