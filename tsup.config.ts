@@ -15,6 +15,7 @@ export const entries: Record<string, string> = {
   'angular/index': 'src/angular/index.ts',
   'node/index': 'src/node/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'otel/index': 'src/otel/index.ts',
 };
 
 /** The output name of the root entry. */
@@ -89,8 +90,8 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Peer dependencies are never bundled: rxjs (including deep imports like rxjs/operators),
-  // ioredis (./redis) and Angular (./angular).
-  external: ['rxjs', /^rxjs\//, 'ioredis', /^@angular\//],
+  // ioredis (./redis), Angular (./angular) and the OpenTelemetry API (./otel).
+  external: ['rxjs', /^rxjs\//, 'ioredis', /^@angular\//, /^@opentelemetry\//],
   esbuildPlugins: [oneCopyOfTheCore(entries)],
   treeshake: true,
   splitting: false,

@@ -70,8 +70,8 @@ export class FrameHub<P> implements SubscriberHost<P> {
   epoch: string;
   readonly index = new SubscriberIndex<P>();
   readonly byKind = new KindTally();
-  /** Every live frame, hot. */
-  readonly live = new Subject<EventFrame<P>>();
+  /** Every live frame, hot (a new subject after an epoch change errored the old one). */
+  live = new Subject<EventFrame<P>>();
   /** Emits `true` once the hub closed (for `metrics$`). */
   readonly closedSignal = new BehaviorSubject<boolean>(false);
   /** Called when a `'backpressure'` subscriber may have room again (the sends wait for it). */
@@ -171,6 +171,28 @@ export class FrameHub<P> implements SubscriberHost<P> {
       this.log.restartAt(frame.seq - 1);
     }
     this.commit(frame);
+  }
+
+  /**
+   * The log went backwards or was replaced (a transport found it so): from now on it is epoch
+   * `epoch`, whose newest seq is `head`. Every subscriber, and the live stream, error with an
+   * `EpochChangedError` (old epoch, new epoch, the last seq of the old one here), after the
+   * frames already in their queues (one still reading the log errors at once); the history restarts empty at `head`; cursors of the old epoch are
+   * refused from now on. Nothing is done for the epoch in force, or after close.
+   */
+  changeEpoch(epoch: string, head: number): void {
+    if (this.closed || epoch === this.epoch) return;
+    const error = new EpochChangedError(this.epoch, epoch, this.log.head);
+    this.epoch = epoch;
+    this.log.restartAt(head);
+    for (const subscriber of [...this.index.all]) {
+      // One reading the log would read on into the new epoch: it errors at once.
+      if (subscriber.reading) subscriber.engine.fail(error);
+      else subscriber.stop(error);
+    }
+    const live = this.live;
+    this.live = new Subject<EventFrame<P>>();
+    live.error(error);
   }
 
   /** Moves the head to `seq` without a frame (nobody here needs what lies between). */

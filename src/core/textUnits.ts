@@ -17,10 +17,10 @@ export interface GraphemeSegmenter {
 }
 
 /** `Intl.Segmenter` where the runtime has it (every current browser, Node 16+). */
-const segmenter: GraphemeSegmenter | undefined =
+const segmenter: GraphemeSegmenter | null =
   typeof Intl === 'object' && typeof Intl.Segmenter === 'function'
     ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
-    : undefined;
+    : null;
 
 /**
  * Without `Intl.Segmenter`: a code point with what joins it (combining marks, variation
@@ -56,16 +56,16 @@ const LINE = /[^\n]*\n|[^\n]+/g;
 /**
  * The end offset (in UTF-16 code units) of each unit of `text`, in order; the last is
  * `text.length`. Empty for empty text. `graphemes` is the runtime's `Intl.Segmenter` when it has one
- * (`undefined`: the regular-expression fallback).
+ * (`null`: the regular-expression fallback).
  */
 export function unitEnds(
   text: string,
   unit: TextUnit,
-  graphemes: GraphemeSegmenter | undefined = segmenter,
+  graphemes: GraphemeSegmenter | null = segmenter,
 ): number[] {
   const ends: number[] = [];
   if (text.length === 0) return ends;
-  if (unit === 'grapheme' && graphemes !== undefined) {
+  if (unit === 'grapheme' && graphemes !== null) {
     let first = true;
     for (const { index } of graphemes.segment(text)) {
       // Each segment starts where the previous ends.
@@ -76,6 +76,8 @@ export function unitEnds(
     return ends;
   }
   const pattern = unit === 'grapheme' ? GRAPHEME_FALLBACK : unit === 'word' ? WORD : LINE;
+  // Stryker disable next-line all: every loop below runs until exec returns null, which resets
+  // lastIndex; the reset only guards against a loop left early
   pattern.lastIndex = 0;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
     ends.push(match.index + match[0].length);

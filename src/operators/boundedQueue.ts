@@ -115,14 +115,8 @@ export function boundedQueue<T>(config: BoundedQueueConfig<T>): MonoTypeOperator
       const queue = new OverflowQueue<T>(config);
       if (inspect !== undefined) inspect(() => queue.stats());
       const sink = new SubscriberSink<T, OverflowNotice<T>>(subscriber, onOverflow);
-      drainSource(
-        source,
-        subscriber,
-        queue,
-        sink,
-        { schedule, credits: initialDemand },
-        (engine) =>
-          subscribeTriggers(engine as DrainEngine<unknown, unknown>, subscriber, config, OWNER),
+      drainSource(source, subscriber, queue, sink, { schedule, credits: initialDemand }, (engine) =>
+        subscribeTriggers(engine as DrainEngine<unknown, unknown>, subscriber, config, OWNER),
       );
     });
 }

@@ -13,7 +13,7 @@ import {
   type RedisSendOptions,
   withTimeout,
 } from './config.js';
-import { RedisUnavailableError } from './errors.js';
+import { ProducerIdInUseError, PublishRefusedError, RedisUnavailableError } from './errors.js';
 import type { Stamp, StreamPublisher } from './StreamPublisher.js';
 
 /** What an {@link EventSender} works with. */
@@ -27,9 +27,17 @@ export interface EventSenderConfig<P> {
   readonly checks: EventCheck<P>;
   /** The seq the bus started at: entries up to it existed before any attempt of this bus. */
   readonly startSeq: number;
+  /** The largest encoded payload accepted, in bytes (UTF-8 of the JSON body). */
+  readonly maxPayloadBytes: number;
   /** The last seq the bus received. */
   head(): number;
   isClosed(): boolean;
+  /**
+   * The publish script found the stream's epoch changed, or its log behind what this bus saw:
+   * the bus moves to the epoch in force (a new one if need be). Resolves with the error a
+   * `publish` refused so rejects with.
+   */
+  epochLost(refusal: PublishRefusedError): Promise<Error>;
 }
 
 /**
@@ -65,22 +73,56 @@ export class EventSender<P> {
         `the connection is ${this.redis.status}; nothing was published`,
       );
     }
-    return this.publisher.stamp(request.laneKey, request.tag, request.body).then(
+    return this.publisher.stamp(request.laneKey, this.nextTag(), request.body).then(
       (stamp) => {
         this.publishedHere++;
         if (stamp.seq > this.maxStamped) this.maxStamped = stamp.seq;
         return this.frameOf(event, request, stamp.seq, stamp.laneSeq);
       },
-      (error: unknown) => {
-        if (!isConnectionError(error)) throw error;
-        this.unavailable++;
-        throw new RedisUnavailableError(
-          this.config.stream,
-          `the connection failed before Redis answered (${(error as Error)?.message}); the event may or may not be published`,
-          { cause: error, outcomeUnknown: true },
-        );
-      },
+      (error: unknown) => this.publishFailed(error, 'event'),
     );
+  }
+
+  /** The highest seq this bus knows the stream held (the publish script checks the counter). */
+  get known(): number {
+    return Math.max(this.maxStamped, this.config.head());
+  }
+
+  /** The epoch changed: the new one's log ends at `head`. */
+  resetTo(head: number): void {
+    this.maxStamped = head;
+  }
+
+  private nextTag(): string {
+    return `${this.config.producerId}:${++this.publishNumber}`;
+  }
+
+  /** Why a `publish` or `publishAll` failed, as its caller sees it. */
+  private async publishFailed(error: unknown, what: 'event' | 'events'): Promise<never> {
+    if (error instanceof PublishRefusedError) throw await this.refused(error);
+    if (!isConnectionError(error)) throw error;
+    this.unavailable++;
+    throw new RedisUnavailableError(
+      this.config.stream,
+      `the connection failed before Redis answered (${(error as Error)?.message}); the ${what} may or may not be published`,
+      { cause: error, outcomeUnknown: true },
+    );
+  }
+
+  /** The error a refusal of the publish script means (after moving epochs when it says so). */
+  private async refused(refusal: PublishRefusedError): Promise<Error> {
+    if (refusal.reason === 'producer') {
+      return new ProducerIdInUseError(this.config.stream, this.config.producerId);
+    }
+    if (refusal.reason === 'fenced') {
+      this.unavailable++;
+      return new RedisUnavailableError(
+        this.config.stream,
+        'a later call of this bus reached Redis first, so this late one was refused; nothing was published',
+        { cause: refusal },
+      );
+    }
+    return this.config.epochLost(refusal);
   }
 
   async send(event: AgentEvent<P>, options?: RedisSendOptions): Promise<EventFrame<P>> {
@@ -99,17 +141,10 @@ export class EventSender<P> {
         `the connection is ${this.redis.status}; nothing was published`,
       );
     }
-    return this.publisher.stampAll(requests).then(
+    const entries = requests.map((request) => ({ ...request, tag: this.nextTag() }));
+    return this.publisher.stampAll(entries).then(
       (stamps) => this.framesOf(events, requests, stamps),
-      (error: unknown) => {
-        if (!isConnectionError(error)) throw error;
-        this.unavailable++;
-        throw new RedisUnavailableError(
-          this.config.stream,
-          `the connection failed before Redis answered (${(error as Error)?.message}); the events may or may not be published`,
-          { cause: error, outcomeUnknown: true },
-        );
-      },
+      (error: unknown) => this.publishFailed(error, 'events'),
     );
   }
 
@@ -142,6 +177,8 @@ export class EventSender<P> {
     const deadline = Date.now() + timeoutMs;
     // Set at the first attempt that may have reached Redis: a seq below that attempt's entry.
     let retryAfter: number | undefined;
+    // The tags of the attempts that may have reached Redis, per event: a retry looks for them.
+    const earlier: string[][] = requests.map(() => []);
     let lastError: unknown;
     // Behind sends already waiting for Redis: sends go out in the order they were made.
     let waitFirst = this.waitingSends > 0;
@@ -151,7 +188,14 @@ export class EventSender<P> {
         // Entries up to this seq existed before this attempt was sent (replies and the tail
         // only report entries that exist), so this attempt's entry, if any, comes later.
         const floor = Math.max(this.maxStamped, this.config.head(), this.config.startSeq);
-        const attempt = this.publisher.stampAll(requests, retryAfter);
+        // Each attempt has tags of its own, numbered in the order calls leave: the script's
+        // fence then refuses an earlier attempt that arrives after this one landed.
+        const entries = requests.map((request, i) => ({
+          ...request,
+          tag: this.nextTag(),
+          earlier: earlier[i] as string[],
+        }));
+        const attempt = this.publisher.stampAll(entries, retryAfter);
         try {
           const stamps = await withTimeout(
             attempt,
@@ -159,9 +203,20 @@ export class EventSender<P> {
           );
           return this.framesOf(events, requests, stamps);
         } catch (error) {
-          if (!isConnectionError(error)) throw error;
-          lastError = error;
-          if (retryAfter === undefined && !neverSent(error)) retryAfter = floor;
+          if (error instanceof PublishRefusedError) {
+            const outcome = await this.refused(error);
+            // The epoch moved, or a late attempt of this send was fenced: try again now.
+            if (outcome instanceof ProducerIdInUseError) throw outcome;
+            lastError = error;
+            if (Date.now() < deadline && !(outcome instanceof RedisUnavailableError)) continue;
+          } else {
+            if (!isConnectionError(error)) throw error;
+            lastError = error;
+            if (!neverSent(error)) {
+              retryAfter ??= floor;
+              entries.forEach((entry, i) => earlier[i]?.push(entry.tag));
+            }
+          }
         }
       }
       if (Date.now() >= deadline) {
@@ -219,6 +274,12 @@ export class EventSender<P> {
     if (this.config.isClosed()) throw new BusClosedError();
     if (!checked) this.config.checks.check(event);
     const laneId = event.laneId ?? DEFAULT_LANE;
+    if (!isWellFormed(laneId)) {
+      throw new InvalidEventError(
+        'laneId',
+        'laneId must be well-formed Unicode (it has a lone surrogate), got an ill-formed string',
+      );
+    }
     const ts = this.config.scheduler?.now() ?? Date.now();
     let body: string;
     try {
@@ -232,9 +293,19 @@ export class EventSender<P> {
         },
       );
     }
+    const limit = this.config.maxPayloadBytes;
+    // A UTF-8 byte is at most 3 per UTF-16 unit: only long bodies are counted.
+    if (body.length * 3 > limit) {
+      const bytes = utf8Length(body);
+      if (bytes > limit) {
+        throw new InvalidEventError(
+          'payload',
+          `the event is ${bytes} bytes encoded, above maxPayloadBytes (${limit})`,
+        );
+      }
+    }
     // laneSeq counts per lane id across the bus, as the in-memory bus does.
-    const laneKey = laneId;
-    return { laneId, laneKey, ts, body, tag: `${this.config.producerId}:${++this.publishNumber}` };
+    return { laneId, laneKey: laneId, ts, body };
   }
 
   private framesOf(
@@ -265,11 +336,27 @@ export class EventSender<P> {
   }
 }
 
-/** An event checked and encoded, ready for the script. */
+/** An event checked and encoded, ready for the script (its tag is given per attempt). */
 interface Prepared {
   laneId: string;
   laneKey: string;
   ts: number;
   body: string;
-  tag: string;
+}
+
+/** Whether a string has no lone surrogate (Redis would store U+FFFD in its place). */
+export function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
+/** The UTF-8 length of a string. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff)) bytes += 2;
+    // 2 bytes below U+0800; a surrogate pair: 2 units, 4 bytes.
+    else if (unit >= 0x80) bytes += 1;
+  }
+  return bytes;
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { FRAME_ENCODING_VERSION } from './codec.js';
+import { PublishRefusedError } from './errors.js';
 import { publishScript } from './scripts.js';
 
 /** The keys of one stream and its companions (see `RedisStreamArchiveConfig.stream`). */
@@ -7,16 +8,46 @@ export interface StreamKeys {
   stream: string;
   seq: string;
   lanes: string;
+  epoch: string;
+  /** The fence of one producer id (see publishScript). */
+  producer: string;
 }
 
-/** The companion keys of a stream. */
-export function streamKeys(stream: string): StreamKeys {
+/** The companion keys of a stream; `producerId`: the publishing bus's. */
+export function streamKeys(stream: string, producerId = ''): StreamKeys {
   return {
     stream,
     seq: `${stream}:seq`,
     lanes: `${stream}:lanes`,
+    epoch: `${stream}:epoch`,
+    producer: `${stream}:producer:${producerId}`,
   };
 }
+
+/** What a bus adds to its publisher: the checks of each call, and a deadline on it. */
+export interface PublisherGuard {
+  /** The epoch the bus is in ('' skips the epoch checks). */
+  epoch(): string;
+  /** The highest seq the bus knows the stream held. */
+  known(): number;
+  /** The bus's token for its producer id ('' skips the fence). */
+  owner: string;
+  /** The producer id's lease, in ms. */
+  leaseMs: number;
+  /** Milliseconds a call may wait for its reply before the connection is replaced (0: no limit). */
+  commandTimeoutMs: number;
+  /** The connection was replaced after a call got no reply in time. */
+  replaced(): void;
+}
+
+const NO_GUARD: PublisherGuard = {
+  epoch: () => '',
+  known: () => 0,
+  owner: '',
+  leaseMs: 0,
+  commandTimeoutMs: 0,
+  replaced: () => undefined,
+};
 
 /** The outcome of one stamping: the seqs Redis assigned, and whether it was a retry's repeat. */
 export interface Stamp {
@@ -37,12 +68,21 @@ interface PendingStamp {
   laneKey: string;
   tag: string;
   body: string;
-  /** '' on a first attempt. */
-  retryAfter: string;
+  /** '' on a first attempt; on a retry, the seq and the earlier attempts' tags (publishScript). */
+  lookup: string;
   /** Set on the events of one `stampAll`: they leave in one call. */
   group: object | undefined;
   resolve: (stamp: Stamp) => void;
   reject: (error: unknown) => void;
+}
+
+/** The keys of a publish call. */
+const KEY_COUNT = 5;
+
+/** The lookup argument of an event (see publishScript): '' on a first attempt. */
+function lookupOf(retryAfter: number | undefined, earlierTags: readonly string[]): string {
+  if (retryAfter === undefined) return '';
+  return [String(retryAfter), ...earlierTags].join('\n');
 }
 
 /** Script calls under way at once; further events wait and leave together in a later call. */
@@ -92,6 +132,8 @@ export class StreamPublisher {
   private readonly keys: string[];
   private readonly waiting: PendingStamp[] = [];
   private callsInFlight = 0;
+  /** Counts connection replacements: a late deadline of an older call replaces nothing. */
+  private generation = 0;
   private flushScheduled = false;
   private closed = false;
   private readonly turns: TurnScheduler;
@@ -103,8 +145,9 @@ export class StreamPublisher {
     keys: StreamKeys,
     trimArguments: readonly string[],
     retryScanLimit: number,
+    private readonly guard: PublisherGuard = NO_GUARD,
   ) {
-    this.keys = [keys.stream, keys.seq, keys.lanes];
+    this.keys = [keys.stream, keys.seq, keys.lanes, keys.epoch, keys.producer];
     this.script = publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit);
     this.turns = afterThisTurn(() => {
       this.flushScheduled = false;
@@ -114,17 +157,24 @@ export class StreamPublisher {
 
   /**
    * Stamps and appends one entry. `retryAfter`: on a retry, a seq known to be below the first
-   * attempt's (the first attempt's entry, if any, is looked for after it). Rejects with the
-   * client's error when Redis fails (every event of that call rejects alike: the call is atomic,
-   * so all of them were appended or none).
+   * attempt's (an earlier attempt's entry, if any, is looked for after it, by its tag or one of
+   * `earlierTags`). Rejects with the client's error when Redis fails (every event of that call
+   * rejects alike: the call is atomic, so all of them were appended or none), or with a
+   * {@link PublishRefusedError} when the call's checks refuse it (nothing was written).
    */
-  stamp(laneKey: string, tag: string, body: string, retryAfter?: number): Promise<Stamp> {
+  stamp(
+    laneKey: string,
+    tag: string,
+    body: string,
+    retryAfter?: number,
+    earlierTags: readonly string[] = [],
+  ): Promise<Stamp> {
     return new Promise<Stamp>((resolve, reject) => {
       this.waiting.push({
         laneKey,
         tag,
         body,
-        retryAfter: retryAfter === undefined ? '' : String(retryAfter),
+        lookup: lookupOf(retryAfter, earlierTags),
         group: undefined,
         resolve,
         reject,
@@ -139,7 +189,7 @@ export class StreamPublisher {
    * atomic), after the entries already waiting. As `stamp` otherwise.
    */
   stampAll(
-    entries: ReadonlyArray<{ laneKey: string; tag: string; body: string }>,
+    entries: ReadonlyArray<{ laneKey: string; tag: string; body: string; earlier?: string[] }>,
     retryAfter?: number,
   ): Promise<Stamp[]> {
     const group = {};
@@ -147,8 +197,10 @@ export class StreamPublisher {
       (entry) =>
         new Promise<Stamp>((resolve, reject) => {
           this.waiting.push({
-            ...entry,
-            retryAfter: retryAfter === undefined ? '' : String(retryAfter),
+            laneKey: entry.laneKey,
+            tag: entry.tag,
+            body: entry.body,
+            lookup: lookupOf(retryAfter, entry.earlier ?? []),
             group,
             resolve,
             reject,
@@ -197,15 +249,21 @@ export class StreamPublisher {
   }
 
   private async call(batch: PendingStamp[]): Promise<void> {
-    const args: string[] = [];
+    const guard = this.guard;
+    const args: string[] = [guard.epoch(), String(guard.known()), guard.owner, String(guard.leaseMs)];
     for (const pending of batch) {
-      args.push(pending.laneKey, pending.tag, pending.body, pending.retryAfter);
+      args.push(pending.laneKey, pending.tag, pending.body, pending.lookup);
     }
     let reply: unknown[];
     try {
       reply = (await this.evaluate(args)) as unknown[];
     } catch (error) {
       for (const pending of batch) pending.reject(error);
+      return;
+    }
+    if (reply[0] === -1) {
+      const refusal = new PublishRefusedError(String(reply[1]), String(reply[2] ?? ''));
+      for (const pending of batch) pending.reject(refusal);
       return;
     }
     // See publishScript for the reply's shape.
@@ -233,17 +291,45 @@ export class StreamPublisher {
     }
   }
 
-  private async evaluate(args: string[]): Promise<unknown> {
+  /** Runs the script, replacing the connection when no reply comes within the deadline. */
+  private evaluate(args: string[]): Promise<unknown> {
+    const limit = this.guard.commandTimeoutMs;
+    if (limit <= 0) return this.evaluateOnce(args);
+    const generation = this.generation;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no reply from Redis within ${limit} ms; the connection was replaced`));
+        if (generation !== this.generation) return;
+        this.generation++;
+        // A socket whose peer vanished without a FIN: end() would wait for it; destroy() closes
+        // it now, and the client reconnects (its pending commands reject).
+        (this.redis as { stream?: { destroy(): void } }).stream?.destroy();
+        this.guard.replaced();
+      }, limit);
+      this.evaluateOnce(args).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private async evaluateOnce(args: string[]): Promise<unknown> {
     try {
       this.sha ??= this.load();
-      return await this.redis.evalsha(await this.sha, 3, ...this.keys, ...args);
+      return await this.redis.evalsha(await this.sha, KEY_COUNT, ...this.keys, ...args);
     } catch (error) {
       // A restarted Redis has an empty script cache: EVAL sends the source and caches it again.
       if (!/NOSCRIPT/.test(String((error as Error)?.message))) {
         if ((error as Error)?.name !== 'ReplyError') this.sha = undefined;
         throw error;
       }
-      return this.redis.eval(this.script, 3, ...this.keys, ...args);
+      return this.redis.eval(this.script, KEY_COUNT, ...this.keys, ...args);
     }
   }
 

@@ -5,7 +5,7 @@ import type { AgentEvent, BusMetrics, BusMetricsConfig, EventFrame } from '../bu
 import type { Classifier } from '../core/types.js';
 import type { FrameDecodeError } from './codec.js';
 import { describeValue as describe } from './describe.js';
-import { RedisUnavailableError } from './errors.js';
+import { PublishRefusedError, RedisUnavailableError } from './errors.js';
 
 /** The options of {@link RedisEventBus.create}. */
 export interface RedisEventBusConfig<P = unknown> {
@@ -89,6 +89,7 @@ export interface RedisSendOptions {
 }
 
 export function isConnectionError(error: unknown): boolean {
+  if (error instanceof PublishRefusedError) return false;
   if (error instanceof Error && error.name === 'ReplyError') {
     // Server replies that say "not now" rather than "no".
     return /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(error.message);

@@ -71,7 +71,6 @@ interface ModelSubscriber {
   filter: EventFilter;
   /** Frames with seq > start are the subscriber's. */
   start: number;
-
   demand: Subject<number>;
   subscription: Subscription;
   frames: EventFrame[];

@@ -834,6 +834,7 @@ describe('layers: the folders under src depend downwards only', () => {
     angular: ['operators', 'core'],
     node: ['interop'],
     testing: ['bus', 'core'],
+    otel: ['bus', 'operators', 'core'],
   };
 
   interface SourceImports {

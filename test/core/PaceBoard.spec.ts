@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PaceBoard, type PaceBoardConfig } from '../../src/core/PaceBoard.js';
 
@@ -94,5 +95,176 @@ describe('PaceBoard', () => {
     // At 100 the cadence is still taken as 16 ms: one unit. At 200 it is known to be 100 ms, so
     // the burst due at 250 has this tick only: everything left is shown.
     expect(take().join('')).toBe('1:b1:cdefghij');
+  });
+});
+
+describe('PaceBoard against a reference (property)', () => {
+  interface Arrival {
+    at: number;
+    lane: string;
+    kind: 'text' | 'tool' | 'end';
+    text: string;
+  }
+
+  /**
+   * Drives a board as paceText does: each arrival pushed at its time, a tick every `interval` ms
+   * from the moment a lane got busy while any lane is busy; records what is shown, and when.
+   */
+  function drive(
+    arrivals: Arrival[],
+    interval: number,
+    maxLag: number,
+    unit: 'grapheme' | 'word' | 'line',
+  ) {
+    const clock = { time: 0, now: () => clock.time };
+    const paced = new PaceBoard<string>({
+      text: (value) =>
+        value.startsWith('!') || value.startsWith('.') ? undefined : value.slice(2),
+      key: (value) =>
+        value.startsWith('!') || value.startsWith('.') ? value.slice(1, 2) : value.slice(0, 1),
+      classify: (value) =>
+        value.startsWith('.') ? 'terminal' : value.startsWith('!') ? 'normal' : 'progress',
+      unit,
+      maxLag,
+      interval,
+      fixedInterval: true,
+      clock,
+      owner: 'test',
+    });
+    const shown: Array<{ at: number; value: string; chunk: string | undefined }> = [];
+    const drain = () => {
+      while (!paced.isEmpty) shown.push({ at: clock.time, ...paced.shift() });
+    };
+    let nextTick: number | undefined;
+    const tickUntil = (time: number) => {
+      while (nextTick !== undefined && nextTick <= time) {
+        clock.time = nextTick;
+        paced.tick();
+        drain();
+        nextTick = paced.hasBacklog ? nextTick + interval : undefined;
+      }
+    };
+    arrivals.forEach((arrival, index) => {
+      tickUntil(arrival.at);
+      clock.time = arrival.at;
+      const value =
+        arrival.kind === 'text'
+          ? `${arrival.lane}:${arrival.text}`
+          : `${arrival.kind === 'tool' ? '!' : '.'}${arrival.lane}#${index}`;
+      paced.push(value);
+      drain();
+      if (paced.hasBacklog && nextTick === undefined) nextTick = clock.time + interval;
+    });
+    tickUntil(Number.POSITIVE_INFINITY);
+    return { shown, paced };
+  }
+
+  const arrival = fc.record({
+    at: fc.integer({ min: 0, max: 500 }),
+    lane: fc.constantFrom('1', '2'),
+    kind: fc.constantFrom('text', 'text', 'text', 'tool', 'end') as fc.Arbitrary<Arrival['kind']>,
+    text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }),
+  });
+
+  it('shows each lane exactly, in order, within maxLag, tool calls and ends in place, ends at once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arrival, { maxLength: 30 }),
+        fc.constantFrom(10, 16, 40),
+        fc.constantFrom(50, 120, 250),
+        fc.constantFrom('grapheme', 'word', 'line') as fc.Arbitrary<'grapheme' | 'word' | 'line'>,
+        (unsorted, interval, maxLag, unit) => {
+          const arrivals = [...unsorted].sort((a, b) => a.at - b.at);
+          const { shown, paced } = drive(arrivals, interval, maxLag, unit);
+          expect(paced.hasBacklog).toBe(false);
+          expect(paced.takeNotice()).toBeUndefined();
+          for (const lane of ['1', '2']) {
+            // The reference: the lane's characters and markers, in arrival order, with arrival times.
+            const expected: Array<{ piece: string; at: number }> = [];
+            arrivals.forEach((item, index) => {
+              if (item.lane !== lane) return;
+              if (item.kind === 'text')
+                for (const char of item.text) expected.push({ piece: char, at: item.at });
+              else
+                expected.push({
+                  piece: `${item.kind === 'tool' ? '!' : '.'}${lane}#${index}`,
+                  at: item.at,
+                });
+            });
+            const got: Array<{ piece: string; at: number }> = [];
+            for (const { at, value, chunk } of shown) {
+              if (chunk === undefined) {
+                if (value.slice(1, 2) === lane) got.push({ piece: value, at });
+              } else if (value.slice(0, 1) === lane) {
+                expect(chunk.length).toBeGreaterThan(0);
+                for (const char of chunk) got.push({ piece: char, at });
+              }
+            }
+            expect(got.map((item) => item.piece)).toEqual(expected.map((item) => item.piece));
+            got.forEach((item, index) => {
+              const came = (expected[index] as { at: number }).at;
+              expect(item.at - came).toBeGreaterThanOrEqual(0);
+              expect(item.at - came).toBeLessThanOrEqual(maxLag);
+              if (/^\.\d#\d+$/.test(item.piece)) expect(item.at).toBe(came);
+            });
+          }
+          // One chunk per lane a tick, besides the chunks cut around a value without text, the
+          // first chunk of a lane shown at once, and the flush of an end.
+          const counts = new Map<string, number>();
+          for (const { at, value, chunk } of shown) {
+            const key = `${at}/${chunk === undefined ? value.slice(1, 2) : value.slice(0, 1)}`;
+            counts.set(key, (counts.get(key) ?? 0) + (chunk === undefined ? -1 : 1));
+          }
+          for (const count of counts.values()) expect(count).toBeLessThanOrEqual(2);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a burst is spread over the ticks before its deadline, in even chunks', () => {
+    const { shown } = drive(
+      [{ at: 0, lane: '1', kind: 'text', text: 'x'.repeat(100) }],
+      10,
+      95,
+      'grapheme',
+    );
+    // Ten ticks by 95 ms (0, 10, ..., 90): ten chunks of ten.
+    expect(shown.map(({ at, chunk }) => `${at}:${chunk?.length}`)).toEqual(
+      Array.from({ length: 10 }, (_, index) => `${index * 10}:10`),
+    );
+  });
+
+  it('refuses a class that is not one, and a text that is not a string, naming the owner', () => {
+    const clock = { now: () => 0 };
+    const make = (overrides: Partial<PaceBoardConfig<string>>) =>
+      new PaceBoard<string>({
+        text: (value) => value,
+        unit: 'grapheme',
+        maxLag: 250,
+        interval: 16,
+        fixedInterval: false,
+        clock,
+        owner: 'pacer',
+        ...overrides,
+      });
+    expect(() => make({ classify: () => 'bogus' as never }).push('a')).toThrow(
+      new TypeError(
+        "pacer: classify must return 'terminal', 'progress' or 'normal', got \"bogus\"",
+      ),
+    );
+    for (const valueClass of ['normal', 'progress', 'terminal'] as const) {
+      expect(() => make({ classify: () => valueClass }).push('a')).not.toThrow();
+    }
+    expect(() => make({ text: () => 7 as never }).push('a')).toThrow(
+      new TypeError('pacer: text must return a string or undefined, got 7'),
+    );
+    const empty = make({});
+    empty.push('');
+    expect([empty.hasBacklog, empty.size, empty.shift()]).toEqual([
+      false,
+      1,
+      { value: '', chunk: undefined },
+    ]);
   });
 });

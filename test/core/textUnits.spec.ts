@@ -4,7 +4,7 @@ import { isOneGraphemePerChar, TEXT_UNITS, unitEnds } from '../../src/core/textU
 
 /** The units of `text`, cut where {@link unitEnds} says. */
 function units(text: string, unit: 'grapheme' | 'word' | 'line', fallback = false): string[] {
-  const ends = fallback ? unitEnds(text, unit, undefined) : unitEnds(text, unit);
+  const ends = fallback ? unitEnds(text, unit, null) : unitEnds(text, unit);
   return ends.map((end, index) => text.slice(index === 0 ? 0 : ends[index - 1], end));
 }
 
@@ -28,6 +28,12 @@ describe('unitEnds', () => {
       expect(units('😀😀', 'grapheme', fallback)).toEqual(['😀', '😀']);
     },
   );
+
+  it("graphemes are the runtime's Intl.Segmenter's where it has one (the fallback is simpler)", () => {
+    // A Hangul syllable written as two jamo: one grapheme for Intl.Segmenter, two for the fallback.
+    expect(units('\u1100\u1161', 'grapheme')).toEqual(['\u1100\u1161']);
+    expect(units('\u1100\u1161', 'grapheme', true)).toEqual(['\u1100', '\u1161']);
+  });
 
   it('words keep the spaces after them; spaces that start the text are a unit', () => {
     expect(units('  one two\tthree  ', 'word')).toEqual(['  ', 'one ', 'two\t', 'three  ']);
