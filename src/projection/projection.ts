@@ -70,8 +70,10 @@ export function projection<S, P = unknown>(
   const plan = planProjection(bus, config);
   return new Observable<ProjectionState<S>>((subscriber) => {
     const run = new ProjectionRun<S, P>(bus, plan, subscriber);
+    // Added before the catch-up starts, which may run synchronously: a subscriber that leaves
+    // from inside it stops the run at once.
+    subscriber.add(() => run.teardown());
     run.start();
-    return () => run.teardown();
   });
 }
 
