@@ -77,8 +77,10 @@ class StreamBridge<T> implements DrainSink<T, OverflowNotice<T>> {
   private readonly engine: DrainEngine<T, OverflowNotice<T>>;
   private readonly subscriber: OperatorSubscriber<T>;
 
+  private subscribed = false;
+
   constructor(
-    source: ObservableInput<T>,
+    private readonly source: ObservableInput<T>,
     private readonly options: ToReadableStreamConfig<T>,
     private readonly controller: ReadableStreamDefaultController<T>,
   ) {
@@ -94,19 +96,22 @@ class StreamBridge<T> implements DrainSink<T, OverflowNotice<T>> {
       () => engine.complete(),
       (thrown) => engine.fail(thrown),
     );
-    try {
-      from(source).subscribe(this.subscriber);
-    } catch (error) {
-      engine.error(error);
-    }
   }
 
   /**
    * The stream asks for more: it does so while `desiredSize` is above 0 or a read is waiting, so
-   * the gate is set to the room it has, and at least one value.
+   * the gate is set to the room it has, and at least one value. The first pull subscribes, once
+   * the gate is set: a synchronous source meets the reader's demand, not a closed gate.
    */
   pull(): void {
     this.engine.setCredits(Math.max(1, this.controller.desiredSize ?? 0));
+    if (this.subscribed) return;
+    this.subscribed = true;
+    try {
+      from(this.source).subscribe(this.subscriber);
+    } catch (error) {
+      this.engine.error(error);
+    }
   }
 
   cancel(): void {
