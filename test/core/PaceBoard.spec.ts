@@ -222,6 +222,90 @@ describe('PaceBoard against a reference (property)', () => {
     );
   });
 
+  const text = (at: number, lane: string, body: string): Arrival => ({
+    at,
+    lane,
+    kind: 'text',
+    text: body,
+  });
+  const seen = (shown: Array<{ at: number; value: string; chunk: string | undefined }>) =>
+    shown.map(({ at, value, chunk }) => `${at}:${chunk ?? value}`);
+
+  it('a burst after a pause: spread over maxLag, the first chunk at once', () => {
+    expect(seen(drive([text(0, '1', 'abcdef')], 100, 250, 'grapheme').shown)).toEqual([
+      '0:ab',
+      '100:cd',
+      '200:ef',
+    ]);
+  });
+
+  it('a steady stream: each burst spread over the time since the previous one, about a tick', () => {
+    const arrivals = ['ab', 'cd', 'ef', 'gh', 'ij'].map((body, index) =>
+      text(index * 20, '1', body),
+    );
+    expect(seen(drive(arrivals, 16, 250, 'grapheme').shown)).toEqual([
+      '0:a',
+      '16:b',
+      '36:cd',
+      '56:ef',
+      '76:gh',
+      '96:ij',
+    ]);
+  });
+
+  it('text arriving before the next tick joins the open burst and its deadline', () => {
+    const arrivals = [text(0, '1', 'abc'), text(5, '1', 'def')];
+    // One burst (0 and 5, no tick between), due by 250: 'a' at once, then 5 more over 3 ticks.
+    expect(seen(drive(arrivals, 100, 250, 'grapheme').shown)).toEqual(['0:a', '100:bcd', '200:ef']);
+  });
+
+  it('a value without text waits behind its lane; an end flushes the lane at once', () => {
+    const arrivals: Arrival[] = [
+      text(0, '1', 'abcdef'),
+      { at: 1, lane: '1', kind: 'tool', text: '' },
+      { at: 2, lane: '1', kind: 'end', text: '' },
+    ];
+    expect(seen(drive(arrivals, 100, 250, 'grapheme').shown)).toEqual([
+      '0:ab',
+      '2:cdef',
+      '2:!1#1',
+      '2:.1#2',
+    ]);
+  });
+
+  it("unit 'word' counts words, also in plain ASCII", () => {
+    expect(
+      seen(drive([text(0, '1', 'one two three four five six')], 100, 250, 'word').shown),
+    ).toEqual(['0:one two ', '100:three four ', '200:five six']);
+  });
+
+  it('a fixed interval is kept whatever the spacing of the ticks', () => {
+    const clock = { time: 0, now: () => clock.time };
+    const paced = new PaceBoard<string>({
+      text: (value) => value,
+      unit: 'grapheme',
+      maxLag: 250,
+      interval: 100,
+      fixedInterval: true,
+      clock,
+      owner: 'test',
+    });
+    paced.push('abcdefghijkl');
+    const out: string[] = [];
+    const take = () => {
+      while (!paced.isEmpty) out.push(paced.shift().chunk ?? '');
+    };
+    take();
+    for (const time of [10, 20]) {
+      clock.time = time;
+      paced.tick();
+      take();
+    }
+    // Counted with 100 ms ticks (not the 10 ms they came at): 3 ticks left at 10 and at 20.
+    expect(out).toEqual(['abcd', 'efg', 'hi']);
+    expect(paced.cadence).toBe(100);
+  });
+
   it('a burst is spread over the ticks before its deadline, in even chunks', () => {
     const { shown } = drive(
       [{ at: 0, lane: '1', kind: 'text', text: 'x'.repeat(100) }],
