@@ -87,7 +87,7 @@ describe('serverSentEvents: a web Response of frames', () => {
   });
 
   it.each([
-    ['another epoch', (bus: EventBus) => `other:3`],
+    ['another epoch', () => 'other:3'],
     ['a cursor beyond the head', (bus: EventBus) => `${bus.epoch}:99`],
     ['a cursor of another format', () => 'nonsense'],
   ])(
