@@ -61,6 +61,7 @@ import {
   toAsyncIterable,
   type Visibility,
 } from '../../src/index.js';
+import * as otelApi from '../../src/otel/index.js';
 import * as redisApi from '../../src/redis/index.js';
 
 const newScheduler = (): TestScheduler =>
@@ -137,6 +138,11 @@ describe('public API: exported names', () => {
     // package.json maps "./angular" to dist/angular/index.*, built from src/angular/index.ts.
     expect(Object.keys(angularApi)).toEqual(['toBoundedSignal']);
     expect(typeof angularApi.toBoundedSignal).toBe('function');
+  });
+
+  it('the rxjs-backpressure/otel subpath is a source entry point exporting instrumentBus and instrumentDrain', () => {
+    // package.json maps "./otel" to dist/otel/index.*, built from src/otel/index.ts.
+    expect(Object.keys(otelApi).sort()).toEqual(['instrumentBus', 'instrumentDrain']);
   });
 
   it('the rxjs-backpressure/redis subpath is a source entry point that loads on its own', () => {
