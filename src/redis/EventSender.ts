@@ -13,6 +13,7 @@ import {
   type RedisSendOptions,
   withTimeout,
 } from './config.js';
+import { isWellFormed } from './describe.js';
 import { ProducerIdInUseError, PublishRefusedError, RedisUnavailableError } from './errors.js';
 import type { Stamp, StreamPublisher } from './StreamPublisher.js';
 
@@ -214,7 +215,9 @@ export class EventSender<P> {
             lastError = error;
             if (!neverSent(error)) {
               retryAfter ??= floor;
-              entries.forEach((entry, i) => earlier[i]?.push(entry.tag));
+              for (let i = 0; i < entries.length; i++) {
+                earlier[i]?.push((entries[i] as { tag: string }).tag);
+              }
             }
           }
         }
@@ -342,11 +345,6 @@ interface Prepared {
   laneKey: string;
   ts: number;
   body: string;
-}
-
-/** Whether a string has no lone surrogate (Redis would store U+FFFD in its place). */
-export function isWellFormed(text: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }
 
 /** The UTF-8 length of a string. */

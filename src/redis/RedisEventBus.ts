@@ -10,17 +10,18 @@ import type { AgentEvent, EventFilter, EventFrame, SelectOptions } from '../bus/
 import type { FrameDecodeError } from './codec.js';
 import {
   historySize,
-  nonNegativeInteger,
+  ownConnections,
   type RedisBusMetrics,
   type RedisEventBusConfig,
   type RedisSendOptions,
-  randomId,
+  resolveOptions,
   sleep,
   whenReady,
 } from './config.js';
-import { describeValue as describe } from './describe.js';
+import { type EpochHost, EpochKeeper, openStream } from './EpochKeeper.js';
 import { EventSender } from './EventSender.js';
 import { RedisStreamArchive } from './RedisStreamArchive.js';
+import type { StreamGuard } from './StreamGuard.js';
 import { StreamPublisher, streamKeys } from './StreamPublisher.js';
 import { StreamTail } from './StreamTail.js';
 
@@ -77,10 +78,14 @@ export class RedisEventBus<P = unknown> {
   private readonly freeze: boolean;
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
   private readonly onConnectionError: ((error: unknown) => void) | undefined;
-  private readonly producerId: string;
+  private readonly guard: StreamGuard;
+  /** Epoch changes and warnings. */
+  private readonly epochs: EpochKeeper;
   private closed = false;
   private undecodable = 0;
+  private foreign = 0;
   private connectionErrors = 0;
+  private connectionsReplaced = 0;
 
   /**
    * Connects (waits until the client is ready), reads where the stream ends, and starts the live
@@ -97,9 +102,12 @@ export class RedisEventBus<P = unknown> {
       exactTrim: config.exactTrim,
       onDecodeError: config.onDecodeError,
     });
-    const last = await archive.lastSeq();
-    const epoch = await archive.epoch(randomId());
-    const bus = new RedisEventBus<P>(config, archive, last, epoch);
+    const { guard, epoch, last, warnings } = await openStream(
+      archive,
+      resolveOptions(config as RedisEventBusConfig<unknown>),
+    );
+    const bus = new RedisEventBus<P>(config, archive, last, epoch, guard);
+    for (const warning of warnings) bus.epochs.warn(warning);
     try {
       await whenReady(bus.redis, bus.stream);
     } catch (error) {
@@ -114,43 +122,25 @@ export class RedisEventBus<P = unknown> {
     archive: RedisStreamArchive<P>,
     startAfter: number,
     epoch: string,
+    guard: StreamGuard,
   ) {
-    for (const name of ['onConnectionError', 'validate', 'classify'] as const) {
-      if (config[name] !== undefined && typeof config[name] !== 'function') {
-        throw new TypeError(
-          `RedisEventBus: ${name} must be a function when given, got ${describe(config[name])}`,
-        );
-      }
-    }
-    if (config.freeze !== undefined && typeof config.freeze !== 'boolean') {
-      throw new TypeError(
-        `RedisEventBus: freeze must be a boolean, got ${describe(config.freeze)}`,
-      );
-    }
-    this.freeze = config.freeze ?? false;
-    const readCount = nonNegativeInteger(config.readCount, 'readCount', 500) || 500;
-    const blockMs = nonNegativeInteger(config.blockMs, 'blockMs', 2000);
-    const sendTimeoutMs = nonNegativeInteger(config.sendTimeoutMs, 'sendTimeoutMs', 10_000);
-    const retryDelayMs = nonNegativeInteger(config.retryDelayMs, 'retryDelayMs', 100);
-    const dedupeWindow = nonNegativeInteger(config.dedupeWindow, 'dedupeWindow', 10_000);
-    const producerId = config.producerId ?? randomId();
-    if (typeof producerId !== 'string' || producerId === '') {
-      throw new TypeError(
-        `RedisEventBus: producerId must be a non-empty string, got ${describe(producerId)}`,
-      );
-    }
-    this.producerId = producerId;
-    // Commands of this bus go through a connection of its own that never queues or resends a
-    // command by itself: a publish is sent once, and only send() retries, knowing it retries.
-    this.redis = config.redis.duplicate({
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-    });
-    this.redis.on('error', (error: unknown) => {
+    const options = resolveOptions(config as RedisEventBusConfig<unknown>);
+    const { readCount, blockMs, sendTimeoutMs, retryDelayMs, dedupeWindow, producerId } = options;
+    this.freeze = options.freeze;
+    this.guard = guard;
+    const parts: EpochHost = {
+      stream: archive.stream,
+      archive: archive as RedisStreamArchive<unknown>,
+      hub: () => this.hub as FrameHub<unknown>,
+      tail: () => this.tail,
+      sender: () => this.sender,
+    };
+    this.epochs = new EpochKeeper(parts, guard, config.onWarning);
+    const connections = ownConnections(config.redis, (error) => {
       this.connectionErrors++;
       this.onConnectionError?.(error);
     });
+    this.redis = connections.publishing;
     this.archive = archive;
     this.scheduler = config.scheduler;
     this.onDecodeError = config.onDecodeError;
@@ -173,16 +163,26 @@ export class RedisEventBus<P = unknown> {
     this.hub.skipTo(startAfter);
     this.subscriptions = new BusSubscriptions(this.hub, config.classify ?? classifyAgentEvent);
     this.checks = new EventCheck(config.validate);
-    const live$ = this.hub.live.asObservable();
     this.events$ = defer(() => {
       this.listen();
-      return live$;
+      // A new subject after an epoch change: read at each subscription.
+      return this.hub.live.asObservable();
     });
     this.publisher = new StreamPublisher(
       this.redis,
-      streamKeys(archive.stream),
+      streamKeys(archive.stream, producerId),
       archive.trimArguments(),
       Math.max(dedupeWindow, 1),
+      {
+        epoch: () => this.hub.epoch,
+        known: () => this.sender.known,
+        owner: guard.token,
+        leaseMs: options.producerLeaseMs,
+        commandTimeoutMs: options.commandTimeoutMs,
+        replaced: () => {
+          this.connectionsReplaced++;
+        },
+      },
     );
     this.sender = new EventSender<P>(this.redis, this.publisher, {
       stream: archive.stream,
@@ -193,24 +193,20 @@ export class RedisEventBus<P = unknown> {
       retryDelayMs,
       checks: this.checks,
       startSeq: startAfter,
+      maxPayloadBytes: options.maxPayloadBytes,
       head: () => this.hub.log.head,
       isClosed: () => this.closed,
+      epochLost: (refusal) => this.epochs.epochLost(refusal),
     });
-    const tailConnection = config.redis.duplicate({
-      maxRetriesPerRequest: null,
-      enableOfflineQueue: true,
-    });
-    // ioredis reports each failed (re)connection as an 'error' event; the tail reconnects by itself.
-    tailConnection.on('error', (error: unknown) => {
-      this.connectionErrors++;
-      this.onConnectionError?.(error);
-    });
+    guard.keepClaim(this.redis);
+    const tailConnection = connections.tail;
     this.tail = new StreamTail<P>(
       {
         connection: tailConnection,
         stream: archive.stream,
         after: startAfter,
         blockMs,
+        readTimeoutMs: options.readTimeoutMs,
         count: readCount,
         retryDelayMs: Math.max(retryDelayMs, 1),
       },
@@ -219,13 +215,18 @@ export class RedisEventBus<P = unknown> {
         wanted: () => this.hub.hasListeners,
         skipped: (seq) => this.hub.skipTo(seq),
         decodeError: (error) => {
-          this.undecodable++;
+          if (error.foreign) this.foreign++;
+          else this.undecodable++;
           this.onDecodeError?.(error);
         },
         connectionError: (error) => {
           this.connectionErrors++;
           this.onConnectionError?.(error);
         },
+        replaced: () => {
+          this.connectionsReplaced++;
+        },
+        verify: (position, fields) => this.epochs.verify(tailConnection, position, fields),
       },
     );
     this.tail.start();
@@ -334,6 +335,10 @@ export class RedisEventBus<P = unknown> {
         retries: this.sender.retries,
         undecodable: this.undecodable,
         connectionErrors: this.connectionErrors,
+        connectionsReplaced: this.connectionsReplaced,
+        foreign: this.foreign,
+        epochChanges: this.epochs.changes,
+        warnings: [...this.epochs.warnings],
       },
     };
   }
@@ -346,7 +351,9 @@ export class RedisEventBus<P = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.guard.stopClaim();
     await this.tail.stop();
+    if (this.redis.status === 'ready') await this.guard.release(this.redis).catch(() => undefined);
     this.redis.disconnect();
     // Events still waiting for a script call go out now, on the closed connection: they reject.
     this.publisher.close();

@@ -9,10 +9,12 @@ import {
   encodeEventBody,
   encodeFields,
   FrameDecodeError,
+  foreignEntry,
+  idNumber,
   type RawStreamEntry,
   seqOfEntryId,
 } from './codec.js';
-import { describeValue as describe } from './describe.js';
+import { describeValue as describe, isWellFormed } from './describe.js';
 
 /** The options of {@link RedisStreamArchive}. */
 export interface RedisStreamArchiveConfig {
@@ -147,6 +149,11 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
         `RedisStreamArchive: stream must be a non-empty string, got ${describe(config.stream)}`,
       );
     }
+    if (!isWellFormed(config.stream)) {
+      throw new TypeError(
+        'RedisStreamArchive: stream must be well-formed Unicode (it has a lone surrogate, which Redis would store as U+FFFD)',
+      );
+    }
     if (config.onDecodeError !== undefined && typeof config.onDecodeError !== 'function') {
       throw new TypeError(
         `RedisStreamArchive: onDecodeError must be a function when given, got ${describe(config.onDecodeError)}`,
@@ -212,11 +219,16 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
             if (last >= expected) gap = widenGap(gap, expected, last, 'drop-oldest');
           }
           for (const entry of page) {
-            const seq = seqOfEntryId(entry[0]);
-            if (seq !== undefined && seq > expected) {
-              gap = widenGap(gap, expected, seq - 1, 'drop-oldest');
+            const foreign = foreignEntry(entry);
+            if (foreign !== undefined) {
+              // Another client's entry took no seq of the bus: skipped, reported, no gap.
+              this.onDecodeError?.(foreign);
+              expected = Math.max(expected, idNumber(entry[0]) + 1);
+              continue;
             }
-            if (seq !== undefined) expected = seq + 1;
+            const seq = seqOfEntryId(entry[0]) as number;
+            if (seq > expected) gap = widenGap(gap, expected, seq - 1, 'drop-oldest');
+            expected = seq + 1;
             const frame = decodeEntryAt<P>(entry, seq);
             if (frame instanceof FrameDecodeError) {
               this.onDecodeError?.(frame);

@@ -250,7 +250,12 @@ export class StreamPublisher {
 
   private async call(batch: PendingStamp[]): Promise<void> {
     const guard = this.guard;
-    const args: string[] = [guard.epoch(), String(guard.known()), guard.owner, String(guard.leaseMs)];
+    const args: string[] = [
+      guard.epoch(),
+      String(guard.known()),
+      guard.owner,
+      String(guard.leaseMs),
+    ];
     for (const pending of batch) {
       args.push(pending.laneKey, pending.tag, pending.body, pending.lookup);
     }

@@ -1,6 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { EventFrame } from '../bus/types.js';
-import { decodeEntryAt, FrameDecodeError, type RawStreamEntry, seqOfEntryId } from './codec.js';
+import {
+  decodeEntryAt,
+  FrameDecodeError,
+  foreignEntry,
+  idNumber,
+  type RawStreamEntry,
+  seqOfEntryId,
+} from './codec.js';
 import { type StreamGap, widenGap } from './RedisStreamArchive.js';
 
 /** What a {@link StreamTail} hands on, in stream order. */
@@ -18,10 +25,19 @@ export interface StreamTailSink<P> {
   wanted(): boolean;
   /** Entries up to `seq` were read while nobody wanted frames. */
   skipped(seq: number): void;
-  /** An entry that did not decode (skipped; its seq is also part of the next frame's gap). */
+  /** An entry that did not decode (skipped; its seq is also part of the next frame's gap), or a foreign one (skipped, no gap). */
   decodeError(error: FrameDecodeError): void;
   /** The connection failed: the tail waits for the client to reconnect and goes on. */
   connectionError(error: unknown): void;
+  /** A blocking read got no reply in time: its connection was replaced. */
+  replaced(): void;
+  /**
+   * Checks that the log did not go backwards or get replaced while the connection was away (or
+   * the read idle): `position` is the last seq read, `fields` that entry's fields when known.
+   * Resolves with the seq to read on from when the epoch changed (the entries read meanwhile are
+   * dropped), else `undefined`.
+   */
+  verify(position: number, fields: readonly string[] | undefined): Promise<number | undefined>;
 }
 
 /** The options of a {@link StreamTail}. */
@@ -34,6 +50,8 @@ export interface StreamTailConfig {
   after: number;
   /** Milliseconds one XREAD may block (then it is simply issued again). */
   blockMs: number;
+  /** Milliseconds beyond `blockMs` to wait for a read's reply before replacing the connection. */
+  readTimeoutMs: number;
   /** Entries per XREAD. */
   count: number;
   /** Milliseconds to wait before reading again after a connection error. */
@@ -42,11 +60,15 @@ export interface StreamTailConfig {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+type ReadReply = [string, RawStreamEntry[]][] | null;
+
 /**
  * Follows a stream with XREAD BLOCK from the last id seen: every entry is handed on once, in
  * order, across reconnections (the position is the last entry id handed on, not the
  * connection's). A seq jump (entries trimmed while this process was away) is reported as a gap
- * on the next frame.
+ * on the next frame. After the connection came back, a read that timed out, or a read that
+ * waited longer than it should (its connection is then replaced), the log is verified before
+ * anything more is handed on.
  */
 export class StreamTail<P = unknown> {
   /** The seq of the last entry handed on (frame or undecodable). */
@@ -54,10 +76,16 @@ export class StreamTail<P = unknown> {
   /** Connection errors met so far. */
   connectionErrors = 0;
   private lastId: string;
+  /** The fields of the entry at `lastSeq`, when read here. */
+  private lastFields: readonly string[] | undefined;
   private running = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Set when the log must be verified before the next entries are handed on. */
+  private suspect = false;
+  /** Counts position resets: a read issued before one is not handed on. */
+  private generation = 0;
 
   constructor(
     private readonly config: StreamTailConfig,
@@ -65,6 +93,12 @@ export class StreamTail<P = unknown> {
   ) {
     this.lastSeq = config.after;
     this.lastId = `${config.after}-0`;
+    let ready = config.connection.status === 'ready';
+    config.connection.on('ready', () => {
+      // A reconnection: the server may have restarted with less (or other) data.
+      if (ready) this.suspect = true;
+      ready = true;
+    });
   }
 
   /** Starts following (once). */
@@ -86,12 +120,15 @@ export class StreamTail<P = unknown> {
   wake(seq: number): void {
     const wakeUp = this.wakeUp;
     if (wakeUp === undefined) return;
-    if (seq > this.lastSeq) {
-      this.lastSeq = seq;
-      this.lastId = `${seq}-0`;
-    }
+    if (seq > this.lastSeq) this.moveTo(seq);
     this.wakeUp = undefined;
     wakeUp();
+  }
+
+  /** The epoch changed: read on after `seq` of the new one (a read under way is dropped). */
+  resetTo(seq: number): void {
+    this.generation++;
+    this.moveTo(seq);
   }
 
   /** Stops following and closes the connection; resolves when the loop has ended. */
@@ -104,8 +141,46 @@ export class StreamTail<P = unknown> {
     await this.loop;
   }
 
+  private moveTo(seq: number): void {
+    this.lastSeq = seq;
+    this.lastId = `${seq}-0`;
+    this.lastFields = undefined;
+  }
+
+  /** One XREAD, with a deadline: past it the connection is replaced and the wait goes on. */
+  private async read(): Promise<ReadReply> {
+    const { connection, stream, blockMs, count, readTimeoutMs } = this.config;
+    const reply = connection.xread(
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      stream,
+      this.lastId,
+    ) as Promise<ReadReply>;
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), blockMs + readTimeoutMs);
+      });
+      try {
+        const outcome = await Promise.race([reply, late]);
+        if (outcome !== 'late') return outcome;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!this.running) return null;
+      // No reply: the peer may be gone without closing (a half-open connection). The client
+      // reconnects and sends the read again on the new connection.
+      this.suspect = true;
+      (connection as { stream?: { destroy(): void } }).stream?.destroy();
+      this.sink.replaced();
+    }
+  }
+
   private async follow(): Promise<void> {
-    const { connection, stream, blockMs, count, retryDelayMs } = this.config;
+    const { retryDelayMs } = this.config;
     let gap: StreamGap | undefined;
     while (this.running) {
       if (gap === undefined && !this.sink.wanted()) {
@@ -115,44 +190,62 @@ export class StreamTail<P = unknown> {
         });
         continue;
       }
-      let reply: [string, RawStreamEntry[]][] | null;
+      const generation = this.generation;
+      let reply: ReadReply;
       try {
-        reply = (await connection.xread(
-          'COUNT',
-          count,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          stream,
-          this.lastId,
-        )) as [string, RawStreamEntry[]][] | null;
+        reply = await this.read();
       } catch (error) {
         if (!this.running) return;
         this.connectionErrors++;
+        this.suspect = true;
         this.sink.connectionError(error);
         await sleep(retryDelayMs);
         continue;
       }
       if (!this.running) return;
+      if (generation !== this.generation) continue;
       const entries = reply?.[0]?.[1];
+      if (this.suspect || entries === undefined || entries.length === 0) {
+        // Verified after a reconnection before anything is handed on, and when the stream is
+        // quiet (an idle read costs one check per block time).
+        try {
+          const moved = await this.sink.verify(this.lastSeq, this.lastFields);
+          this.suspect = false;
+          if (moved !== undefined) {
+            gap = undefined;
+            continue;
+          }
+        } catch (error) {
+          if (!this.running) return;
+          this.sink.connectionError(error);
+          await sleep(retryDelayMs);
+          continue;
+        }
+        if (!this.running) return;
+        if (generation !== this.generation) continue;
+      }
       if (entries === undefined || entries.length === 0) continue;
       if (gap === undefined && !this.sink.wanted()) {
         const lastEntry = entries[entries.length - 1]!;
         this.lastId = lastEntry[0];
-        const seq = seqOfEntryId(lastEntry[0]);
-        if (seq !== undefined) {
-          this.lastSeq = seq;
-          this.sink.skipped(seq);
-        }
+        this.lastFields = lastEntry[1];
+        this.lastSeq = Math.max(this.lastSeq, idNumber(lastEntry[0]));
+        this.sink.skipped(this.lastSeq);
         continue;
       }
       for (const entry of entries) {
-        const seq = seqOfEntryId(entry[0]);
-        if (seq !== undefined) {
-          if (seq > this.lastSeq + 1) gap = widenGap(gap, this.lastSeq + 1, seq - 1, 'drop-oldest');
-          this.lastSeq = seq;
-        }
         this.lastId = entry[0];
+        this.lastFields = entry[1];
+        const foreign = foreignEntry(entry);
+        if (foreign !== undefined) {
+          // Another client's entry took no seq of the bus: the seqs go on after it, no gap.
+          this.lastSeq = Math.max(this.lastSeq, idNumber(entry[0]));
+          this.sink.decodeError(foreign);
+          continue;
+        }
+        const seq = seqOfEntryId(entry[0]) as number;
+        if (seq > this.lastSeq + 1) gap = widenGap(gap, this.lastSeq + 1, seq - 1, 'drop-oldest');
+        this.lastSeq = seq;
         const frame = decodeEntryAt<P>(entry, seq);
         if (frame instanceof FrameDecodeError) {
           this.sink.decodeError(frame);
@@ -163,6 +256,7 @@ export class StreamTail<P = unknown> {
         gap = undefined;
         if (held !== undefined) await held;
         if (!this.running) return;
+        if (generation !== this.generation) break;
       }
     }
   }

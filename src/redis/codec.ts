@@ -42,13 +42,46 @@ export class FrameDecodeError extends Error {
   readonly entryId: string;
   /** The seq the entry occupies, when its id has the `<seq>-0` form. */
   readonly seq: number | undefined;
+  /**
+   * Another client added the entry (it has neither field `m` nor `v`, or its id is not
+   * `<seq>-0`): it took no seq of the bus, so skipping it leaves no gap.
+   */
+  readonly foreign: boolean;
 
-  constructor(entryId: string, reason: string) {
-    super(`Undecodable stream entry ${entryId}: ${reason}`);
+  constructor(entryId: string, reason: string, foreign = false) {
+    super(`${foreign ? 'Foreign' : 'Undecodable'} stream entry ${entryId}: ${reason}`);
     this.name = 'FrameDecodeError';
     this.entryId = entryId;
     this.seq = seqOfEntryId(entryId);
+    this.foreign = foreign;
   }
+}
+
+/**
+ * The error of an entry another client added, or `undefined` for an entry of this library
+ * (written with field `m`, or `v` in version 1, at an id `<seq>-0`).
+ */
+export function foreignEntry(entry: RawStreamEntry): FrameDecodeError | undefined {
+  const fields = entry[1];
+  if (fields[0] === FIELD_META && seqOfEntryId(entry[0]) !== undefined) return undefined;
+  let ours = false;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === FIELD_META || fields[i] === FIELD_VERSION) ours = true;
+  }
+  if (ours && seqOfEntryId(entry[0]) !== undefined) return undefined;
+  return new FrameDecodeError(
+    entry[0],
+    ours
+      ? 'not written by this library (its id is not <seq>-0); skipped'
+      : 'not written by this library (no field "m" or "v"); skipped, the bus\'s seqs go on after it',
+    true,
+  );
+}
+
+/** The number before the dash of an entry id (the seq of `<seq>-0` ids, the time of `*` ids). */
+export function idNumber(id: string): number {
+  const value = Number(id.slice(0, id.indexOf('-')));
+  return Number.isSafeInteger(value) ? value : 0;
 }
 
 /** The seq of an entry id of the form `<seq>-0`, else `undefined`. */
@@ -81,7 +114,7 @@ export function encodeEventBody(
   ts: number,
 ): string {
   // Fixed key order and only known fields: extra properties of the caller's object stay home.
-  return JSON.stringify({
+  const json = JSON.stringify({
     kind: event.kind,
     runId: event.runId,
     agentId: event.agentId,
@@ -90,6 +123,9 @@ export function encodeEventBody(
     payload: event.payload,
     ts,
   });
+  // U+FFFD is written escaped, so that a raw one in a body read back means bytes that were not
+  // UTF-8 (the client decodes them so).
+  return json.includes('\uFFFD') ? json.replace(/\uFFFD/g, '\\ufffd') : json;
 }
 
 /**
@@ -178,6 +214,9 @@ function decodeBody<P>(
     return new FrameDecodeError(id, 'the laneSeq is not a positive integer');
   }
   if (body === undefined) return new FrameDecodeError(id, 'no event field "e"');
+  if (body.includes('\uFFFD')) {
+    return new FrameDecodeError(id, 'field "e" holds bytes that are not UTF-8');
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

@@ -54,8 +54,47 @@ export interface RedisEventBusConfig<P = unknown> {
    * 10,000.
    */
   dedupeWindow?: number | undefined;
-  /** This bus's producer id, written in each entry it appends (field `p`). Default: 12 random characters. */
+  /**
+   * This bus's producer id, written in each entry it appends (in field `m`) and fencing its
+   * retries. It must be unique among the live buses of the stream: the bus claims it with a
+   * lease at `create` (a {@link ProducerIdInUseError} when another live bus holds it) and gives
+   * it back at `close`. Default: 12 random characters.
+   */
   producerId?: string | undefined;
+  /**
+   * How long a producer id stays claimed without a sign of life from its bus, in ms (the bus
+   * renews it every third of that while it runs). Default 30,000.
+   */
+  producerLeaseMs?: number | undefined;
+  /**
+   * How long a command of the bus's own connections (a publish, a check) may wait for its reply,
+   * in ms; then the connection is replaced (a peer that vanished without closing it leaves it
+   * open for minutes), the call fails as a lost reply would, and `send` retries. 0: no limit.
+   * Default 5,000.
+   */
+  commandTimeoutMs?: number | undefined;
+  /**
+   * How much longer than `blockMs` the live tail waits for the reply of one blocking read, in
+   * ms; then its connection is replaced and it reads again. Default 5,000.
+   */
+  readTimeoutMs?: number | undefined;
+  /**
+   * The largest event accepted, in bytes of its encoded JSON: a larger one throws
+   * `InvalidEventError` (field `payload`) at once. Redis holds each entry in memory, and every
+   * reader receives it whole. Default 4,194,304 (4 MiB).
+   */
+  maxPayloadBytes?: number | undefined;
+  /**
+   * What to do when the server's settings cannot keep acknowledged frames through a crash
+   * (checked at `create` with CONFIG GET: no append-only file, `appendfsync` other than `always`,
+   * an eviction policy other than `noeviction` under a `maxmemory`): `'warn'` reports each
+   * (`onWarning`, `metrics().redis.warnings`) and goes on; `'strict'` makes `create` reject with
+   * the reasons. When the server refuses CONFIG GET (some managed services), `'warn'` says so
+   * and `'strict'` rejects. Default `'warn'`.
+   */
+  durability?: 'warn' | 'strict' | undefined;
+  /** Receives each warning (durability settings, an epoch change). Default: none (they are still in `metrics()`). */
+  onWarning?: ((message: string) => void) | undefined;
   /** Receives each stream entry that does not decode (it is skipped; see docs/redis.md). Default: none. */
   onDecodeError?: ((error: FrameDecodeError) => void) | undefined;
   /** Receives each connection error of the live tail (it reconnects and resumes). Default: none. */
@@ -79,6 +118,14 @@ export interface RedisBusMetrics extends BusMetrics {
     undecodable: number;
     /** Connection errors of the live tail's own connection (each reconnection attempt that failed counts). */
     connectionErrors: number;
+    /** Connections replaced because a command or a blocking read got no reply in time. */
+    connectionsReplaced: number;
+    /** Entries another client added to the stream (not frames: skipped, no seq of the bus). */
+    foreign: number;
+    /** Epoch changes this bus made or followed (its log went backwards or was replaced). */
+    epochChanges: number;
+    /** The warnings so far (durability settings, epoch changes), oldest first, at most 20. */
+    warnings: string[];
   };
 }
 
@@ -100,6 +147,69 @@ export function isConnectionError(error: unknown): boolean {
 /** ioredis refused to send the command at all (the connection was not writable). */
 export function neverSent(error: unknown): boolean {
   return /isn't writeable/.test(String((error as Error)?.message));
+}
+
+/** The options of a bus, checked, with their defaults. */
+export interface ResolvedOptions {
+  readCount: number;
+  blockMs: number;
+  sendTimeoutMs: number;
+  retryDelayMs: number;
+  dedupeWindow: number;
+  producerId: string;
+  producerLeaseMs: number;
+  commandTimeoutMs: number;
+  readTimeoutMs: number;
+  maxPayloadBytes: number;
+  durability: 'warn' | 'strict';
+  freeze: boolean;
+}
+
+/** Checks a bus's options (before any connection opens) and fills in the defaults. */
+export function resolveOptions(config: RedisEventBusConfig<unknown>): ResolvedOptions {
+  for (const name of ['onConnectionError', 'validate', 'classify', 'onWarning'] as const) {
+    if (config[name] !== undefined && typeof config[name] !== 'function') {
+      throw new TypeError(
+        `RedisEventBus: ${name} must be a function when given, got ${describe(config[name])}`,
+      );
+    }
+  }
+  if (config.freeze !== undefined && typeof config.freeze !== 'boolean') {
+    throw new TypeError(`RedisEventBus: freeze must be a boolean, got ${describe(config.freeze)}`);
+  }
+  const durability = config.durability ?? 'warn';
+  if (durability !== 'warn' && durability !== 'strict') {
+    throw new TypeError(
+      `RedisEventBus: durability must be 'warn' or 'strict', got ${describe(config.durability)}`,
+    );
+  }
+  const producerId = config.producerId ?? randomId();
+  if (typeof producerId !== 'string' || producerId === '' || /[\n]/.test(producerId)) {
+    throw new TypeError(
+      `RedisEventBus: producerId must be a non-empty string without line breaks, got ${describe(producerId)}`,
+    );
+  }
+  const positive = (value: unknown, name: string, fallback: number) => {
+    const checked = nonNegativeInteger(value, name, fallback);
+    if (checked === 0) {
+      throw new RangeError(`RedisEventBus: ${name} must be a positive integer, got 0`);
+    }
+    return checked;
+  };
+  return {
+    readCount: nonNegativeInteger(config.readCount, 'readCount', 500) || 500,
+    blockMs: nonNegativeInteger(config.blockMs, 'blockMs', 2000),
+    sendTimeoutMs: nonNegativeInteger(config.sendTimeoutMs, 'sendTimeoutMs', 10_000),
+    retryDelayMs: nonNegativeInteger(config.retryDelayMs, 'retryDelayMs', 100),
+    dedupeWindow: nonNegativeInteger(config.dedupeWindow, 'dedupeWindow', 10_000),
+    producerId,
+    producerLeaseMs: positive(config.producerLeaseMs, 'producerLeaseMs', 30_000),
+    commandTimeoutMs: nonNegativeInteger(config.commandTimeoutMs, 'commandTimeoutMs', 5000),
+    readTimeoutMs: positive(config.readTimeoutMs, 'readTimeoutMs', 5000),
+    maxPayloadBytes: positive(config.maxPayloadBytes, 'maxPayloadBytes', 4 * 1024 * 1024),
+    durability,
+    freeze: config.freeze ?? false,
+  };
 }
 
 export function randomId(): string {
@@ -134,6 +244,27 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * The two connections of a bus, made from the user's client. Publishing: it never queues or
+ * resends a command by itself (a publish is sent once; only `send` retries, knowing it retries).
+ * The tail's: XREAD BLOCK waits through outages there, and is sent again after a reconnection.
+ * ioredis reports each failed (re)connection as an 'error' event (`onError`); both reconnect.
+ */
+export function ownConnections(
+  redis: Redis,
+  onError: (error: unknown) => void,
+): { publishing: Redis; tail: Redis } {
+  const publishing = redis.duplicate({
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+  });
+  const tail = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  publishing.on('error', onError);
+  tail.on('error', onError);
+  return { publishing, tail };
 }
 
 /** Resolves when a connection is ready (rejects if it ends first). */

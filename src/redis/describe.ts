@@ -9,3 +9,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return 'an object';
 }
+
+/** Whether a string has no lone surrogate (Redis would store U+FFFD in its place). */
+export function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}

@@ -305,19 +305,24 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 204 }, (_, i) => i + 1));
   });
 
-  it('leaves no hole when Redis refuses an append: the counters are restored', async () => {
+  it('moves its counter past entries added without it, and leaves no hole when Redis refuses an append', async () => {
     const keys = streamKeys(stream);
     const archive = new RedisStreamArchive({ redis, stream });
     await archive.append(frame(3));
     const publisher = new StreamPublisher(redis, keys, [], 10);
-    await expect(
-      publisher.stamp('main', 'p:1', encodeEventBody({ kind: 'k' }, 'main', 1)),
-    ).rejects.toThrow(/XADD refused seq 1/);
-    expect(await redis.get(keys.seq)).toBe('0');
-    await redis.set(keys.seq, '3');
+    // The counter (0) is behind the stream (3): it moves up, and the seqs go on from there.
     expect(
-      await publisher.stamp('main', 'p:2', encodeEventBody({ kind: 'k' }, 'main', 1)),
+      await publisher.stamp('main', 'p:1', encodeEventBody({ kind: 'k' }, 'main', 1)),
     ).toMatchObject({ seq: 4 });
+    expect(await redis.get(keys.seq)).toBe('4');
+    // A key of another type: refused, and the counters are given back.
+    await redis.rename(stream, `${stream}:aside`);
+    await redis.set(stream, 'not a stream');
+    await expect(
+      publisher.stamp('main', 'p:2', encodeEventBody({ kind: 'k' }, 'main', 1)),
+    ).rejects.toThrow(/XADD refused seq 5 .*WRONGTYPE/);
+    expect(await redis.get(keys.seq)).toBe('4');
+    expect(await redis.hget(keys.lanes, 'main')).toBe('1');
   });
 
   it('groups concurrent stamps into few script calls, in call order', async () => {
@@ -356,9 +361,10 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     const outcomes = await Promise.allSettled(batch);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { seq: 6 } });
     expect(outcomes.slice(1).every((o) => o.status === 'fulfilled')).toBe(true);
-    // The counter pulled back below the stream: every XADD is refused. p:6 goes out alone, p:7,
-    // p:8 and p:9 together: p:7 is refused and the two after it are not attempted.
-    await redis.set(keys.seq, '1');
+    // The stream replaced by a key of another type: every XADD is refused. p:6 goes out alone,
+    // p:7, p:8 and p:9 together: p:7 is refused and the two after it are not attempted.
+    await redis.rename(stream, `${stream}:aside`);
+    await redis.set(stream, 'not a stream');
     const refused = await Promise.allSettled([
       publisher.stamp('main', 'p:6', body),
       publisher.stamp('main', 'p:7', body),
@@ -375,9 +381,13 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
       false,
     ]);
     expect(reasons[3]!.message).toMatch(/not attempted/);
-    expect(await redis.get(keys.seq)).toBe('1');
+    expect(await redis.get(keys.seq)).toBe('8');
+    await redis.del(stream);
+    await redis.rename(`${stream}:aside`, stream);
     expect(await redis.xlen(stream)).toBe(6);
   });
+
+  const NO_CHECKS = ['', '0', '', '0'];
 
   const commandCalls = async (command: string) =>
     Number(
@@ -398,10 +408,14 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     const lanes = ['a', 'b', 'a', 'c', 'b'];
     const reply = await redis.eval(
       script,
-      3,
+      5,
       keys.stream,
       keys.seq,
       keys.lanes,
+      keys.epoch,
+      keys.producer,
+      // The header: no epoch, no fence (see publishScript).
+      ...NO_CHECKS,
       ...lanes.flatMap((lane, i) => [lane, `p:${i + 1}`, body, '']),
     );
     // The first seq, then each event's laneSeq.
@@ -420,10 +434,14 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     // A retry found between fresh events takes no seq: the fresh ones count on past it.
     const mixed = await redis.eval(
       script,
-      3,
+      5,
       keys.stream,
       keys.seq,
       keys.lanes,
+      keys.epoch,
+      keys.producer,
+      // The header: no epoch, no fence (see publishScript).
+      ...NO_CHECKS,
       ...['b', 'p:6', body, ''],
       ...['a', 'p:3', body, '10'],
       ...['b', 'p:7', body, ''],
@@ -438,15 +456,20 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     const run = (...events: [lane: string, tag: string, retryAfter: string][]) =>
       redis.eval(
         script,
-        3,
+        5,
         keys.stream,
         keys.seq,
         keys.lanes,
+        keys.epoch,
+        keys.producer,
+        ...NO_CHECKS,
         ...events.flatMap(([lane, tag, retryAfter]) => [lane, tag, body, retryAfter]),
       ) as Promise<unknown[]>;
     expect(await run(['a', 'p:1', ''], ['b', 'p:2', ''])).toEqual([1, 1, 1]);
-    // The counter pulled back below the stream: the call's first XADD is refused. The retries
-    // (before, between and after the fresh events) still find their first attempts.
+    // The counter pulled back below the stream (as when another client appended): the call's
+    // first XADD is refused, the counter moves up to the stream's end, and the seqs go on from
+    // there. The retries (before, between and after the fresh events) still find their first
+    // attempts.
     await redis.set(keys.seq, '1');
     const reply = await run(
       ['b', 'p:2', '0'],
@@ -455,16 +478,13 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
       ['a', 'p:5', ''],
       ['a', 'p:1', '0'],
     );
-    // Nothing appended (0), p:2 found as [seq, laneSeq], p:3 refused, p:4 and p:5 not
-    // attempted, p:1 found.
-    expect(reply.slice(0, 2)).toEqual([0, [2, 1]]);
-    expect(String(reply[2])).toMatch(/XADD refused seq 2 .*equal or smaller/);
-    expect(reply.slice(3)).toEqual(['', '', [1, 1]]);
-    expect(await redis.get(keys.seq)).toBe('1');
-    expect(await redis.hgetall(keys.lanes)).toEqual({ a: '1', b: '1' });
-    expect(await redis.xlen(stream)).toBe(2);
+    // Appended from seq 3 on, p:2 found as [seq, laneSeq], p:3, p:4 and p:5 appended at 3, 4
+    // and 5, p:1 found.
+    expect(reply).toEqual([3, [2, 1], 2, 2, 3, [1, 1]]);
+    expect(await redis.get(keys.seq)).toBe('5');
+    expect(await redis.hgetall(keys.lanes)).toEqual({ a: '3', b: '2' });
+    expect(await redis.xlen(stream)).toBe(5);
     // A lane counter Redis cannot increment: nothing is appended, nothing is left taken.
-    await redis.set(keys.seq, '2');
     await redis.hset(keys.lanes, 'c', 'not a number');
     const refused = await run(
       ['a', 'p:6', ''],
@@ -475,11 +495,11 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     expect(refused[0]).toBe(0);
     expect(String(refused[1])).toMatch(/HINCRBY refused lane c/);
     expect(refused.slice(2)).toEqual(['', '', '']);
-    expect(await redis.get(keys.seq)).toBe('2');
-    expect(await redis.hgetall(keys.lanes)).toEqual({ a: '1', b: '1', c: 'not a number' });
+    expect(await redis.get(keys.seq)).toBe('5');
+    expect(await redis.hgetall(keys.lanes)).toEqual({ a: '3', b: '2', c: 'not a number' });
     // And the next call goes on densely from there.
     await redis.hdel(keys.lanes, 'c');
-    expect(await run(['c', 'p:10', ''], ['a', 'p:11', ''])).toEqual([3, 1, 2]);
+    expect(await run(['c', 'p:10', ''], ['a', 'p:11', ''])).toEqual([6, 1, 4]);
   });
 
   it('sends the publishes made in reaction to replies together (no call of one event each)', async () => {
