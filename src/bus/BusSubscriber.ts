@@ -1,43 +1,22 @@
 import type { Subscriber } from 'rxjs';
+import { formatCursor } from '../core/cursor.js';
 import type { LatencyWindow } from '../core/LatencyWindow.js';
 import { combineNotices } from '../core/notices.js';
 import { OverflowQueue } from '../core/OverflowQueue.js';
+import { SlowConsumerError } from '../core/SlowConsumerError.js';
 import { type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { DrainEngine, type DrainSink, type PushQueue } from '../internal/DrainEngine.js';
-import type { EventLog } from './EventLog.js';
 import type { CompiledFilter } from './filter.js';
 import { GapNotices } from './GapNotices.js';
+import { LagGuard } from './LagGuard.js';
 import type { LatencyMetrics } from './LatencyMetrics.js';
 import { LogReader } from './LogReader.js';
 import type { SubscriberBucket } from './SubscriberBucket.js';
+import type { SubscriberHost, SubscriberStart } from './SubscriberHost.js';
 import { type QueuePlan, watchMerges } from './subscriberOptions.js';
 import type { EventFilter, EventFrame, SubscriberMetrics } from './types.js';
 
 type Notice<P> = OverflowNotice<EventFrame<P>>;
-
-/** What a subscriber needs from its bus. */
-export interface SubscriberHost<P> {
-  readonly log: EventLog<P>;
-  readonly freeze: boolean;
-  /** Latency measurements, when on. */
-  readonly latency: LatencyMetrics | undefined;
-  /** Frames committed but not yet handed to subscribers (published from inside a delivery). */
-  readonly undispatched: number;
-  /** The subscriber stops receiving frames (it ended, failed, or left). */
-  detach(subscriber: BusSubscriber<P>): void;
-  /** A `'backpressure'` subscriber took a frame or caught up: waiting sends may fit now. */
-  roomChanged(): void;
-}
-
-/** Where a subscription starts: its cursor, and whether it follows the head or stops. */
-export interface SubscriberStart {
-  /** Read the log after this seq first (`undefined`: live frames only). */
-  after: number | undefined;
-  /** Stop after this seq and complete (`replay`); `undefined`: go live. */
-  end: number | undefined;
-  /** Report frames the log no longer holds (a cursor was given). */
-  reportGaps: boolean;
-}
 
 /**
  * One subscription to the bus, on the drain engine. Behind the head it reads the log (a
@@ -87,6 +66,8 @@ export class BusSubscriber<P>
   private lookahead: EventFrame<P> | undefined;
   /** Its gaps, as notices with seq ranges. */
   private readonly notices = new GapNotices<P>();
+  /** Its `maxLag`, when limited. */
+  private readonly lagGuard: LagGuard | undefined;
 
   constructor(
     readonly id: number,
@@ -112,8 +93,17 @@ export class BusSubscriber<P>
         this.notices.noteMerged(queued.seq);
         this.notices.noteMerged(incoming.seq);
       });
-      this.queue = new OverflowQueue({ ...plan.queue, overflow });
-      plan.inspect?.(() => (this.queue as OverflowQueue<EventFrame<P>>).stats());
+      const queue = new OverflowQueue({ ...plan.queue, overflow });
+      this.queue = queue;
+      plan.inspect?.(() => queue.stats());
+      if (plan.maxLag !== undefined) {
+        this.lagGuard = new LagGuard(
+          plan.maxLag,
+          host.scheduler,
+          () => queue.peek()?.ts,
+          (lagFrames, lagMs) => this.letGo(lagFrames, lagMs),
+        );
+      }
     }
     this.reading = after !== undefined && after < (end ?? head);
     this.cursor = this.reading ? Number.POSITIVE_INFINITY : head;
@@ -149,7 +139,10 @@ export class BusSubscriber<P>
   offer(frame: EventFrame<P>): void {
     this.lastMatchedSeq = frame.seq;
     if (this.queue === undefined) this.emit(frame);
-    else this.engine.accept(frame);
+    else {
+      this.engine.accept(frame);
+      this.lagGuard?.arrivedOne();
+    }
   }
 
   /**
@@ -200,6 +193,7 @@ export class BusSubscriber<P>
 
   /** The subscriber left. */
   dispose(): void {
+    this.lagGuard?.dispose();
     this.ended = true;
     this.cursor = Number.POSITIVE_INFINITY;
     this.engine.dispose();
@@ -260,6 +254,7 @@ export class BusSubscriber<P>
   deliver(frame: EventFrame<P>): void {
     // A coalesced frame is the merge function's new object.
     if (this.host.freeze && !Object.isFrozen(frame)) Object.freeze(frame);
+    this.lagGuard?.delivered();
     this.emit(frame);
     if (this.plan?.backpressure === true) this.host.roomChanged();
   }
@@ -332,6 +327,12 @@ export class BusSubscriber<P>
 
   private get capacity(): number {
     return this.plan?.capacity ?? 0;
+  }
+
+  /** Fell behind its `maxLag`: errors at once with where to resume from. */
+  private letGo(lagFrames: number, lagMs: number): void {
+    const cursor = formatCursor(this.host.epoch, this.lastDeliveredSeq);
+    this.engine.fail(new SlowConsumerError(cursor, lagFrames, lagMs));
   }
 
   /** Reads the next frame from the log; `false` when there is none now. */

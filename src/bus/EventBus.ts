@@ -135,6 +135,7 @@ export class EventBus<P = unknown> {
       freeze,
       epoch: this.epoch,
       latency,
+      scheduler: clock,
     });
     this.hub.onRoom = () => this.sends.pump(this.trySend);
     this.subscriptions = new BusSubscriptions(this.hub, classify ?? classifyAgentEvent);

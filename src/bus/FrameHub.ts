@@ -1,14 +1,22 @@
-import { BehaviorSubject, type Observable, Observable as RxObservable, Subject } from 'rxjs';
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  type Observable,
+  Observable as RxObservable,
+  type SchedulerLike,
+  Subject,
+} from 'rxjs';
 import { describe } from '../core/checks.js';
 import type { DrainEngine } from '../internal/DrainEngine.js';
 import { subscribeTriggers } from '../internal/queueTriggers.js';
-import { BusSubscriber, type SubscriberHost } from './BusSubscriber.js';
+import { BusSubscriber } from './BusSubscriber.js';
 import { EventLog } from './EventLog.js';
 import { EpochChangedError } from './errors.js';
 import type { CompiledFilter } from './filter.js';
 import { createFrame } from './frame.js';
 import { KindTally } from './KindTally.js';
 import type { LatencyMetrics } from './LatencyMetrics.js';
+import type { SubscriberHost } from './SubscriberHost.js';
 import { SubscriberIndex } from './SubscriberIndex.js';
 import type { QueuePlan } from './subscriberOptions.js';
 import type { BusMetrics, EventArchive, EventFrame } from './types.js';
@@ -29,6 +37,8 @@ export interface FrameHubConfig {
   onListen?: (() => void) | undefined;
   /** Latency measurements (`metrics: { latency: true }`), when on. */
   latency?: LatencyMetrics | undefined;
+  /** The clock frames are stamped with (`maxLag` measures ages on it). Default: `asyncScheduler`. */
+  scheduler?: SchedulerLike | undefined;
 }
 
 /** Where a subscription starts: a cursor, and the epoch it came from. */
@@ -83,6 +93,7 @@ export class FrameHub<P> implements SubscriberHost<P> {
   private pendingHead = 0;
   private readonly onListen: (() => void) | undefined;
   readonly latency: LatencyMetrics | undefined;
+  readonly scheduler: SchedulerLike;
 
   constructor(config: FrameHubConfig) {
     this.log = new EventLog<P>(config.history, config.archive, config.appendToArchive);
@@ -90,6 +101,7 @@ export class FrameHub<P> implements SubscriberHost<P> {
     this.epoch = config.epoch;
     this.onListen = config.onListen;
     this.latency = config.latency;
+    this.scheduler = config.scheduler ?? asyncScheduler;
   }
 
   get isClosed(): boolean {

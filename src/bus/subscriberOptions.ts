@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { asapScheduler } from 'rxjs';
 import {
   checkDeliveryOptions,
+  checkPositiveInteger,
   describe,
   policyNameOf,
   validateQueueConfig,
@@ -16,6 +17,7 @@ import {
 } from '../core/types.js';
 import type { DrainSchedule } from '../internal/DrainEngine.js';
 import type { QueueTriggers } from '../internal/queueTriggers.js';
+import type { MaxLag } from './LagGuard.js';
 import type { EventFrame, SelectOptions, SubscriberQueue } from './types.js';
 
 /** A subscriber queue, checked and resolved against the bus's defaults. */
@@ -37,6 +39,8 @@ export interface QueuePlan<P> {
   readonly initialDemand: number;
   readonly triggers: QueueTriggers;
   readonly onOverflow: ((notice: OverflowNotice<EventFrame<P>>) => void) | undefined;
+  /** How far behind it may fall, when limited. */
+  readonly maxLag: MaxLag | undefined;
   readonly inspect: ((readStats: () => QueueStats) => void) | undefined;
 }
 
@@ -96,6 +100,7 @@ export function planQueue<P>(
     : (queue.overflow as OverflowPolicy<EventFrame<P>>);
   const reserve = validateQueueConfig({ ...queue, overflow, classify }, queueOwner);
   const initialDemand = checkDeliveryOptions(queue, queueOwner);
+  const maxLag = checkMaxLag(queue.maxLag, backpressure, queueOwner);
   const { demand, flushOn, scheduler = asapScheduler } = queue;
   const schedule: DrainSchedule =
     demand !== undefined ? 'now' : flushOn !== undefined ? 'tick' : (scheduler as SchedulerLike);
@@ -117,8 +122,35 @@ export function planQueue<P>(
     initialDemand,
     triggers: { demand, flushOn },
     onOverflow: queue.onOverflow,
+    maxLag,
     inspect: queue.inspect,
   };
+}
+
+/** Checks `maxLag`: frames a positive integer, ms a positive number, not with 'backpressure'. */
+function checkMaxLag(maxLag: unknown, backpressure: boolean, owner: string): MaxLag | undefined {
+  if (maxLag === undefined) return undefined;
+  if (maxLag === null || typeof maxLag !== 'object') {
+    throw new TypeError(
+      `${owner}: maxLag must be an object ({ frames?, ms? }), got ${describe(maxLag)}`,
+    );
+  }
+  if (backpressure) {
+    throw new RangeError(
+      `${owner}: maxLag cannot be combined with overflow 'backpressure', which holds publishers back instead`,
+    );
+  }
+  const { frames, ms } = maxLag as MaxLag;
+  if (frames !== undefined) checkPositiveInteger(frames, owner, 'maxLag.frames');
+  if (ms !== undefined && !(typeof ms === 'number' && ms > 0 && Number.isFinite(ms))) {
+    throw new RangeError(
+      `${owner}: maxLag.ms must be a positive number of ms, got ${describe(ms)}`,
+    );
+  }
+  if (frames === undefined && ms === undefined) {
+    throw new RangeError(`${owner}: maxLag needs frames or ms`);
+  }
+  return { frames, ms };
 }
 
 /**

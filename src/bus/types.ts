@@ -8,6 +8,7 @@ import type { ObservableInput, SchedulerLike } from 'rxjs';
 import type { LatencyStats } from '../core/LatencyWindow.js';
 import type { Classifier, OverflowNotice, OverflowPolicy } from '../core/types.js';
 import type { BoundedQueueConfig } from '../operators/boundedQueue.js';
+import type { MaxLag } from './LagGuard.js';
 
 /**
  * Who may see an event. A subscriber at level `V` sees events of levels `<= V`, with
@@ -93,6 +94,14 @@ export interface SubscriberQueue<P = unknown>
   extends Omit<BoundedQueueConfig<EventFrame<P>>, 'overflow'> {
   /** A queue policy, or `'backpressure'`. Required: there is no silent default. */
   overflow: OverflowPolicy<EventFrame<P>> | 'backpressure';
+  /**
+   * How far behind the subscriber may fall once caught up: `frames` pushed to it since it last
+   * took one, and/or `ms`, the age (since publish, on the bus's scheduler) of the oldest frame
+   * it holds. Beyond either, it errors at once with a `SlowConsumerError` whose `cursor`
+   * (`epoch:seq`, the last frame it received) resumes it without loss. Not with `'backpressure'`,
+   * which holds publishers back instead (refused at `select`). Default: no limit.
+   */
+  maxLag?: MaxLag;
 }
 
 /** Options of {@link EventBus.select} and {@link EventBus.iterate}. */

@@ -1,0 +1,91 @@
+import { Subject } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/bus/EventBus.js';
+import { SlowConsumerError } from '../../src/core/SlowConsumerError.js';
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('queue.maxLag', () => {
+  it('frames: a subscriber pushed more than `frames` since it last took one is let go', () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const bus = new EventBus();
+      const demand = new Subject<number>();
+      hot('--x').subscribe(() => demand.next(1));
+      const frames$ = bus.select(
+        {},
+        { queue: { capacity: 10, overflow: 'drop-oldest', demand, maxLag: { frames: 2 } } },
+      );
+      const values = { a: expect.objectContaining({ seq: 1 }) };
+      const error = expect.objectContaining({
+        name: 'SlowConsumerError',
+        cursor: `${bus.epoch}:1`,
+        lagFrames: 3,
+      });
+      expectObservable(frames$).toBe('--a--#', values, error);
+      // 1 at 1; taken at 2; then 2, 3, 4 at 3, 4, 5 with nothing taken: the third is one too many.
+      hot('-a-bcd').subscribe((kind) => bus.publish({ kind }));
+    });
+  });
+
+  it('ms: the oldest frame held getting older than `ms` lets it go, even with nothing new', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const bus = new EventBus({ scheduler: testScheduler });
+      const frames$ = bus.select(
+        {},
+        { queue: { capacity: 10, overflow: 'drop-oldest', demand: hot('-'), maxLag: { ms: 5 } } },
+      );
+      expectObservable(frames$).toBe(
+        '-------#',
+        undefined,
+        expect.objectContaining({ cursor: `${bus.epoch}:0`, lagFrames: 1, lagMs: 6 }),
+      );
+      hot('-a').subscribe((kind) => bus.publish({ kind }));
+    });
+  });
+
+  it('a subscriber that keeps up is never let go, and its cursor resumes without loss', () => {
+    const bus = new EventBus();
+    const demand = new Subject<number>();
+    const seen: number[] = [];
+    let failure: unknown;
+    bus
+      .select(
+        {},
+        { queue: { capacity: 100, overflow: 'drop-oldest', demand, maxLag: { frames: 3 } } },
+      )
+      .subscribe({ next: (f) => seen.push(f.seq), error: (e) => (failure = e) });
+    for (let i = 0; i < 9; i++) {
+      bus.publish({ kind: 'k' });
+      if (i % 3 === 2) demand.next(3);
+    }
+    expect(failure).toBeUndefined();
+    for (let i = 0; i < 4; i++) bus.publish({ kind: 'k' });
+    expect(failure).toBeInstanceOf(SlowConsumerError);
+    const after = Number((failure as SlowConsumerError).cursor?.split(':')[1]);
+    expect(after).toBe(seen.at(-1));
+    const resumed: number[] = [];
+    bus.select({}, { after }).subscribe((f) => resumed.push(f.seq));
+    expect([...seen, ...resumed]).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+  });
+
+  it('is checked at select, and refused with backpressure', () => {
+    const bus = new EventBus();
+    const queue = { capacity: 4, overflow: 'drop-oldest' } as const;
+    expect(() => bus.select({}, { queue: { ...queue, maxLag: { frames: 0 } } })).toThrow(
+      'EventBus.select queue: maxLag.frames',
+    );
+    expect(() => bus.select({}, { queue: { ...queue, maxLag: { ms: -1 } } })).toThrow(
+      'maxLag.ms must be a positive number',
+    );
+    expect(() => bus.select({}, { queue: { ...queue, maxLag: {} } })).toThrow(
+      'maxLag needs frames or ms',
+    );
+    expect(() =>
+      bus.select({}, { queue: { capacity: 4, overflow: 'backpressure', maxLag: { frames: 2 } } }),
+    ).toThrow("maxLag cannot be combined with overflow 'backpressure'");
+  });
+});
