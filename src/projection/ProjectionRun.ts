@@ -23,6 +23,8 @@ export interface RunPlan<S, P> {
   initial: S;
   reduce: (state: S, frame: EventFrame<P>) => S;
   filter: EventFilter;
+  /** The filter as a predicate, for the catch-up (which reads every frame). */
+  matches: (frame: EventFrame<P>) => boolean;
   version: number;
   filterHash: string;
   emit: ProjectionEmit;
@@ -40,6 +42,9 @@ export interface RunPlan<S, P> {
  * - ending: the bus closed, the last snapshot is on its way;
  * - done: ended, failed or unsubscribed.
  */
+/** The catch-up's filter: every frame of the log, the projection's filter applied here. */
+const EVERY_FRAME: EventFilter = Object.freeze({ visibility: 'private' });
+
 type Phase = 'loading' | 'catching-up' | 'live' | 'ending' | 'done';
 
 function isSnapshot(value: unknown): value is ProjectionSnapshot {
@@ -70,8 +75,8 @@ export class ProjectionRun<S, P> {
   /** The snapshot resumed from, for the errors that name it. */
   private snapshot: ProjectionSnapshot | undefined;
   private source: OperatorSubscriber<EventFrame<P>> | undefined;
-  /** Frames folded since the running catch-up began: a gap before the first is the log's start. */
-  private foldedSinceStart = 0;
+  /** Frames read since the running catch-up began: a gap before the first is the log's start. */
+  private readSinceStart = 0;
   /** What the next emission says of a rebuild. */
   private rebuilt: ProjectionRebuild | undefined;
   /** With `emit` in ms: a change waits for the end of the window. */
@@ -197,15 +202,27 @@ export class ProjectionRun<S, P> {
   /** Folds what the log holds after `seq`, up to the head it has now. */
   private catchUp(): void {
     this.phase = 'catching-up';
-    this.foldedSinceStart = 0;
-    const head = this.bus.lastSeq;
+    this.readSinceStart = 0;
+    // The replay reads up to the head the bus has when it is subscribed to: read here, before,
+    // and again just after when nothing has happened yet (a Redis bus whose tail was idle brings
+    // its head up to date as the replay is subscribed to, and its replays answer later).
+    let head = this.bus.lastSeq;
     const epoch = this.bus.epoch;
     this.epoch = epoch;
-    this.follow(
-      () => this.bus.replay(this.plan.filter, this.seq),
+    const source = this.follow(
+      // Every frame, filtered here: the caught-up seq is then the seq of the last frame read.
+      () => this.bus.replay(EVERY_FRAME, this.seq),
       () => this.caughtUpAt(head, epoch),
       (notice) => this.caughtUpAt(head, epoch, notice),
     );
+    if (
+      source !== undefined &&
+      this.source === source &&
+      this.readSinceStart === 0 &&
+      !source.closed
+    ) {
+      head = Math.max(head, this.bus.lastSeq);
+    }
   }
 
   /** The catch-up read everything up to `head` (the frames after it are live). */
@@ -276,12 +293,13 @@ export class ProjectionRun<S, P> {
   /**
    * Subscribes to `frames` (replacing the source before): each frame folded, `done` when it
    * completes, `endedOnGap` when it ends on a gap nothing followed, any other error fails.
+   * Returns the new source (`undefined` when `frames` threw).
    */
   private follow(
     frames: () => Observable<EventFrame<P>>,
     done: () => void,
     endedOnGap: (notice: OverflowNotice<EventFrame<P>>) => void,
-  ): void {
+  ): OperatorSubscriber<EventFrame<P>> | undefined {
     this.source?.unsubscribe();
     const source = new OperatorSubscriber<EventFrame<P>>(
       (frame) => this.take(frame),
@@ -299,13 +317,19 @@ export class ProjectionRun<S, P> {
       input = frames();
     } catch (error) {
       this.fail(error);
-      return;
+      return undefined;
     }
     subscribeWithin(this.out, input, source);
+    return source;
   }
 
   private take(frame: EventFrame<P>): void {
     if (frame.overflow !== undefined && !this.acceptGap(frame.overflow)) return;
+    this.readSinceStart++;
+    if (this.phase === 'catching-up' && !this.plan.matches(frame)) {
+      this.seq = frame.seq;
+      return;
+    }
     let next: S;
     try {
       next = this.plan.reduce(this.state, frame);
@@ -316,7 +340,6 @@ export class ProjectionRun<S, P> {
     if (this.stopped) return;
     this.state = next;
     this.seq = frame.seq;
-    this.foldedSinceStart++;
     this.snapshots?.folded();
     if (!this.stopped) this.changed();
   }
@@ -329,7 +352,7 @@ export class ProjectionRun<S, P> {
   private acceptGap(notice: OverflowNotice<EventFrame<P>>): boolean {
     const fromSeq = notice.fromSeq ?? this.seq + 1;
     const missing = { fromSeq, toSeq: notice.toSeq ?? fromSeq };
-    if (this.phase === 'catching-up' && this.foldedSinceStart === 0) {
+    if (this.phase === 'catching-up' && this.readSinceStart === 0) {
       if (this.seq === 0 && this.plan.rebuild) {
         this.rebuilt = { ...(this.rebuilt ?? { reason: 'trimmed' }), missing };
         return true;

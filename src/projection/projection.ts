@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable } from 'rxjs';
-import { compileFilter } from '../bus/filter.js';
+import { compileFilter, matchesFilter } from '../bus/filter.js';
 import {
   checkFunction,
   checkOneOf,
@@ -107,13 +107,15 @@ function planProjection<S, P>(
   checkOneOf(onStale, OWNER, 'onStale', ['error', 'rebuild']);
   const scheduler = config.scheduler ?? asyncScheduler;
   checkScheduler(scheduler, OWNER);
-  const filter = compileFilter(config.filter, OWNER).source;
+  const compiled = compileFilter(config.filter, OWNER);
+  const filter = compiled.source;
   const snapshots = config.snapshots === undefined ? undefined : checkSnapshots(config.snapshots);
   return {
     name,
     initial: config.initial,
     reduce,
     filter,
+    matches: (frame) => matchesFilter(compiled, frame),
     version,
     filterHash: projectionFilterHash(filter),
     emit,
