@@ -17,10 +17,12 @@ export interface GraphemeSegmenter {
 }
 
 /** `Intl.Segmenter` where the runtime has it (every current browser, Node 16+). */
+// Stryker disable all: the runtime the tests run on has it; the fallback is tested on its own
 const segmenter: GraphemeSegmenter | null =
   typeof Intl === 'object' && typeof Intl.Segmenter === 'function'
     ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
     : null;
+// Stryker restore all
 
 /**
  * Without `Intl.Segmenter`: a code point with what joins it (combining marks, variation
@@ -48,6 +50,7 @@ export function isOneGraphemePerChar(text: string): boolean {
 }
 
 /** A word with the spaces after it, or the spaces that start the text. */
+// Stryker disable next-line Regex: spaces after a word are taken with it, so only leading ones remain
 const WORD = /^\s+|\S+\s*/g;
 
 /** A line with its line break, or the last line without one. */

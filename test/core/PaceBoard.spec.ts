@@ -352,3 +352,124 @@ describe('PaceBoard against a reference (property)', () => {
     ]);
   });
 });
+
+describe('PaceBoard edges', () => {
+  function manual(overrides: Partial<PaceBoardConfig<string>> = {}) {
+    const clock = { time: 0, now: () => clock.time };
+    const paced = new PaceBoard<string>({
+      text: (value) => (value.startsWith('!') ? undefined : value),
+      classify: (value) => (value.startsWith('T') ? 'terminal' : 'normal'),
+      unit: 'grapheme',
+      maxLag: 250,
+      interval: 100,
+      fixedInterval: true,
+      clock,
+      owner: 'test',
+      ...overrides,
+    });
+    const at = (time: number) => {
+      clock.time = time;
+    };
+    const take = () => {
+      const out: string[] = [];
+      while (!paced.isEmpty) {
+        const { value, chunk } = paced.shift();
+        out.push(chunk === undefined ? `=${value}` : chunk);
+      }
+      return out;
+    };
+    return { paced, at, take };
+  }
+
+  it('a terminal value passes as is, its own text not paced', () => {
+    const { paced, take } = manual();
+    paced.push('abcdef');
+    paced.push('Tthe end');
+    expect(take()).toEqual(['ab', 'cdef', '=Tthe end']);
+    expect(paced.hasBacklog).toBe(false);
+  });
+
+  it('text for a busy lane is never shown at once, however long since its last chunk', () => {
+    const { paced, at, take } = manual();
+    paced.push('abcdef');
+    expect(take()).toEqual(['ab']);
+    at(150);
+    paced.push('gh');
+    expect(take()).toEqual([]);
+  });
+
+  it('a lane idle for exactly one interval shows new text at once', () => {
+    const { paced, at, take } = manual();
+    paced.push('a');
+    expect(take()).toEqual(['a']);
+    at(100);
+    paced.push('b');
+    expect(take()).toEqual(['b']);
+    at(150);
+    paced.push('c');
+    expect(take()).toEqual([]);
+  });
+
+  it('two values without text in a row pass without an empty chunk between them', () => {
+    const { paced, at, take } = manual();
+    paced.push('abcdef');
+    paced.push('!one');
+    paced.push('!two');
+    paced.push('gh');
+    expect(take()).toEqual(['ab']);
+    for (const time of [100, 200]) {
+      at(time);
+      paced.tick();
+    }
+    expect(take()).toEqual(['cde', 'f', '=!one', '=!two', 'gh']);
+  });
+
+  it('each tick closes the open burst: later text has a deadline of its own', () => {
+    const { paced, at, take } = manual();
+    paced.push('abcdef');
+    expect(take()).toEqual(['ab']);
+    at(100);
+    paced.tick();
+    expect(take()).toEqual(['cd']);
+    at(150);
+    paced.push('gh');
+    at(200);
+    paced.tick();
+    // 'ef' is due by 250, 'gh' by 300: two now, two at 300.
+    expect(take()).toEqual(['ef']);
+    at(300);
+    paced.tick();
+    expect(take()).toEqual(['gh']);
+  });
+
+  it('a late tick shows everything overdue', () => {
+    const { paced, at, take } = manual();
+    paced.push('abcdef');
+    expect(take()).toEqual(['ab']);
+    at(400);
+    paced.tick();
+    expect(take()).toEqual(['cdef']);
+  });
+
+  it('a measured cadence restarts after an idle spell, and ignores two ticks at one instant', () => {
+    const { paced, at, take } = manual({ interval: 16, fixedInterval: false });
+    paced.push('abcdefghij');
+    expect(take()).toEqual(['a']);
+    for (let time = 16; paced.hasBacklog; time += 16) {
+      at(time);
+      paced.tick();
+    }
+    take();
+    at(1000);
+    paced.push('abcdefghij');
+    expect(take()).toEqual(['a']);
+    at(1016);
+    paced.tick();
+    // Still 16 ms ticks (not the 1,000 ms since the last one): one grapheme.
+    expect(take()).toEqual(['b']);
+    expect(paced.cadence).toBe(16);
+    paced.tick();
+    expect(paced.cadence).toBe(16);
+    expect(take()).toEqual(['c']);
+  });
+});

@@ -35,6 +35,11 @@ describe('unitEnds', () => {
     expect(units('\u1100\u1161', 'grapheme', true)).toEqual(['\u1100', '\u1161']);
   });
 
+  it('the fallback keeps spaces as units, and joins a zero-width joiner to what follows', () => {
+    expect(units('a b', 'grapheme', true)).toEqual(['a', ' ', 'b']);
+    expect(units('a\u200D b', 'grapheme', true)).toEqual(['a\u200D ', 'b']);
+  });
+
   it('words keep the spaces after them; spaces that start the text are a unit', () => {
     expect(units('  one two\tthree  ', 'word')).toEqual(['  ', 'one ', 'two\t', 'three  ']);
   });
