@@ -52,9 +52,10 @@ export interface PaceTextConfig<T> {
   classify?: Classifier<T> | undefined;
   /**
    * When each busy lane shows its next chunk: a number of ms on `scheduler`, or a notifier (each
-   * emission is a tick; its completion shows every backlog at once; its error errors the stream
-   * after every backlog is shown). Default: `frames({ scheduler })`, one chunk per animation
-   * frame, every 16 ms where there are none.
+   * emission is a tick; its completion shows every backlog at once; its error stops the source,
+   * shows every backlog and errs, or errs at once when the source has completed already).
+   * Default: `frames({ scheduler })`, one chunk per animation frame, every 16 ms where there are
+   * none.
    */
   cadence?: number | ObservableInput<unknown> | undefined;
   /**
