@@ -237,6 +237,20 @@ describe('paceText', () => {
       );
     });
 
+    it('an error of the cadence notifier after the source completed errs at once', () => {
+      new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+        ({ cold, expectObservable }) => {
+          const source = cold('a|', { a: 'abcdef' });
+          const ticks = cold('--t-#', undefined, 'no ticks');
+          expectObservable(source.pipe(paceText({ ...base, cadence: ticks }))).toBe(
+            'a-b-#',
+            { a: 'a', b: 'b' },
+            'no ticks',
+          );
+        },
+      );
+    });
+
     it('a cadence notifier that completes shows every backlog at once', () => {
       new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
         ({ cold, expectObservable }) => {
