@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { defer, type Observable, type SchedulerLike } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
 import { classifyAgentEvent } from '../bus/agentEvents.js';
 import { BusSubscriptions } from '../bus/BusSubscriptions.js';
 import { EventCheck } from '../bus/EventCheck.js';
@@ -9,6 +9,7 @@ import { latencyMetrics } from '../bus/LatencyMetrics.js';
 import type { AgentEvent, EventFilter, EventFrame, SelectOptions } from '../bus/types.js';
 import type { FrameDecodeError } from './codec.js';
 import {
+  closeNow,
   historySize,
   ownConnections,
   type RedisBusMetrics,
@@ -17,6 +18,7 @@ import {
   resolveOptions,
   sleep,
   whenReady,
+  withTimeout,
 } from './config.js';
 import { type EpochHost, EpochKeeper, openStream } from './EpochKeeper.js';
 import { EventSender } from './EventSender.js';
@@ -74,7 +76,6 @@ export class RedisEventBus<P = unknown> {
   private readonly tail: StreamTail<P>;
   private readonly publisher: StreamPublisher;
   private readonly sender: EventSender<P>;
-  private readonly scheduler: SchedulerLike | undefined;
   private readonly freeze: boolean;
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
   private readonly onConnectionError: ((error: unknown) => void) | undefined;
@@ -142,7 +143,6 @@ export class RedisEventBus<P = unknown> {
     });
     this.redis = connections.publishing;
     this.archive = archive;
-    this.scheduler = config.scheduler;
     this.onDecodeError = config.onDecodeError;
     this.onConnectionError = config.onConnectionError;
     // The hub commits frames Redis stamped; it reads the stream for old cursors but never
@@ -186,7 +186,7 @@ export class RedisEventBus<P = unknown> {
     );
     this.sender = new EventSender<P>(this.redis, this.publisher, {
       stream: archive.stream,
-      scheduler: this.scheduler,
+      scheduler: config.scheduler,
       freeze: this.freeze,
       producerId,
       sendTimeoutMs,
@@ -353,8 +353,9 @@ export class RedisEventBus<P = unknown> {
     this.closed = true;
     this.guard.stopClaim();
     await this.tail.stop();
-    if (this.redis.status === 'ready') await this.guard.release(this.redis).catch(() => undefined);
-    this.redis.disconnect();
+    // The producer id goes back at once (not when its lease runs out).
+    await withTimeout(this.guard.release(this.redis), 1000).catch(() => undefined);
+    closeNow(this.redis);
     // Events still waiting for a script call go out now, on the closed connection: they reject.
     this.publisher.close();
     this.hub.close();

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { FRAME_ENCODING_VERSION } from './codec.js';
+import { destroySocket } from './config.js';
 import { PublishRefusedError } from './errors.js';
 import { publishScript } from './scripts.js';
 
@@ -308,7 +309,7 @@ export class StreamPublisher {
         this.generation++;
         // A socket whose peer vanished without a FIN: end() would wait for it; destroy() closes
         // it now, and the client reconnects (its pending commands reject).
-        (this.redis as { stream?: { destroy(): void } }).stream?.destroy();
+        destroySocket(this.redis);
         this.guard.replaced();
       }, limit);
       this.evaluateOnce(args).then(

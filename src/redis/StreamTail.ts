@@ -8,6 +8,7 @@ import {
   type RawStreamEntry,
   seqOfEntryId,
 } from './codec.js';
+import { closeNow, destroySocket } from './config.js';
 import { type StreamGap, widenGap } from './RedisStreamArchive.js';
 
 /** What a {@link StreamTail} hands on, in stream order. */
@@ -137,7 +138,7 @@ export class StreamTail<P = unknown> {
     this.running = false;
     this.wakeUp?.();
     this.wakeUp = undefined;
-    this.config.connection.disconnect();
+    closeNow(this.config.connection);
     await this.loop;
   }
 
@@ -173,9 +174,29 @@ export class StreamTail<P = unknown> {
       if (!this.running) return null;
       // No reply: the peer may be gone without closing (a half-open connection). The client
       // reconnects and sends the read again on the new connection.
-      this.suspect = true;
-      (connection as { stream?: { destroy(): void } }).stream?.destroy();
-      this.sink.replaced();
+      this.replace();
+    }
+  }
+
+  private replace(): void {
+    this.suspect = true;
+    destroySocket(this.config.connection);
+    this.sink.replaced();
+  }
+
+  /** The sink's check of the log, with the same deadline as a read (then the connection is replaced). */
+  private async verify(): Promise<number | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no reply to the log check within ${this.config.readTimeoutMs} ms`));
+        if (this.running) this.replace();
+      }, this.config.readTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.sink.verify(this.lastSeq, this.lastFields), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -209,7 +230,7 @@ export class StreamTail<P = unknown> {
         // Verified after a reconnection before anything is handed on, and when the stream is
         // quiet (an idle read costs one check per block time).
         try {
-          const moved = await this.sink.verify(this.lastSeq, this.lastFields);
+          const moved = await this.verify();
           this.suspect = false;
           if (moved !== undefined) {
             gap = undefined;

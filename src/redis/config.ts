@@ -267,6 +267,20 @@ export function ownConnections(
   return { publishing, tail };
 }
 
+/**
+ * Closes a connection at once: `disconnect()` alone ends the socket and waits for the peer's
+ * FIN, which a peer that vanished never sends (the pending commands would wait for minutes).
+ */
+export function closeNow(connection: Redis): void {
+  connection.disconnect();
+  destroySocket(connection);
+}
+
+/** Destroys a connection's socket: the client sees it closed now (and reconnects, unless closing). */
+export function destroySocket(connection: Redis): void {
+  (connection as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
 /** Resolves when a connection is ready (rejects if it ends first). */
 export function whenReady(connection: Redis, stream: string): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve();

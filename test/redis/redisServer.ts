@@ -1,7 +1,8 @@
 /**
  * Starts and stops a real redis-server for the redis specs and bench: its own loopback port, its
- * own temporary directory, append-only persistence with fsync on every write (so a SIGKILL loses
- * nothing Redis has acknowledged). No mock stands in for Redis anywhere.
+ * own temporary directory, append-only persistence with fsync on every write by default (so a
+ * SIGKILL loses nothing Redis has acknowledged), or the settings a spec asks for. No mock stands
+ * in for Redis anywhere.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,12 +60,26 @@ function answersPing(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How a {@link RedisServer} runs. */
+export interface RedisServerOptions {
+  /** Default `true`. */
+  appendonly?: boolean;
+  /** Default `'always'`. */
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** More arguments for redis-server, e.g. `['--maxmemory', '10mb']`. */
+  extra?: string[];
+}
+
 /** One redis-server process that can be killed and started again on the same port and data. */
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
   private child: ChildProcess | undefined;
-  private appendfsync: 'always' | 'everysec' = 'always';
+  private options: Required<RedisServerOptions> = {
+    appendonly: true,
+    appendfsync: 'always',
+    extra: [],
+  };
 
   private constructor(port: number, dir: string) {
     this.port = port;
@@ -74,16 +89,26 @@ export class RedisServer {
   /**
    * Starts a server on a free loopback port with a fresh data directory. `appendfsync` defaults
    * to `always` (the specs: nothing acknowledged is lost to a SIGKILL); the bench uses Redis's own
-   * default for append-only files, `everysec`.
+   * default for append-only files, `everysec`. `appendonly: false` runs without an append-only
+   * file (Redis's default: a restart loses everything); `extra` are more server arguments.
    */
-  static async start(options: { appendfsync?: 'always' | 'everysec' } = {}): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(
       await freePort(),
       mkdtempSync(join(dataRoot(), 'rxjs-bp-redis-')),
     );
-    server.appendfsync = options.appendfsync ?? 'always';
+    server.options = {
+      appendonly: options.appendonly ?? true,
+      appendfsync: options.appendfsync ?? 'always',
+      extra: options.extra ?? [],
+    };
     await server.restart();
     return server;
+  }
+
+  /** The server process's id (while it runs). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
   }
 
   /** `redis://127.0.0.1:<port>` */
@@ -111,9 +136,9 @@ export class RedisServer {
         '--dir',
         this.dir,
         '--appendonly',
-        'yes',
+        this.options.appendonly ? 'yes' : 'no',
         '--appendfsync',
-        'always',
+        this.options.appendfsync,
         '--save',
         '',
         '--daemonize',
@@ -122,6 +147,7 @@ export class RedisServer {
         'no',
         '--loglevel',
         'warning',
+        ...this.options.extra,
       ],
       { stdio: 'ignore' },
     );
