@@ -36,13 +36,10 @@ export const DEFAULT_SNAPSHOT_EVERY = 1000;
  * its last snapshot is saved. Works with `EventBus` and `RedisEventBus` alike.
  *
  * ```text
- * log:     a b c | d - - e -        (a b c published before subscribing, '|' = subscription)
- * emit 'caught-up':
- *                (C) D - - E -      C = {state: abc, seq: 3, caughtUp: true}, D = abcd, ...
- * emit 'every':
- *          (ABCC') D - - E -        A = {a, caughtUp: false} ... C' = {abc, caughtUp: true}
- * emit 20 (ms):
- *                (C) D --- E        changes within 20 ms of the last emission wait for its end
+ * log:               a b c | d - - e - -    a, b, c in the log before subscribing (|)
+ * emit 'caught-up':        C d - - e - -    C: once caught up (state abc); then every live frame
+ * emit 'every':      A B C C'd - - e - -    each catch-up state (caughtUp: false), C' caught up
+ * emit 3 (ms):             C - - d e - -    a change in a quiet window waits for its end
  * ```
  *
  * @example
