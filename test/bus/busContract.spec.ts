@@ -13,6 +13,14 @@ import {
   type OverflowPolicy,
   QueueOverflowError,
 } from '../../src/core/types.js';
+import {
+  createTestBus,
+  createTestScheduler,
+  demandFrom,
+  framesMarble,
+  notice,
+  publishMarble,
+} from '../../src/testing/index.js';
 
 // The bus's contract decisions (docs/architecture.md, "The bus's contract"), one block each.
 
@@ -20,31 +28,35 @@ const seqs = (frames: EventFrame[]): number[] => frames.map((f) => f.seq);
 
 describe('delivery is in increasing seq order, whatever the policy', () => {
   it('keyed coalesce: the merged frame stands where its newest part stood, with its seq', () => {
-    const bus = new EventBus();
-    const demand = new Subject<number>();
-    const seen: EventFrame[] = [];
-    bus
-      .select(
+    const scheduler = createTestScheduler();
+    scheduler.run(({ expectObservable }) => {
+      const bus = createTestBus(scheduler);
+      const events = {
+        d: { kind: 'model.delta', runId: 'r', payload: { text: 'a' } },
+        t: { kind: 'tool.call', runId: 'r' },
+        u: { kind: 'usage', runId: 'r' },
+        e: { kind: 'model.delta', runId: 'r', payload: { text: 'b' } },
+      };
+      // Four slots, one kept for terminals: d, t, u fill it; e merges into d, and the merged
+      // frame moves to where e stood, so seq order holds: t, u, then d+e (seq 4).
+      const frames$ = bus.select(
         {},
         {
           queue: {
             capacity: 4,
             overflow: coalesce(mergeAgentProgress, agentEventKey),
-            demand,
+            demand: demandFrom('------i'),
           },
         },
-      )
-      .subscribe((f) => seen.push(f));
-    bus.publish({ kind: 'model.delta', runId: 'r', payload: { text: 'a' } }); // 1
-    bus.publish({ kind: 'tool.call', runId: 'r' }); // 2
-    bus.publish({ kind: 'usage', runId: 'r' }); // 3: full (one slot of four is for terminals)
-    bus.publish({ kind: 'model.delta', runId: 'r', payload: { text: 'b' } }); // 4: merges into 1
-    demand.next(10);
-    expect(seqs(seen)).toEqual([2, 3, 4]);
-    expect(seen[2]?.kind).toBe('model.delta');
-    // The notice of the merge comes with the next frame delivered, and gives the range.
-    expect(seen[0]?.overflow).toMatchObject({ merged: 1, fromSeq: 1, toSeq: 4 });
-    expect((seen[2] as { summary?: unknown }).summary).toMatchObject({ firstSeq: 1, lastSeq: 4 });
+      );
+      expectObservable(framesMarble(frames$, bus)).toBe('------(ntue)', {
+        n: notice({ merged: 1, fromSeq: 1, toSeq: 4 }),
+        t: 't',
+        u: 'u',
+        e: 'e',
+      });
+      publishMarble(bus, '-dtue', events);
+    });
   });
 
   it('property: after seeing seq S, every matching frame up to S was delivered, merged or counted', () => {
