@@ -10,6 +10,7 @@ import { suite as dispatchSuite } from './suites/dispatch.js';
 import { suite as eventBusSuite } from './suites/eventBus.js';
 import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import { suite as paceTextSuite } from './suites/paceText.js';
+import { suite as projectionSuite } from './suites/projection.js';
 import { suite as redisSuite } from './suites/redis.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
 import { suite as textViewSuite } from './suites/textView.js';
@@ -25,6 +26,7 @@ const suites: BenchSuite[] = [
   consumersSuite,
   dispatchSuite,
   redisSuite,
+  projectionSuite,
 ];
 
 const only = process.argv[2];
