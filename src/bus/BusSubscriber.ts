@@ -207,7 +207,9 @@ export class BusSubscriber<P>
     return this.queue === undefined || this.queue.isEmpty;
   }
 
+  /** What one batch (a flush tick, a scheduled task) takes: behind the head, a queue's worth. */
   get size(): number {
+    if (this.reading) return this.plan?.capacity ?? Number.POSITIVE_INFINITY;
     return (this.lookahead === undefined ? 0 : 1) + (this.queue?.size ?? 0);
   }
 

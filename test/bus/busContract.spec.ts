@@ -344,3 +344,23 @@ describe('a queued subscriber classifies each frame once', () => {
     },
   );
 });
+
+describe('reading the log in batches', () => {
+  it('a flushOn subscriber behind the head takes a queue-worth of the log per tick', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const seen: string[] = [];
+    scheduler.run(({ hot }) => {
+      const bus = new EventBus();
+      for (let i = 0; i < 10; i++) bus.publish({ kind: 'k' });
+      const flushOn = hot('--t--t--t');
+      bus
+        .select({}, { after: 0, queue: { capacity: 4, overflow: 'drop-oldest', flushOn } })
+        .subscribe((f) => seen.push(`${scheduler.now()}:${f.seq}`));
+    });
+    expect(seen).toEqual([
+      ...[1, 2, 3, 4].map((seq) => `2:${seq}`),
+      ...[5, 6, 7, 8].map((seq) => `5:${seq}`),
+      ...[9, 10].map((seq) => `8:${seq}`),
+    ]);
+  });
+});
