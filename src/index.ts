@@ -51,6 +51,12 @@ export type {
   Visibility,
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
+export {
+  checkFunction,
+  checkPositiveInteger,
+  rangeError,
+  typeError,
+} from './core/checks.js';
 export { type Cursor, formatCursor, parseCursor } from './core/cursor.js';
 export { HandlerTimeoutError } from './core/HandlerTimeoutError.js';
 export type { LatencyStats } from './core/LatencyWindow.js';
@@ -82,6 +88,8 @@ export {
   type QueueConfig,
   QueueOverflowError,
 } from './core/types.js';
+export { DrainEngine } from './internal/DrainEngine.js';
+export { ScheduledTask } from './internal/ScheduledTask.js';
 export {
   type FromReadableStreamConfig,
   fromReadableStream,
@@ -114,6 +122,7 @@ export {
   drainWith,
 } from './operators/drainWith.js';
 export { type FramesConfig, frames } from './operators/frames.js';
+export { type FailurePlan, HandlerPool } from './operators/HandlerPool.js';
 export {
   type Laned,
   type LaneQueueConfig,

@@ -30,7 +30,9 @@ export function describe(value: unknown): string {
   }
 }
 
-/** `owner: option must be …, got …` as a `TypeError`. */
+/** `owner: option must be …, got …` as a `TypeError`.
+ * @internal (exported from the root for the other entries)
+ */
 export function typeError(
   owner: string,
   option: string,
@@ -40,7 +42,9 @@ export function typeError(
   return new TypeError(`${owner}: ${option} must be ${expected}, got ${describe(got)}`);
 }
 
-/** `owner: option must be …, got …` as a `RangeError`. */
+/** `owner: option must be …, got …` as a `RangeError`.
+ * @internal (exported from the root for the other entries)
+ */
 export function rangeError(
   owner: string,
   option: string,
@@ -57,7 +61,9 @@ export function checkOptions(options: unknown, owner: string): void {
   }
 }
 
-/** Refuses anything but a function; `undefined` passes unless `required`. */
+/** Refuses anything but a function; `undefined` passes unless `required`.
+ * @internal (exported from the root for the other entries)
+ */
 export function checkFunction(
   value: unknown,
   owner: string,
@@ -78,7 +84,9 @@ function isCount(value: unknown): value is number {
   );
 }
 
-/** Refuses anything but a positive integer, or `Infinity` when `infinite` is allowed. */
+/** Refuses anything but a positive integer, or `Infinity` when `infinite` is allowed.
+ * @internal (exported from the root for the other entries)
+ */
 export function checkPositiveInteger(
   value: unknown,
   owner: string,

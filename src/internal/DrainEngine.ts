@@ -90,6 +90,10 @@ export interface DrainEngineConfig {
  * and the sink is settled (with the source's error after the items accepted before it), reporting
  * a last gap first; when the consumer goes away mid-step it stops without throwing into the
  * producer.
+ *
+ * Exported from the root for the other entries (the Redis work queue): not part of the API.
+ *
+ * @internal
  */
 export class DrainEngine<T, N> {
   private credits: number;

@@ -9,6 +9,10 @@ import type { SchedulerLike, Subscription } from 'rxjs';
  * any other: nothing stays marked after a run that already happened. It keeps a task's
  * subscription only while the task is still to run, so that {@link ScheduledTask.cancel} always
  * cancels the right one, also when the run scheduled the next.
+ *
+ * Exported from the root for the other entries: not part of the API.
+ *
+ * @internal
  */
 export class ScheduledTask {
   private pending = false;

@@ -23,6 +23,8 @@ export interface FailurePlan<T> {
   timeout: number;
   /** The clock of the backoff and timeout timers. */
   scheduler: SchedulerLike;
+  /** Who the errors of timeouts and bad backoffs name. Default `'drainWith'`. */
+  owner?: string | undefined;
 }
 
 const OWNER = 'drainWith';
@@ -67,6 +69,10 @@ class Job<T, R> implements DeadlineEntry<Job<T, R>> {
  * Without a failure plan a failure errors the output at once (the plain path, one shared set of
  * callbacks for every handler call). With one, each value is a {@link Job} that keeps its slot
  * through its retries and their backoff, and whose attempts may time out.
+ *
+ * The Redis work queue runs its jobs on it too (hence its export from the root, for that entry).
+ *
+ * @internal
  */
 export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, DrainGauges {
   /** Slots held: attempts running and values waiting out a backoff. */
@@ -217,7 +223,8 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
     const inner = job.inner;
     job.inner = undefined;
     inner?.unsubscribe();
-    this.attemptFailed(job, new HandlerTimeoutError(OWNER, job.value, job.attempt, timeout));
+    const owner = this.plan?.owner ?? OWNER;
+    this.attemptFailed(job, new HandlerTimeoutError(owner, job.value, job.attempt, timeout));
   }
 
   /**
@@ -245,7 +252,7 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
       }
       if (typeof delay !== 'number' || !(delay >= 0) || delay === Number.POSITIVE_INFINITY) {
         this.engine.fail(
-          rangeError(OWNER, `retry.backoff(${job.attempt})`, 'a finite number of ms >= 0', delay),
+          rangeError(plan.owner ?? OWNER, `retry.backoff(${job.attempt})`, 'a finite number of ms >= 0', delay),
         );
         return;
       }

@@ -25,4 +25,19 @@ export {
 } from './RedisEventBus.js';
 export { RedisSnapshotStore, type RedisSnapshotStoreConfig } from './RedisSnapshotStore.js';
 export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
+export { RedisWorkQueue } from './RedisWorkQueue.js';
 export { publishScript } from './scripts.js';
+export { idempotencyKey } from './workQueueEntries.js';
+export type {
+  AddedJob,
+  AddJobOptions,
+  DeadLetter,
+  RedisWorkQueueConfig,
+  WorkContext,
+  WorkDeadLettered,
+  WorkDone,
+  WorkerConfig,
+  WorkHandler,
+  WorkOutcome,
+  WorkRetryConfig,
+} from './workQueueTypes.js';

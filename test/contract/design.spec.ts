@@ -836,7 +836,7 @@ describe('layers: the folders under src depend downwards only', () => {
     interop: ['internal', 'core'],
     bus: ['operators', 'interop', 'internal', 'core'],
     projection: ['bus', 'internal', 'core'],
-    redis: ['bus', 'projection', 'core', 'internal'],
+    redis: ['bus', 'projection', 'operators', 'core', 'internal'],
     angular: ['operators', 'core'],
     node: ['interop'],
     testing: ['bus', 'core'],

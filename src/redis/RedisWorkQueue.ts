@@ -1,0 +1,254 @@
+import { asyncScheduler, Observable } from 'rxjs';
+import { checkFunction, checkPositiveInteger, rangeError, typeError } from '../core/checks.js';
+import type { FailurePlan } from '../operators/HandlerPool.js';
+import { randomId } from './config.js';
+import { WorkerRun } from './WorkerRun.js';
+import {
+  addOnceScript,
+  deadKey,
+  encodeJob,
+  idKey,
+  levelKey,
+  type WorkItem,
+} from './workQueueEntries.js';
+import type {
+  AddedJob,
+  AddJobOptions,
+  DeadLetter,
+  RedisWorkQueueConfig,
+  WorkerConfig,
+  WorkHandler,
+  WorkOutcome,
+} from './workQueueTypes.js';
+
+const OWNER = 'RedisWorkQueue';
+
+/**
+ * A priority work queue shared by any number of processes, on Redis Streams consumer groups.
+ * `add` appends a job to the stream of its priority level; `process` makes this process a worker,
+ * whose output tells what became of each job it held.
+ *
+ * **Delivery is at least once.** A job is acknowledged (and deleted) only after its handler
+ * succeeded; a worker that dies, or outlives `visibilityMs` on a job, leaves it to another worker,
+ * which runs it again. So a handler may run more than once for one job: make its effects
+ * idempotent with the job's {@link WorkContext.idempotencyKey}.
+ *
+ * - A worker reads only as many jobs as it has free slots (`concurrency`), so no worker ever holds
+ *   more than its concurrency: backpressure reaches across the network, and the jobs a busy worker
+ *   does not take stay in Redis for the others.
+ * - Levels are read highest first: a lower level's job is read only when no higher one waits.
+ * - A handler that throws, errors or outlives `timeout` is retried (`retry`) in that worker; after
+ *   its last attempt the job moves to the dead-letter stream (`deadLetters()` reads it).
+ * - Jobs of a worker that died are taken over (`XAUTOCLAIM`) once idle for `visibilityMs`.
+ * - `close({ graceMs })` stops every worker of this instance from taking jobs, lets the jobs they
+ *   hold finish within the grace, and puts the rest back at once for other workers.
+ *
+ * @example
+ * ```ts redis
+ * import { Redis } from 'ioredis';
+ * import { RedisWorkQueue } from 'rxjs-backpressure/redis';
+ *
+ * const queue = new RedisWorkQueue<{ to: string }>({ redis: new Redis(), name: 'mail', levels: 2 });
+ * await queue.add({ to: 'ada@example.com' }, { priority: 1, id: 'welcome-ada' });
+ * queue
+ *   .process(async (job, { idempotencyKey }) => sendMail(job.to, idempotencyKey), {
+ *     concurrency: 8,
+ *     retry: { maxAttempts: 3, backoff: (attempt) => 100 * 2 ** attempt },
+ *     timeout: 10_000,
+ *   })
+ *   .subscribe((outcome) => console.log(outcome.status, outcome.id));
+ * ```
+ */
+export class RedisWorkQueue<J = unknown> {
+  /** The queue's name (the prefix of its keys). */
+  readonly name: string;
+  /** How many priority levels it has. */
+  readonly levels: number;
+  private readonly config: RedisWorkQueueConfig;
+  private readonly group: string;
+  private readonly maxPayloadBytes: number;
+  private readonly idTtlMs: number;
+  private readonly runs = new Set<WorkerRun<J, unknown>>();
+  private closed = false;
+
+  /** @throws RangeError or TypeError for bad options, naming the option and the value. */
+  constructor(config: RedisWorkQueueConfig) {
+    if (config === null || typeof config !== 'object') {
+      throw typeError(OWNER, 'options', 'an object', config);
+    }
+    const { redis, name } = config;
+    if (redis === null || typeof redis !== 'object' || typeof redis.multi !== 'function') {
+      throw typeError(OWNER, 'redis', 'an ioredis client', redis);
+    }
+    if (typeof name !== 'string' || name === '') {
+      throw typeError(OWNER, 'name', 'a non-empty string', name);
+    }
+    const levels = config.levels ?? 1;
+    checkPositiveInteger(levels, OWNER, 'levels');
+    if (levels > 32) throw rangeError(OWNER, 'levels', 'at most 32', levels);
+    const group = config.group ?? 'workers';
+    if (typeof group !== 'string' || group === '') {
+      throw typeError(OWNER, 'group', 'a non-empty string', group);
+    }
+    this.maxPayloadBytes = config.maxPayloadBytes ?? 1024 * 1024;
+    checkPositiveInteger(this.maxPayloadBytes, OWNER, 'maxPayloadBytes');
+    this.idTtlMs = config.idTtlMs ?? 86_400_000;
+    checkPositiveInteger(this.idTtlMs, OWNER, 'idTtlMs');
+    this.config = config;
+    this.name = name;
+    this.levels = levels;
+    this.group = group;
+  }
+
+  /**
+   * Appends a job to the stream of its priority. Rejects, adding nothing, when the job cannot be
+   * serialized to JSON, is larger than `maxPayloadBytes`, or has a priority the queue does not
+   * have (each error names the job), and after `close()`.
+   */
+  async add(job: J, options: AddJobOptions = {}): Promise<AddedJob> {
+    if (this.closed) throw new Error(`${OWNER} "${this.name}" is closed`);
+    const given = options.id;
+    if (given !== undefined && (typeof given !== 'string' || given === '')) {
+      throw typeError(`${OWNER}.add`, 'id', 'a non-empty string', given);
+    }
+    const id = given ?? randomId();
+    const priority = options.priority ?? 0;
+    const json = encodeJob(job, id, priority, this.levels, this.maxPayloadBytes);
+    const key = levelKey(this.name, priority);
+    const { redis } = this.config;
+    if (given === undefined) {
+      await redis.xadd(key, '*', 'id', id, 'j', json);
+      return { id, added: true };
+    }
+    const entry = await redis.eval(
+      addOnceScript,
+      2,
+      key,
+      idKey(this.name, id),
+      this.idTtlMs,
+      id,
+      json,
+    );
+    return { id, added: entry !== null };
+  }
+
+  /**
+   * Makes this process a worker of the queue, for as long as the returned Observable is
+   * subscribed: each subscription is one worker (one consumer of the group), which emits one
+   * {@link WorkOutcome} per job it finished (acknowledged, or moved to the dead-letter stream).
+   * It completes after `close()` once its jobs are done; unsubscribing cancels the jobs it holds
+   * and puts them back at once for other workers.
+   *
+   * @throws RangeError or TypeError for a bad handler or options, naming the option and value.
+   */
+  process<R>(
+    handler: WorkHandler<J, R>,
+    options: WorkerConfig = {},
+  ): Observable<WorkOutcome<J, R>> {
+    const owner = `${OWNER}.process`;
+    checkFunction(handler, owner, 'handler', true);
+    const concurrency = options.concurrency ?? 1;
+    checkPositiveInteger(concurrency, owner, 'concurrency');
+    const visibilityMs = positiveMs(options.visibilityMs, owner, 'visibilityMs', 30_000);
+    const pollMs = positiveMs(options.pollMs, owner, 'pollMs', 100);
+    const claimEveryMs = positiveMs(options.claimEveryMs, owner, 'claimEveryMs', visibilityMs / 2);
+    const scheduler = options.scheduler ?? asyncScheduler;
+    if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
+      throw typeError(owner, 'scheduler', 'a SchedulerLike', scheduler);
+    }
+    const { retry, timeout = Number.POSITIVE_INFINITY } = options;
+    if (!(typeof timeout === 'number' && timeout > 0)) {
+      throw rangeError(owner, 'timeout', 'a positive number of ms or Infinity', timeout);
+    }
+    if (retry !== undefined) {
+      if (retry === null || typeof retry !== 'object') {
+        throw typeError(owner, 'retry', 'an object ({ maxAttempts, backoff? })', retry);
+      }
+      checkPositiveInteger(retry.maxAttempts, owner, 'retry.maxAttempts');
+      checkFunction(retry.backoff, owner, 'retry.backoff');
+    }
+    const { consumer } = options;
+    if (consumer !== undefined && (typeof consumer !== 'string' || consumer === '')) {
+      throw typeError(owner, 'consumer', 'a non-empty string', consumer);
+    }
+    const plan: FailurePlan<WorkItem<unknown>> = {
+      maxAttempts: retry?.maxAttempts ?? 1,
+      backoff: retry?.backoff ?? (() => 0),
+      deadLetter: undefined,
+      timeout,
+      scheduler,
+      owner: OWNER,
+    };
+    return new Observable<WorkOutcome<J, R>>((subscriber) => {
+      if (this.closed) {
+        subscriber.error(new Error(`${OWNER} "${this.name}" is closed`));
+        return;
+      }
+      const run = new WorkerRun<J, R>(subscriber, handler, {
+        redis: this.config.redis,
+        name: this.name,
+        group: this.group,
+        levels: this.levels,
+        consumer: consumer ?? `${this.name}-${randomId()}`,
+        concurrency,
+        visibilityMs,
+        pollMs,
+        claimEveryMs,
+        scheduler,
+        plan,
+      });
+      const runs = this.runs as Set<WorkerRun<J, R>>;
+      runs.add(run);
+      subscriber.add(() => runs.delete(run));
+    });
+  }
+
+  /**
+   * Stops every worker of this instance from taking jobs: each finishes the jobs it holds within
+   * `graceMs` (default 30,000), then its output completes; jobs still running then are cancelled
+   * and put back in their streams, where other workers take them at once. `add` and `process`
+   * are refused afterwards. The Redis client stays open.
+   */
+  async close(options: { graceMs?: number | undefined } = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 30_000;
+    if (!(typeof graceMs === 'number' && graceMs >= 0)) {
+      throw rangeError(`${OWNER}.close`, 'graceMs', 'a non-negative number of ms', graceMs);
+    }
+    this.closed = true;
+    await Promise.all([...this.runs].map((run) => run.stop(graceMs)));
+  }
+
+  /** The oldest entries of the dead-letter stream (at most `count`, default 100). */
+  async deadLetters(count = 100): Promise<DeadLetter[]> {
+    checkPositiveInteger(count, `${OWNER}.deadLetters`, 'count');
+    const entries = (await this.config.redis.xrange(
+      deadKey(this.name),
+      '-',
+      '+',
+      'COUNT',
+      count,
+    )) as Array<[string, string[]]>;
+    return entries.map(([entryId, fields]) => {
+      const at: Record<string, string> = {};
+      for (let k = 0; k + 1 < fields.length; k += 2)
+        at[fields[k] as string] = fields[k + 1] as string;
+      return {
+        entryId,
+        id: at.id ?? '',
+        json: at.j ?? '',
+        priority: Number(at.p),
+        attempts: Number(at.a),
+        error: at.e ?? '',
+        consumer: at.c ?? '',
+      };
+    });
+  }
+}
+
+function positiveMs(value: unknown, owner: string, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || value === Number.POSITIVE_INFINITY) {
+    throw rangeError(owner, option, 'a positive finite number of ms', value);
+  }
+  return value;
+}

@@ -1,0 +1,353 @@
+import type { Redis } from 'ioredis';
+import { from, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { OverflowQueue } from '../core/OverflowQueue.js';
+import type { OverflowNotice } from '../core/types.js';
+import { DrainEngine } from '../internal/DrainEngine.js';
+import { ScheduledTask } from '../internal/ScheduledTask.js';
+import { type FailurePlan, HandlerPool } from '../operators/HandlerPool.js';
+import {
+  deadKey,
+  idempotencyKey,
+  itemOf,
+  levelKey,
+  type RawEntry,
+  type WorkItem,
+} from './workQueueEntries.js';
+import type { WorkHandler, WorkOutcome } from './workQueueTypes.js';
+
+/** A worker's settings, checked and with their defaults. */
+export interface WorkerSettings {
+  redis: Redis;
+  name: string;
+  group: string;
+  levels: number;
+  consumer: string;
+  concurrency: number;
+  visibilityMs: number;
+  pollMs: number;
+  claimEveryMs: number;
+  scheduler: SchedulerLike;
+  plan: FailurePlan<WorkItem<unknown>>;
+}
+
+/**
+ * One subscription of `RedisWorkQueue.process`: the jobs it holds run on `drainWith`'s handler
+ * pool (retries, backoff, timeouts, dead letters), gated by the drain engine's credits, which are
+ * its free slots. It reads from Redis only when it has free slots, and only as many jobs as it has
+ * (`XAUTOCLAIM` of jobs idle longer than the visibility timeout first, then `XREADGROUP` of new
+ * ones, each from the highest level down): it never holds more than its concurrency.
+ */
+export class WorkerRun<J, R> {
+  private readonly queue: OverflowQueue<WorkItem<J>>;
+  private readonly pool: HandlerPool<WorkItem<J>, WorkOutcome<J, R>>;
+  private readonly engine: DrainEngine<WorkItem<J>, OverflowNotice<WorkItem<J>>>;
+  /** The jobs this worker holds, by stream and entry id: read and not yet acknowledged. */
+  private readonly held = new Map<string, WorkItem<J>>();
+  private readonly poll: ScheduledTask;
+  private readonly cursors: string[];
+  private reading = false;
+  private stopped = false;
+  /** Dead-letter writes in progress (the output ends only once they are done). */
+  private writes = 0;
+  private lastClaim = Number.NEGATIVE_INFINITY;
+  private groupsReady: Promise<void> | undefined = undefined;
+  private grace: Subscription | undefined = undefined;
+  private released: Promise<void> = Promise.resolve();
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly subscriber: Subscriber<WorkOutcome<J, R>>,
+    private readonly handler: WorkHandler<J, R>,
+    private readonly s: WorkerSettings,
+  ) {
+    this.cursors = Array.from({ length: s.levels }, () => '0-0');
+    this.poll = new ScheduledTask(s.scheduler, () => this.pump());
+    this.queue = new OverflowQueue<WorkItem<J>>({ capacity: s.concurrency, overflow: 'error' });
+    this.pool = new HandlerPool<WorkItem<J>, WorkOutcome<J, R>>(
+      subscriber,
+      (item, _index, attempt) => this.attempt(item, attempt),
+      undefined,
+      this.queue,
+      s.concurrency,
+      {
+        ...(s.plan as FailurePlan<WorkItem<J>>),
+        deadLetter: (item, error, attempts) => this.deadLetter(item, error, attempts),
+      },
+    );
+    this.engine = new DrainEngine(this.queue, this.pool, {
+      schedule: 'now',
+      credits: s.concurrency,
+      settled: () => this.pool.inFlight === 0 && this.writes === 0,
+      afterDrain: () => this.pump(),
+    });
+    this.pool.attach(this.engine);
+    this.ended = new Promise((resolve) => subscriber.add(() => resolve()));
+    subscriber.add(() => this.teardown());
+    this.pump();
+  }
+
+  /**
+   * Stops taking jobs; the output completes once the jobs held are done. Those still running
+   * after `graceMs` are cancelled and put back in their streams, to be taken at once by others.
+   */
+  stop(graceMs: number): Promise<void> {
+    if (!this.subscriber.closed) {
+      this.stopped = true;
+      this.poll.cancel();
+      this.grace ??= this.s.scheduler.schedule(() => this.subscriber.complete(), graceMs);
+      this.engine.complete();
+    }
+    return this.ended.then(() => this.released);
+  }
+
+  private teardown(): void {
+    this.stopped = true;
+    this.poll.cancel();
+    this.grace?.unsubscribe();
+    this.engine.dispose();
+    this.pool.dispose();
+    const held = [...this.held.values()];
+    this.held.clear();
+    this.released = this.putBack(held);
+  }
+
+  /** Reads as many jobs as there are free slots, unless a read is under way. */
+  private pump(): void {
+    if (this.reading || this.stopped) return;
+    const free = this.s.concurrency - this.pool.inFlight - this.queue.size;
+    if (free <= 0) return;
+    this.reading = true;
+    this.poll.cancel();
+    this.read(free).then(
+      (items) => this.took(items),
+      () => {
+        // Redis unreachable, or the streams were deleted: the groups are made again next time.
+        this.groupsReady = undefined;
+        this.reading = false;
+        if (!this.stopped) this.poll.schedule(this.s.pollMs);
+      },
+    );
+  }
+
+  private took(items: WorkItem<J>[]): void {
+    if (this.stopped) {
+      this.reading = false;
+      const released = this.released;
+      this.released = released.then(() => this.putBack(items));
+      return;
+    }
+    // Still marked as reading while the jobs are handed out, so that the drains they cause do not
+    // read again before every job of this read is counted.
+    for (const item of items) {
+      item.held = true;
+      this.held.set(heldKey(item), item);
+      this.engine.accept(item);
+    }
+    this.reading = false;
+    if (items.length > 0) this.pump();
+    else if (!this.stopped) this.poll.schedule(this.s.pollMs);
+  }
+
+  private async read(free: number): Promise<WorkItem<J>[]> {
+    const { redis, group, consumer, levels, name } = this.s;
+    this.groupsReady ??= this.createGroups();
+    await this.groupsReady;
+    const items: WorkItem<J>[] = [];
+    const now = this.s.scheduler.now();
+    if (now - this.lastClaim >= this.s.claimEveryMs) {
+      this.lastClaim = now;
+      for (let level = levels - 1; level >= 0 && items.length < free; level--) {
+        const key = levelKey(name, level);
+        const reply = (await redis.call(
+          'XAUTOCLAIM',
+          key,
+          group,
+          consumer,
+          this.s.visibilityMs,
+          this.cursors[level] as string,
+          'COUNT',
+          free - items.length,
+        )) as [string, RawEntry[]];
+        this.cursors[level] = reply[0];
+        for (const entry of reply[1]) {
+          // A job of this worker's own that ran past the visibility timeout stays where it is.
+          if (this.held.has(`${key} ${entry[0]}`)) continue;
+          const item = itemOf<J>(entry, level, key, true);
+          if (item !== undefined) items.push(item);
+        }
+      }
+    }
+    for (let level = levels - 1; level >= 0 && items.length < free; level--) {
+      const key = levelKey(name, level);
+      const reply = (await redis.call(
+        'XREADGROUP',
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        free - items.length,
+        'STREAMS',
+        key,
+        '>',
+      )) as Array<[string, RawEntry[]]> | null;
+      for (const entry of reply?.[0]?.[1] ?? []) {
+        const item = itemOf<J>(entry, level, key, false);
+        if (item !== undefined) items.push(item);
+      }
+    }
+    return items;
+  }
+
+  private async createGroups(): Promise<void> {
+    const { redis, group, levels, name } = this.s;
+    for (let level = 0; level < levels; level++) {
+      try {
+        await redis.call('XGROUP', 'CREATE', levelKey(name, level), group, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!String(error).includes('BUSYGROUP')) throw error;
+      }
+    }
+  }
+
+  /** One attempt at a job: the handler's work, then XACK (and XDEL) once it completed. */
+  private attempt(item: WorkItem<J>, attempt: number): Observable<WorkOutcome<J, R>> {
+    return new Observable<WorkOutcome<J, R>>((sub) => {
+      if (item.decodeError !== undefined) throw item.decodeError;
+      let result: R | undefined;
+      return from(
+        this.handler(item.job as J, {
+          id: item.id,
+          priority: item.level,
+          attempt,
+          redelivered: item.redelivered,
+          idempotencyKey: idempotencyKey(this.s.name, item.id),
+        }),
+      ).subscribe({
+        next: (value) => {
+          result = value;
+        },
+        error: (error) => sub.error(error),
+        complete: () => {
+          this.acknowledge(item).then(
+            () => {
+              if (sub.closed) return;
+              sub.next({
+                status: 'done',
+                id: item.id,
+                job: item.job as J,
+                priority: item.level,
+                attempts: attempt,
+                result,
+                redelivered: item.redelivered,
+              });
+              sub.complete();
+            },
+            (error) => sub.error(error),
+          );
+        },
+      });
+    });
+  }
+
+  private async acknowledge(item: WorkItem<J>): Promise<void> {
+    const { redis, group } = this.s;
+    const replies = await redis
+      .multi()
+      .xack(item.key, group, item.entryId)
+      .xdel(item.key, item.entryId)
+      .exec();
+    failedReply(replies);
+    this.forget(item);
+  }
+
+  /** The pool gave up on a job: it moves to the dead-letter stream (its slot is already free). */
+  private deadLetter(item: WorkItem<J>, error: unknown, attempts: number): void {
+    this.writes++;
+    const write = (): void => {
+      const { redis, group, name, consumer } = this.s;
+      redis
+        .multi()
+        .xadd(
+          deadKey(name),
+          '*',
+          'id',
+          item.id,
+          'j',
+          item.json,
+          'p',
+          String(item.level),
+          'a',
+          String(attempts),
+          'e',
+          errorText(error),
+          'c',
+          consumer,
+        )
+        .xack(item.key, group, item.entryId)
+        .xdel(item.key, item.entryId)
+        .exec()
+        .then(failedReply)
+        .then(
+          () => {
+            this.writes--;
+            this.forget(item);
+            this.subscriber.next({
+              status: 'dead-lettered',
+              id: item.id,
+              job: item.job,
+              priority: item.level,
+              attempts,
+              error,
+              redelivered: item.redelivered,
+            });
+            this.engine.request();
+          },
+          () => {
+            // Redis unreachable: tried again while the output is open; once it ends, the job is
+            // put back in its stream with the others held (or taken over after the visibility
+            // timeout, when Redis stays unreachable).
+            if (!this.subscriber.closed) this.s.scheduler.schedule(write, this.s.pollMs);
+          },
+        );
+    };
+    write();
+  }
+
+  private forget(item: WorkItem<J>): void {
+    item.held = false;
+    this.held.delete(heldKey(item));
+  }
+
+  /** Puts jobs this worker will not run back at the end of their streams, for others at once. */
+  private async putBack(items: WorkItem<J>[]): Promise<void> {
+    if (items.length === 0) return;
+    const { redis, group } = this.s;
+    const batch = redis.multi();
+    for (const item of items) {
+      batch
+        .xadd(item.key, '*', 'id', item.id, 'j', item.json, 'r', '1')
+        .xack(item.key, group, item.entryId)
+        .xdel(item.key, item.entryId);
+    }
+    try {
+      failedReply(await batch.exec());
+    } catch {
+      // Redis unreachable: the jobs stay pending, and are taken over after the visibility timeout.
+    }
+  }
+}
+
+function heldKey(item: WorkItem<unknown>): string {
+  return `${item.key} ${item.entryId}`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Throws the first error of a MULTI's replies (or when the transaction was refused). */
+function failedReply(replies: Array<[Error | null, unknown]> | null): void {
+  if (replies === null) throw new Error('RedisWorkQueue: a transaction was aborted');
+  for (const [error] of replies) if (error !== null) throw error;
+}
