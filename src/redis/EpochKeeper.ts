@@ -37,6 +37,7 @@ export async function openStream(
   let epoch = await archive.epoch(randomId());
   let last = await archive.lastSeq();
   const probe = await guard.probe(archive.redis, last);
+  archive.noteHeld(probe.first, probe.last);
   if (probe.counter > probe.last) {
     // The stream is shorter than its counter: deleted or evicted since. A new epoch.
     ({ epoch, head: last } = await guard.renew(archive.redis, epoch, randomId()));
@@ -88,7 +89,9 @@ export class EpochKeeper {
     fields: readonly string[] | undefined,
   ): Promise<number | undefined> {
     const epoch = this.bus.hub().epoch;
-    const verdict = judge(await this.guard.probe(connection, position), epoch, position, fields);
+    const probe = await this.guard.probe(connection, position);
+    this.bus.archive.noteHeld(probe.first, probe.last);
+    const verdict = judge(probe, epoch, position, fields);
     if (verdict.kind === 'same') return undefined;
     await this.moveTo(verdict.kind === 'adopt' ? verdict : { reason: verdict.reason, seen: epoch });
     return this.bus.hub().log.head;

@@ -134,6 +134,8 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
   private readonly maxLen: number | undefined;
   private readonly trimOperator: '~' | '=';
   private readonly onDecodeError: ((error: FrameDecodeError) => void) | undefined;
+  /** The oldest seq the stream held when last looked at (see `earliestSeq`). */
+  private earliest: number | undefined;
 
   constructor(config: RedisStreamArchiveConfig) {
     if (config === null || typeof config !== 'object') {
@@ -286,6 +288,23 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
     return 0;
   }
 
+  /**
+   * The oldest seq the stream held when it was last looked at (by `trim`, and by
+   * `RedisEventBus` at start and whenever its tail is idle), or `undefined` before: a cursor
+   * below it has lost frames, which the bus reports at once, even when no frame follows.
+   */
+  earliestSeq(): number | undefined {
+    return this.earliest;
+  }
+
+  /**
+   * Notes what the stream holds: its first entry's seq (0: none) and its last id's. The next
+   * seq to be held is the earliest when the stream is empty.
+   */
+  noteHeld(first: number, last: number): void {
+    this.earliest = first > 0 ? first : last + 1;
+  }
+
   /** The seq of the oldest frame still held (retention's edge), 0 when the stream is empty. */
   async firstSeq(): Promise<number> {
     const first = (await this.redis.xrange(this.stream, '-', '+', 'COUNT', 1)) as RawStreamEntry[];
@@ -306,13 +325,15 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
           `RedisStreamArchive.trim: maxLen must be a non-negative integer, got ${describe(maxLen)}`,
         );
       }
-      return (await this.redis.call(
+      const removed = (await this.redis.call(
         'XTRIM',
         this.stream,
         'MAXLEN',
         this.trimOperator,
         maxLen,
       )) as number;
+      await this.lookAtEdges();
+      return removed;
     }
     const beforeSeq = by.beforeSeq;
     if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1) {
@@ -320,12 +341,18 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
         `RedisStreamArchive.trim: beforeSeq must be a positive integer, got ${describe(beforeSeq)}`,
       );
     }
-    return (await this.redis.call(
+    const removed = (await this.redis.call(
       'XTRIM',
       this.stream,
       'MINID',
       this.trimOperator,
       `${beforeSeq}-0`,
     )) as number;
+    await this.lookAtEdges();
+    return removed;
+  }
+
+  private async lookAtEdges(): Promise<void> {
+    this.noteHeld(await this.firstSeq(), await this.lastSeq());
   }
 }

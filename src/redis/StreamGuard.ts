@@ -16,6 +16,8 @@ export interface StreamProbe {
   counter: number;
   /** The seq of the stream's last generated id (0: no stream). */
   last: number;
+  /** The seq of the stream's first entry (0: none). */
+  first: number;
   /** The fields of the entry at the probed seq, `null` when there is none. */
   at: string[] | null;
 }
@@ -86,12 +88,13 @@ export class StreamGuard {
       this.keys.seq,
       this.keys.epoch,
       String(position),
-    )) as [string, string, number, string[] | null];
+    )) as [string, string, number, number, string[] | null];
     return {
       epoch: String(reply[0]),
       counter: Number(reply[1]) || 0,
       last: Number(reply[2]) || 0,
-      at: Array.isArray(reply[3]) ? reply[3] : null,
+      first: Number(reply[3]) || 0,
+      at: Array.isArray(reply[4]) ? reply[4] : null,
     };
   }
 

@@ -24,7 +24,7 @@ export interface StreamTailSink<P> {
    * entries are not decoded: only `skipped(seq)` is called, with the last seq read) until `wake`.
    */
   wanted(): boolean;
-  /** Entries up to `seq` were read while nobody wanted frames. */
+  /** Entries up to `seq` were read while nobody wanted frames, or were foreign. */
   skipped(seq: number): void;
   /** An entry that did not decode (skipped; its seq is also part of the next frame's gap), or a foreign one (skipped, no gap). */
   decodeError(error: FrameDecodeError): void;
@@ -262,6 +262,8 @@ export class StreamTail<P = unknown> {
           // Another client's entry took no seq of the bus: the seqs go on after it, no gap.
           this.lastSeq = Math.max(this.lastSeq, idNumber(entry[0]));
           this.sink.decodeError(foreign);
+          // The head moves past it without a frame (no gap for anyone).
+          if (gap === undefined) this.sink.skipped(this.lastSeq);
           continue;
         }
         const seq = seqOfEntryId(entry[0]) as number;

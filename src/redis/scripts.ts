@@ -18,8 +18,8 @@
  *
  * Before anything is written, the call is checked; a refusal returns `{-1, reason, detail}`:
  * `'epoch'` (the epoch key differs from the caller's or is missing; detail: the stored one or
- * ''), `'behind'` (the counter is below a seq the caller saw: the log went backwards; detail:
- * the counter), `'lost'` (the counter is above 0 but the stream does not exist), `'producer'`
+ * ''), `'behind'` (the counter and the stream are below a seq the caller saw: the log went
+ * backwards; detail: the counter), `'lost'` (the counter is above 0 but the stream does not exist), `'producer'`
  * (another bus holds the producer id; detail: its token), `'fenced'` (the call's publish numbers
  * are not above the producer's fence: a late request, overtaken by a later call that landed).
  *
@@ -75,7 +75,11 @@ if ARGV[1] ~= '' then
   local stored = redis.call('GET', KEYS[4])
   if stored ~= ARGV[1] then return {-1, 'epoch', stored or ''} end
   local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if counter < tonumber(ARGV[2]) then return {-1, 'behind', tostring(counter)} end
+  -- Behind a seq the caller saw: lost, unless the stream holds it (another client appended
+  -- without the counter: repaired at the first XADD below).
+  if counter < tonumber(ARGV[2]) and lastGenerated(KEYS[1]) < tonumber(ARGV[2]) then
+    return {-1, 'behind', tostring(counter)}
+  end
   if counter > 0 and redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 'lost', tostring(counter)} end
 end
 if owner ~= '' then
@@ -223,15 +227,25 @@ return results
  * Reads a stream's state in one step, for a reader checking that its log did not go backwards:
  * KEYS 1 the stream, 2 the seq counter, 3 the epoch; ARGV 1 a seq. Returns the stored epoch (''
  * when missing), the counter, the ms part of the stream's last generated id (0 when the stream
- * does not exist), and the fields of the entry at the seq (nil when there is none).
+ * does not exist), the seq of its first entry (0 when it has none), and the fields of the entry
+ * at the seq (nil when there is none).
  */
 export const PROBE_SCRIPT = `${LAST_GENERATED}
+local first = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'first-entry' and info[i + 1] then
+      first = tonumber(string.match(info[i + 1][1], '^(%d+)-'))
+    end
+  end
+end
 local at = false
 if ARGV[1] ~= '0' then
   local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
   if #entries > 0 then at = entries[1][2] end
 end
-return {redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[2]) or '0', lastGenerated(KEYS[1]), at}
+return {redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[2]) or '0', lastGenerated(KEYS[1]), first, at}
 `;
 
 /**
