@@ -1,0 +1,320 @@
+/**
+ * RedisWorkQueue in one process, against a real redis-server started here: acknowledgement,
+ * priorities, the concurrency bound, work conservation, retries, timeouts and dead letters,
+ * taking over a dead consumer's jobs, close with a grace, and the refusals of bad input.
+ */
+import { Redis } from 'ioredis';
+import { firstValueFrom, type Observable, type Subscription, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HandlerTimeoutError } from '../../../src/index.js';
+import { idempotencyKey, RedisWorkQueue, type WorkOutcome } from '../../../src/redis/index.js';
+import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
+
+const version = redisServerVersion();
+if (version === undefined) console.warn(SKIP_MESSAGE);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let n = 0;
+
+  beforeAll(async () => {
+    server = await RedisServer.start({ appendonly: false });
+    redis = new Redis(server.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  function queueOf<J>(levels = 1, extra: { maxPayloadBytes?: number } = {}): RedisWorkQueue<J> {
+    return new RedisWorkQueue<J>({ redis, name: `wq${++n}`, levels, ...extra });
+  }
+
+  function outcomes<J, R>(work$: Observable<WorkOutcome<J, R>>, count: number) {
+    return firstValueFrom(work$.pipe(take(count), toArray()));
+  }
+
+  async function pendingOf(queue: RedisWorkQueue<unknown>, level = 0): Promise<number> {
+    const summary = (await redis.xpending(`${queue.name}:p${level}`, 'workers')) as [number];
+    return summary[0];
+  }
+
+  it('runs each job, emits its result, and acknowledges and deletes it', async () => {
+    const queue = queueOf<number>();
+    for (let i = 0; i < 5; i++) await queue.add(i, { id: `j${i}` });
+    const done = await outcomes(
+      queue.process(
+        async (job, context) => {
+          expect(context.idempotencyKey).toBe(idempotencyKey(queue.name, context.id));
+          return job * 10;
+        },
+        { pollMs: 10 },
+      ),
+      5,
+    );
+    expect(done.map((o) => [o.status, o.id, o.status === 'done' ? o.result : undefined])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ['done', `j${i}`, i * 10]),
+    );
+    expect(await pendingOf(queue)).toBe(0);
+    expect(await redis.xlen(`${queue.name}:p0`)).toBe(0);
+  });
+
+  it('an id already added adds nothing; a job without id gets a random one', async () => {
+    const queue = queueOf<string>();
+    expect(await queue.add('a', { id: 'same' })).toEqual({ id: 'same', added: true });
+    expect(await queue.add('b', { id: 'same' })).toEqual({ id: 'same', added: false });
+    const other = await queue.add('c');
+    expect(other.added).toBe(true);
+    expect(other.id).toMatch(/^\S{8,}$/);
+    expect(await redis.xlen(`${queue.name}:p0`)).toBe(2);
+  });
+
+  it('reads the highest level first', async () => {
+    const queue = queueOf<string>(3);
+    for (let i = 0; i < 4; i++) {
+      await queue.add(`low${i}`, { priority: 0 });
+      await queue.add(`high${i}`, { priority: 2 });
+      await queue.add(`mid${i}`, { priority: 1 });
+    }
+    const order: string[] = [];
+    await outcomes(
+      queue.process(
+        async (job) => {
+          order.push(job);
+        },
+        { concurrency: 2, pollMs: 10 },
+      ),
+      12,
+    );
+    expect(order.map((job) => job.replace(/\d/, ''))).toEqual([
+      ...Array(4).fill('high'),
+      ...Array(4).fill('mid'),
+      ...Array(4).fill('low'),
+    ]);
+  });
+
+  it('never holds more jobs than its concurrency, in the process or in Redis', async () => {
+    const queue = queueOf<number>();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => queue.add(i)));
+    let running = 0;
+    let most = 0;
+    const pendingSeen: number[] = [];
+    await outcomes(
+      queue.process(
+        async () => {
+          running++;
+          most = Math.max(most, running);
+          pendingSeen.push(await pendingOf(queue));
+          await sleep(5);
+          running--;
+        },
+        { concurrency: 3, pollMs: 10 },
+      ),
+      30,
+    );
+    expect(most).toBe(3);
+    expect(Math.max(...pendingSeen)).toBeLessThanOrEqual(3);
+    expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('is work-conserving in one process: a slow job holds one slot, the others go on', async () => {
+    const queue = queueOf<number>();
+    await queue.add(0);
+    for (let i = 1; i <= 10; i++) await queue.add(i);
+    const done = await outcomes(
+      queue.process((job) => sleep(job === 0 ? 400 : 5).then(() => job), {
+        concurrency: 2,
+        pollMs: 10,
+      }),
+      11,
+    );
+    expect(done.map((o) => (o.status === 'done' ? o.result : -1))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0,
+    ]);
+  });
+
+  it('retries a failing job in the worker, then acknowledges it', async () => {
+    const queue = queueOf<string>();
+    await queue.add('flaky', { id: 'f' });
+    const attempts: number[] = [];
+    const [outcome] = await outcomes(
+      queue.process(
+        async (_job, { attempt }) => {
+          attempts.push(attempt);
+          if (attempt < 3) throw new Error(`try ${attempt}`);
+          return 'ok';
+        },
+        { retry: { maxAttempts: 3, backoff: () => 5 }, pollMs: 10 },
+      ),
+      1,
+    );
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(outcome).toMatchObject({ status: 'done', id: 'f', attempts: 3, result: 'ok' });
+    expect(await queue.deadLetters()).toEqual([]);
+  });
+
+  it('moves a job to the dead-letter stream after its last attempt, and goes on', async () => {
+    const queue = queueOf<string>();
+    await queue.add('bad', { id: 'bad' });
+    await queue.add('good', { id: 'good' });
+    const done = await outcomes(
+      queue.process(
+        async (job) => {
+          if (job === 'bad') throw new Error('refused');
+          return job;
+        },
+        { retry: { maxAttempts: 2 }, pollMs: 10 },
+      ),
+      2,
+    );
+    const byId = Object.fromEntries(done.map((o) => [o.id, o]));
+    expect(byId.bad).toMatchObject({ status: 'dead-lettered', attempts: 2, job: 'bad' });
+    expect(byId.good).toMatchObject({ status: 'done', result: 'good' });
+    const dead = await queue.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ id: 'bad', json: '"bad"', attempts: 2, priority: 0 });
+    expect(dead[0]!.error).toBe('Error: refused');
+    expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('a handler that never settles times out with an error naming the job, and is dead-lettered', async () => {
+    const queue = queueOf<string>();
+    await queue.add('stuck', { id: 'stuck-1' });
+    const [outcome] = await outcomes(
+      queue.process(() => new Promise<never>(() => {}), { timeout: 50, pollMs: 10 }),
+      1,
+    );
+    expect(outcome?.status).toBe('dead-lettered');
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(HandlerTimeoutError);
+    expect(String(error)).toContain('RedisWorkQueue: the handler did not settle within 50 ms');
+    expect(String(error)).toContain('"job":"stuck-1"');
+    expect((await queue.deadLetters())[0]?.error).toMatch(/^HandlerTimeoutError: /);
+  });
+
+  it('takes over the jobs of a consumer that died once they are idle for visibilityMs', async () => {
+    const queue = queueOf<number>();
+    const worker = queue.process(async (job) => job, {
+      visibilityMs: 300,
+      claimEveryMs: 50,
+      pollMs: 20,
+    });
+    // A consumer takes two jobs and dies (it never acknowledges them).
+    await redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
+    await queue.add(1, { id: 'orphan-1' });
+    await queue.add(2, { id: 'orphan-2' });
+    await redis.call(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'dead',
+      'COUNT',
+      2,
+      'STREAMS',
+      `${queue.name}:p0`,
+      '>',
+    );
+    const started = Date.now();
+    const done = await outcomes(worker, 2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(done.map((o) => [o.id, o.redelivered])).toEqual([
+      ['orphan-1', true],
+      ['orphan-2', true],
+    ]);
+    expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('close lets held jobs finish within the grace, and puts the rest back for other workers at once', async () => {
+    const queue = queueOf<number>();
+    await queue.add(1, { id: 'short' });
+    await queue.add(2, { id: 'long' });
+    const seen: WorkOutcome<number, number>[] = [];
+    let completed = false;
+    const sub: Subscription = queue
+      .process((job) => sleep(job === 1 ? 50 : 5_000).then(() => job), {
+        concurrency: 2,
+        pollMs: 10,
+      })
+      .subscribe({ next: (o) => seen.push(o), complete: () => (completed = true) });
+    while ((await pendingOf(queue)) < 2) await sleep(10);
+    await queue.close({ graceMs: 300 });
+    expect(completed).toBe(true);
+    expect(seen.map((o) => o.id)).toEqual(['short']);
+    expect(await pendingOf(queue)).toBe(0);
+    await expect(queue.add(3)).rejects.toThrow(`RedisWorkQueue "${queue.name}" is closed`);
+    sub.unsubscribe();
+    // Another instance (another process) takes the put-back job at once, marked redelivered.
+    const other = new RedisWorkQueue<number>({ redis, name: queue.name });
+    const [outcome] = await outcomes(
+      other.process(async (job) => job, { pollMs: 10, visibilityMs: 60_000 }),
+      1,
+    );
+    expect(outcome).toMatchObject({ id: 'long', status: 'done', redelivered: true });
+  });
+
+  it('unsubscribing puts the held jobs back at once', async () => {
+    const queue = queueOf<number>();
+    await queue.add(7, { id: 'held' });
+    const sub = queue.process(() => new Promise<never>(() => {}), { pollMs: 10 }).subscribe();
+    while ((await pendingOf(queue)) < 1) await sleep(10);
+    sub.unsubscribe();
+    await sleep(50);
+    expect(await pendingOf(queue)).toBe(0);
+    const [outcome] = await outcomes(
+      queue.process(async (job) => job, { pollMs: 10 }),
+      1,
+    );
+    expect(outcome).toMatchObject({ id: 'held', redelivered: true, result: 7 });
+  });
+
+  it('refuses bad jobs naming them, adding nothing', async () => {
+    const queue = queueOf<unknown>(2, { maxPayloadBytes: 64 });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(queue.add(circular, { id: 'loop' })).rejects.toThrow(
+      /^RedisWorkQueue\.add \(job "loop"\): the job cannot be serialized to JSON/,
+    );
+    await expect(queue.add(10n, { id: 'big-int' })).rejects.toThrow(TypeError);
+    await expect(queue.add(() => 1, { id: 'fn' })).rejects.toThrow(
+      'RedisWorkQueue.add (job "fn"): job must be a JSON-serializable value, got a function',
+    );
+    await expect(queue.add('x', { id: 'p', priority: 2 })).rejects.toThrow(
+      'RedisWorkQueue.add (job "p"): priority must be an integer from 0 to 1, got 2',
+    );
+    await expect(queue.add('x'.repeat(100), { id: 'huge' })).rejects.toThrow(
+      'RedisWorkQueue.add (job "huge"): the job is 102 bytes of JSON, over maxPayloadBytes (64)',
+    );
+    await expect(queue.add('x', { id: '' })).rejects.toThrow(
+      'RedisWorkQueue.add: id must be a non-empty string, got ""',
+    );
+    expect(await redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
+  });
+
+  it('refuses bad options at creation, naming the option', () => {
+    expect(() => new RedisWorkQueue({ redis, name: '' })).toThrow(
+      'RedisWorkQueue: name must be a non-empty string, got ""',
+    );
+    expect(() => new RedisWorkQueue({ redis, name: 'q', levels: 0 })).toThrow(
+      'RedisWorkQueue: levels must be a positive integer, got 0',
+    );
+    expect(() => new RedisWorkQueue({ redis: {} as Redis, name: 'q' })).toThrow(
+      'RedisWorkQueue: redis must be an ioredis client, got {}',
+    );
+    const queue = queueOf();
+    expect(() => queue.process(async () => {}, { concurrency: 1.5 })).toThrow(
+      'RedisWorkQueue.process: concurrency must be a positive integer, got 1.5',
+    );
+    expect(() => queue.process(async () => {}, { timeout: 0 })).toThrow(
+      'RedisWorkQueue.process: timeout must be a positive number of ms or Infinity, got 0',
+    );
+    expect(() => queue.process(async () => {}, { visibilityMs: -1 })).toThrow(
+      'RedisWorkQueue.process: visibilityMs must be a positive finite number of ms, got -1',
+    );
+    expect(() => queue.process('no' as never)).toThrow(
+      'RedisWorkQueue.process: handler must be a function, got "no"',
+    );
+  });
+});
