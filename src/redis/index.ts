@@ -15,7 +15,7 @@ export {
   type RawStreamEntry,
   seqOfEntryId,
 } from './codec.js';
-export { RedisUnavailableError } from './errors.js';
+export { ProducerIdInUseError, RedisUnavailableError } from './errors.js';
 export {
   createRedisBus,
   type RedisBusMetrics,
