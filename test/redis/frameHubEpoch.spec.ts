@@ -34,10 +34,7 @@ describe('FrameHub.changeEpoch', () => {
     const demand = new Subject<number>();
     const plain = record(subscriptions.select());
     const queued = record(
-      subscriptions.select(
-        {},
-        { queue: { capacity: 4, overflow: 'drop-oldest', demand } },
-      ),
+      subscriptions.select({}, { queue: { capacity: 4, overflow: 'drop-oldest', demand } }),
     );
     const live = record(hub.live);
     for (let seq = 1; seq <= 5; seq++) hub.ingest(frame(seq, `old-${seq}`));
