@@ -31,14 +31,19 @@ export class EventCheck<P> {
       try {
         this.check(events[i] as AgentEvent<P>);
       } catch (error) {
-        if (!(error instanceof InvalidEventError)) throw error;
-        throw new InvalidEventError(
-          `events[${i}].${error.field}`,
-          `events[${i}]: ${error.message.replace(/^Invalid event: /, '')}`,
-          { cause: error },
-        );
+        throw EventCheck.atIndex(error, i);
       }
     }
+  }
+
+  /** An event's refusal as the refusal of the `i`th event of a batch (other errors as they are). */
+  static atIndex(error: unknown, i: number): unknown {
+    if (!(error instanceof InvalidEventError)) return error;
+    return new InvalidEventError(
+      `events[${i}].${error.field}`,
+      `events[${i}]: ${error.message.replace(/^Invalid event: /, '')}`,
+      { cause: error },
+    );
   }
 
   /** The checks that throw, naming the field, and `validate`. */
