@@ -157,25 +157,21 @@ export class StreamGuard {
  * nothing. When the server refuses CONFIG GET, one warning says so.
  */
 export async function durabilityWarnings(connection: Redis): Promise<string[]> {
-  let reply: unknown;
+  const settings = new Map<string, string>();
   try {
-    reply = await connection.call(
-      'CONFIG',
-      'GET',
-      'appendonly',
-      'appendfsync',
-      'maxmemory',
-      'maxmemory-policy',
-    );
+    // One parameter per call: Redis 6.2 takes one pattern only.
+    const names = ['appendonly', 'appendfsync', 'maxmemory', 'maxmemory-policy'];
+    const replies = await Promise.all(names.map((name) => connection.call('CONFIG', 'GET', name)));
+    for (const pairs of replies) {
+      const list = Array.isArray(pairs) ? pairs : [];
+      for (let i = 0; i + 1 < list.length; i += 2)
+        settings.set(String(list[i]), String(list[i + 1]));
+    }
   } catch (error) {
     return [
       `the server refuses CONFIG GET (${(error as Error)?.message}): the bus cannot tell whether acknowledged frames survive a crash; check appendonly yes, appendfsync always and maxmemory-policy noeviction with your provider`,
     ];
   }
-  const settings = new Map<string, string>();
-  const pairs = Array.isArray(reply) ? reply : [];
-  for (let i = 0; i + 1 < pairs.length; i += 2)
-    settings.set(String(pairs[i]), String(pairs[i + 1]));
   const warnings: string[] = [];
   if (settings.get('appendonly') !== 'yes') {
     warnings.push(

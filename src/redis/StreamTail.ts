@@ -180,6 +180,8 @@ export class StreamTail<P = unknown> {
 
   private replace(): void {
     this.suspect = true;
+    // While the client reconnects by itself (Redis down), there is nothing to replace.
+    if (this.config.connection.status !== 'ready') return;
     destroySocket(this.config.connection);
     this.sink.replaced();
   }

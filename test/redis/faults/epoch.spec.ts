@@ -138,3 +138,40 @@ describe.skipIf(version === undefined)('a Redis without an append-only file (its
     expect(b.epoch).toBe(a.epoch);
   });
 });
+
+describe.skipIf(version === undefined)('server settings that lose acknowledged frames', () => {
+  const lossy = new FaultWorld();
+  const locked = new FaultWorld();
+  beforeAll(async () => {
+    await lossy.start({
+      appendfsync: 'everysec',
+      extra: ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'],
+    });
+    // As some managed services: CONFIG is not available.
+    await locked.start({ extra: ['--rename-command', 'CONFIG', ''] });
+  });
+  afterEach(async () => {
+    await lossy.reset();
+    await locked.reset();
+  });
+  afterAll(async () => {
+    await lossy.stop();
+    await locked.stop();
+  });
+
+  it('warns of appendfsync everysec and of an eviction policy; says so when CONFIG GET is refused', async () => {
+    const warnings: string[] = [];
+    await lossy.bus(lossy.stream(), { onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([
+      expect.stringMatching(/appendfsync is "everysec": a crash of the machine/),
+      expect.stringMatching(/maxmemory-policy is "allkeys-lru" with maxmemory 104857600/),
+    ]);
+    const refused = await locked.bus(locked.stream());
+    expect(refused.metrics().redis.warnings).toEqual([
+      expect.stringMatching(/the server refuses CONFIG GET .*cannot tell/),
+    ]);
+    await expect(
+      createRedisBus({ redis: locked.client(), stream: locked.stream(), durability: 'strict' }),
+    ).rejects.toThrow(/refuses CONFIG GET/);
+  });
+});
