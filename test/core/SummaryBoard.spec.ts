@@ -289,3 +289,63 @@ describe('SummaryBoard', () => {
     );
   });
 });
+
+describe('SummaryBoard with leading', () => {
+  it('defaults to no leading: the first progress value waits for its window', () => {
+    const board = boardOf();
+    board.push(progress(1, 1));
+    expect(drain(board)).toEqual([]);
+    expect(board.hasPending).toBe(true);
+  });
+
+  it('the first progress value of a key leaves at once; the next ones are merged', () => {
+    const clock = new ManualClock();
+    const board = boardOf({ leading: true, window: 10, clock });
+    board.push(progress(1, 1));
+    expect(drain(board)).toEqual([[1]]);
+    expect([board.hasPending, board.firstDeadline]).toEqual([true, 10]);
+    board.push(progress(1, 2));
+    board.push(progress(1, 3));
+    expect(drain(board)).toEqual([]);
+    clock.time = 10;
+    board.closeDue(10);
+    expect(drain(board)).toEqual([[2, 3]]);
+    expect(board.hasPending).toBe(false);
+    // The window closed: the next value leads again.
+    board.push(progress(1, 4));
+    expect(drain(board)).toEqual([[4]]);
+  });
+
+  it('a window that closes with nothing merged emits nothing', () => {
+    const board = boardOf({ leading: true, window: 10 });
+    board.push(progress(1, 1));
+    drain(board);
+    board.closeDue(10);
+    expect([drain(board), board.hasPending]).toEqual([[], false]);
+    board.push(progress(2, 2));
+    drain(board);
+    board.flushAll();
+    expect(drain(board)).toEqual([]);
+  });
+
+  it('a non-progress value closes its key’s open window without emitting anything for it', () => {
+    const board = boardOf({ leading: true });
+    board.push(progress(1, 1));
+    board.push(normal(1, 2));
+    board.push(progress(1, 3));
+    expect(drain(board)).toEqual([[1], [2], [3]]);
+  });
+
+  it('with maxMerged 1, every progress value leaves at once, the first and the next', () => {
+    const board = boardOf({ leading: true, maxMerged: 1 });
+    for (const id of [1, 2, 3]) board.push(progress(1, id));
+    expect(drain(board)).toEqual([[1], [2], [3]]);
+  });
+
+  it('a summary released by maxMerged closes the window: the next value leads', () => {
+    const board = boardOf({ leading: true, maxMerged: 2 });
+    for (const id of [1, 2, 3, 4, 5]) board.push(progress(1, id));
+    expect(drain(board)).toEqual([[1], [2, 3], [4]]);
+    expect(board.hasPending).toBe(true);
+  });
+});
