@@ -117,7 +117,15 @@ export class LogReader<P> {
     const frame = this.page[this.pageAt] as EventFrame<P>;
     this.page[this.pageAt++] = undefined;
     if (this.pageAt === this.pageEnd) this.pageAt = this.pageEnd = 0;
-    if (frame.seq <= this.cursor || frame.seq > this.limit) return undefined;
+    if (frame.seq <= this.cursor) return undefined;
+    if (frame.seq > this.limit) {
+      // The archive gives matching frames in seq order: none after the cursor up to the limit
+      // matched. The rest of the page is beyond the limit too.
+      for (let i = this.pageAt; i < this.pageEnd; i++) this.page[i] = undefined;
+      this.pageAt = this.pageEnd = 0;
+      this.skipTo(this.limit, false);
+      return undefined;
+    }
     this.cursor = frame.seq;
     return this.matches(frame) ? frame : undefined;
   }

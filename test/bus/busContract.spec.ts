@@ -364,3 +364,34 @@ describe('reading the log in batches', () => {
     ]);
   });
 });
+
+describe('an archive ahead of the head', () => {
+  it('a filtered replay whose archive page starts past its end completes (it looped)', () => {
+    // The archive holds frames this bus has not seen (another process appended them).
+    const frames = [1, 2, 3, 4, 5].map((seq) => ({
+      kind: seq === 5 ? 'wanted' : 'other',
+      seq,
+      laneSeq: seq,
+      laneId: 'main',
+      ts: 0,
+    }));
+    const archive: EventArchive = {
+      append: () => undefined,
+      replay: (filter, after) =>
+        frames.filter(
+          (f) =>
+            f.seq > after && (filter.kinds === undefined || [...filter.kinds].includes(f.kind)),
+        ),
+    };
+    const bus = new EventBus({ history: 0, archive });
+    for (let i = 0; i < 3; i++) bus.publish({ kind: 'other' });
+    let completed = false;
+    const seen: number[] = [];
+    bus.replay({ kinds: ['wanted'] }, 0).subscribe({
+      next: (f) => seen.push(f.seq),
+      complete: () => (completed = true),
+    });
+    expect(seen).toEqual([]);
+    expect(completed).toBe(true);
+  });
+});
