@@ -39,7 +39,9 @@ const OWNER = 'RedisWorkQueue';
  * - Levels are read highest first: a lower level's job is read only when no higher one waits.
  * - A handler that throws, errors or outlives `timeout` is retried (`retry`) in that worker; after
  *   its last attempt the job moves to the dead-letter stream (`deadLetters()` reads it).
- * - Jobs of a worker that died are taken over (`XAUTOCLAIM`) once idle for `visibilityMs`.
+ * - Jobs of a worker that died are taken over (`XAUTOCLAIM`) once idle for `visibilityMs`; a
+ *   live worker keeps the jobs it runs from looking idle. A job taken over more than
+ *   `maxDeliveries` times goes to the dead-letter stream.
  * - `close({ graceMs })` stops every worker of this instance from taking jobs, lets the jobs they
  *   hold finish within the grace, and puts the rest back at once for other workers.
  *
@@ -68,7 +70,8 @@ export class RedisWorkQueue<J = unknown> {
   private readonly group: string;
   private readonly maxPayloadBytes: number;
   private readonly idTtlMs: number;
-  private readonly runs = new Set<WorkerRun<J, unknown>>();
+  /** The workers running, as close() stops them. */
+  private readonly runs = new Set<{ stop(graceMs: number): Promise<void> }>();
   private closed = false;
 
   /** @throws RangeError or TypeError for bad options, naming the option and the value. */
@@ -152,6 +155,8 @@ export class RedisWorkQueue<J = unknown> {
     const visibilityMs = positiveMs(options.visibilityMs, owner, 'visibilityMs', 30_000);
     const pollMs = positiveMs(options.pollMs, owner, 'pollMs', 100);
     const claimEveryMs = positiveMs(options.claimEveryMs, owner, 'claimEveryMs', visibilityMs / 2);
+    const maxDeliveries = options.maxDeliveries ?? 5;
+    checkPositiveInteger(maxDeliveries, owner, 'maxDeliveries');
     const scheduler = options.scheduler ?? asyncScheduler;
     if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
       throw typeError(owner, 'scheduler', 'a SchedulerLike', scheduler);
@@ -194,12 +199,12 @@ export class RedisWorkQueue<J = unknown> {
         visibilityMs,
         pollMs,
         claimEveryMs,
+        maxDeliveries,
         scheduler,
         plan,
       });
-      const runs = this.runs as Set<WorkerRun<J, R>>;
-      runs.add(run);
-      subscriber.add(() => runs.delete(run));
+      this.runs.add(run);
+      subscriber.add(() => this.runs.delete(run));
     });
   }
 

@@ -5,6 +5,7 @@ import type { OverflowNotice } from '../core/types.js';
 import { DrainEngine } from '../internal/DrainEngine.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
 import { type FailurePlan, HandlerPool } from '../operators/HandlerPool.js';
+import { claimIdle, keepHeld } from './workQueueClaims.js';
 import {
   deadKey,
   idempotencyKey,
@@ -26,6 +27,7 @@ export interface WorkerSettings {
   visibilityMs: number;
   pollMs: number;
   claimEveryMs: number;
+  maxDeliveries: number;
   scheduler: SchedulerLike;
   plan: FailurePlan<WorkItem<unknown>>;
 }
@@ -35,7 +37,9 @@ export interface WorkerSettings {
  * pool (retries, backoff, timeouts, dead letters), gated by the drain engine's credits, which are
  * its free slots. It reads from Redis only when it has free slots, and only as many jobs as it has
  * (`XAUTOCLAIM` of jobs idle longer than the visibility timeout first, then `XREADGROUP` of new
- * ones, each from the highest level down): it never holds more than its concurrency.
+ * ones, each from the highest level down): it never holds more than its concurrency. While it
+ * holds jobs, it claims them again for itself every third of the visibility timeout, so that a
+ * long job is not taken over while it runs.
  */
 export class WorkerRun<J, R> {
   private readonly queue: OverflowQueue<WorkItem<J>>;
@@ -44,6 +48,8 @@ export class WorkerRun<J, R> {
   /** The jobs this worker holds, by stream and entry id: read and not yet acknowledged. */
   private readonly held = new Map<string, WorkItem<J>>();
   private readonly poll: ScheduledTask;
+  /** Keeps the jobs held from looking idle to the other workers, every third of visibilityMs. */
+  private readonly beat: ScheduledTask;
   private readonly cursors: string[];
   private reading = false;
   private stopped = false;
@@ -62,6 +68,11 @@ export class WorkerRun<J, R> {
   ) {
     this.cursors = Array.from({ length: s.levels }, () => '0-0');
     this.poll = new ScheduledTask(s.scheduler, () => this.pump());
+    this.beat = new ScheduledTask(s.scheduler, () => {
+      if (this.held.size === 0) return;
+      keepHeld(this.s, this.held.values(), s.visibilityMs / 6).catch(() => undefined);
+      this.beat.schedule(s.visibilityMs / 3);
+    });
     this.queue = new OverflowQueue<WorkItem<J>>({ capacity: s.concurrency, overflow: 'error' });
     this.pool = new HandlerPool<WorkItem<J>, WorkOutcome<J, R>>(
       subscriber,
@@ -103,6 +114,7 @@ export class WorkerRun<J, R> {
   private teardown(): void {
     this.stopped = true;
     this.poll.cancel();
+    this.beat.cancel();
     this.grace?.unsubscribe();
     this.engine.dispose();
     this.pool.dispose();
@@ -141,8 +153,14 @@ export class WorkerRun<J, R> {
     for (const item of items) {
       item.held = true;
       this.held.set(heldKey(item), item);
-      this.engine.accept(item);
+      if (item.deliveries > this.s.maxDeliveries) {
+        // Delivered to workers that all died or stalled with it: it runs no more.
+        this.deadLetter(item, new DeliveryLimitError(item, this.s.maxDeliveries), 0);
+      } else {
+        this.engine.accept(item);
+      }
     }
+    if (this.held.size > 0 && !this.beat.isPending) this.beat.schedule(this.s.visibilityMs / 3);
     this.reading = false;
     if (items.length > 0) this.pump();
     else if (!this.stopped) this.poll.schedule(this.s.pollMs);
@@ -158,23 +176,17 @@ export class WorkerRun<J, R> {
       this.lastClaim = now;
       for (let level = levels - 1; level >= 0 && items.length < free; level--) {
         const key = levelKey(name, level);
-        const reply = (await redis.call(
-          'XAUTOCLAIM',
+        const claimed = await claimIdle<J>(
+          this.s,
           key,
-          group,
-          consumer,
+          level,
           this.s.visibilityMs,
           this.cursors[level] as string,
-          'COUNT',
           free - items.length,
-        )) as [string, RawEntry[]];
-        this.cursors[level] = reply[0];
-        for (const entry of reply[1]) {
-          // A job of this worker's own that ran past the visibility timeout stays where it is.
-          if (this.held.has(`${key} ${entry[0]}`)) continue;
-          const item = itemOf<J>(entry, level, key, true);
-          if (item !== undefined) items.push(item);
-        }
+          (entryId) => this.held.has(`${key} ${entryId}`),
+        );
+        this.cursors[level] = claimed.cursor;
+        items.push(...claimed.items);
       }
     }
     for (let level = levels - 1; level >= 0 && items.length < free; level--) {
@@ -219,6 +231,7 @@ export class WorkerRun<J, R> {
           id: item.id,
           priority: item.level,
           attempt,
+          deliveries: item.deliveries,
           redelivered: item.redelivered,
           idempotencyKey: idempotencyKey(this.s.name, item.id),
         }),
@@ -334,6 +347,16 @@ export class WorkerRun<J, R> {
     } catch {
       // Redis unreachable: the jobs stay pending, and are taken over after the visibility timeout.
     }
+  }
+}
+
+/** A job delivered more than `maxDeliveries` times: its workers died or stalled with it. */
+export class DeliveryLimitError extends Error {
+  constructor(item: WorkItem<unknown>, maxDeliveries: number) {
+    super(
+      `RedisWorkQueue: job ${JSON.stringify(item.id)} was delivered ${item.deliveries} times, over maxDeliveries (${maxDeliveries}): the workers that took it died or stalled`,
+    );
+    this.name = 'DeliveryLimitError';
   }
 }
 

@@ -27,6 +27,7 @@ export { RedisSnapshotStore, type RedisSnapshotStoreConfig } from './RedisSnapsh
 export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
 export { RedisWorkQueue } from './RedisWorkQueue.js';
 export { publishScript } from './scripts.js';
+export { DeliveryLimitError } from './WorkerRun.js';
 export { idempotencyKey } from './workQueueEntries.js';
 export type {
   AddedJob,

@@ -43,6 +43,8 @@ return false
 export class WorkItem<J> {
   /** Its slot in the worker is held (from delivery to its acknowledgement or dead letter). */
   held = false;
+  /** How many times Redis delivered it to a worker of the group (known for jobs taken over). */
+  deliveries = 1;
 
   constructor(
     /** The entry's id in its level's stream. */

@@ -54,6 +54,11 @@ export interface WorkContext {
   /** Which attempt of this delivery this is: 1, then 2… under `retry`. */
   readonly attempt: number;
   /**
+   * How many times Redis has delivered the job to a worker, this time included: more than 1 for
+   * a job taken over from a worker that died or stalled.
+   */
+  readonly deliveries: number;
+  /**
    * True when this worker took the job over from another worker (that died, or held it longer
    * than `visibilityMs`) or from a worker that closed before running it: the job may already have
    * run, in part or in full.
@@ -88,20 +93,26 @@ export interface WorkerConfig {
    */
   retry?: WorkRetryConfig | undefined;
   /**
-   * Ms an attempt may run before it fails with a `HandlerTimeoutError` naming the job. Keep it
-   * below `visibilityMs`, or another worker may take the job over while it runs. A positive
-   * number or `Infinity`. Default: `Infinity`.
+   * Ms an attempt may run before it fails with a `HandlerTimeoutError` naming the job. A
+   * positive number or `Infinity`. Default: `Infinity`.
    */
   timeout?: number | undefined;
   /**
-   * How long a job may stay unacknowledged with its worker before another worker takes it over
-   * (`XAUTOCLAIM`): the time a dead worker's jobs wait. Default 30,000 ms.
+   * How long a job may stay unacknowledged with a worker that gives no sign of life before another
+   * worker takes it over (`XAUTOCLAIM`): the time a dead worker's jobs wait. A live worker keeps
+   * the jobs it runs from looking idle (`XCLAIM … JUSTID` every third of it). Default 30,000 ms.
    */
   visibilityMs?: number | undefined;
   /** How often an idle worker looks for jobs, and for jobs to take over, in ms. Default 100. */
   pollMs?: number | undefined;
   /** How often a worker with free slots looks for jobs to take over, in ms. Default `visibilityMs / 2`. */
   claimEveryMs?: number | undefined;
+  /**
+   * A job taken over more than this many times in all (its workers died or stalled with it) runs
+   * no more: it goes to the dead-letter stream with a `DeliveryLimitError`. A positive integer.
+   * Default 5.
+   */
+  maxDeliveries?: number | undefined;
   /** This worker's consumer name in the group: unique among live workers. Default: random. */
   consumer?: string | undefined;
   /** The clock of the polls, backoff waits and timeouts. Default: `asyncScheduler`. */

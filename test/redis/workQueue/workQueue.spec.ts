@@ -7,7 +7,12 @@ import { Redis } from 'ioredis';
 import { firstValueFrom, type Observable, type Subscription, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandlerTimeoutError } from '../../../src/index.js';
-import { idempotencyKey, RedisWorkQueue, type WorkOutcome } from '../../../src/redis/index.js';
+import {
+  DeliveryLimitError,
+  idempotencyKey,
+  RedisWorkQueue,
+  type WorkOutcome,
+} from '../../../src/redis/index.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
 
 const version = redisServerVersion();
@@ -225,6 +230,87 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       ['orphan-2', true],
     ]);
     expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('a worker keeps the jobs it runs from being taken over, however long they run', async () => {
+    const queue = queueOf<number>();
+    await queue.add(1, { id: 'slow' });
+    const options = { visibilityMs: 150, claimEveryMs: 30, pollMs: 10 };
+    const runs: string[] = [];
+    const first = outcomes(
+      queue.process((job) => {
+        runs.push('first');
+        return sleep(600).then(() => job);
+      }, options),
+      1,
+    );
+    while (runs.length === 0) await sleep(10);
+    const other = queue
+      .process(async (job) => {
+        runs.push('second');
+        return job;
+      }, options)
+      .subscribe();
+    const [outcome] = await first;
+    other.unsubscribe();
+    expect(outcome).toMatchObject({ id: 'slow', status: 'done', redelivered: false });
+    expect(runs).toEqual(['first']);
+  });
+
+  it('a job taken over more than maxDeliveries times runs no more: it is dead-lettered', async () => {
+    const queue = queueOf<number>();
+    await redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
+    await queue.add(1, { id: 'poison' });
+    // Two workers took it and died.
+    await redis.call(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'dead1',
+      'COUNT',
+      1,
+      'STREAMS',
+      `${queue.name}:p0`,
+      '>',
+    );
+    await sleep(30);
+    await redis.call('XAUTOCLAIM', `${queue.name}:p0`, 'workers', 'dead2', 10, '0-0');
+    await sleep(30);
+    const deliveries: number[] = [];
+    const worker = (maxDeliveries: number) =>
+      queue.process(
+        async (job, context) => {
+          deliveries.push(context.deliveries);
+          return job;
+        },
+        { visibilityMs: 20, claimEveryMs: 10, pollMs: 10, maxDeliveries },
+      );
+    const [outcome] = await outcomes(worker(2), 1);
+    expect(deliveries).toEqual([]);
+    expect(outcome).toMatchObject({ id: 'poison', status: 'dead-lettered', attempts: 0 });
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(DeliveryLimitError);
+    expect(String(error)).toBe(
+      'DeliveryLimitError: RedisWorkQueue: job "poison" was delivered 3 times, over maxDeliveries (2): the workers that took it died or stalled',
+    );
+    expect((await queue.deadLetters())[0]).toMatchObject({ id: 'poison', attempts: 0 });
+    // Within the limit, the job runs, and its handler learns how often it was delivered.
+    await queue.add(2, { id: 'survivor' });
+    await redis.call(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'dead3',
+      'COUNT',
+      1,
+      'STREAMS',
+      `${queue.name}:p0`,
+      '>',
+    );
+    await sleep(30);
+    const [second] = await outcomes(worker(2), 1);
+    expect(second).toMatchObject({ id: 'survivor', status: 'done', redelivered: true });
+    expect(deliveries).toEqual([2]);
   });
 
   it('close lets held jobs finish within the grace, and puts the rest back for other workers at once', async () => {
