@@ -1,8 +1,11 @@
+import { Redis } from 'ioredis';
 import { EventBus } from '../../src/bus/EventBus.js';
 import { MemoryArchive } from '../../src/bus/MemoryArchive.js';
 import type { EventFrame } from '../../src/bus/types.js';
 import { MemorySnapshotStore } from '../../src/projection/MemorySnapshotStore.js';
 import { projection } from '../../src/projection/projection.js';
+import { RedisEventBus, RedisStreamArchive } from '../../src/redis/index.js';
+import { RedisServer, redisServerVersion } from '../../test/redis/redisServer.js';
 import { heapUsed, measure, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 
@@ -85,5 +88,88 @@ export const suite: BenchSuite = {
       ),
     );
     printTable(rows);
+    await onRedis();
   },
 };
+
+/**
+ * The same catch-up on a RedisEventBus, against the Redis replay rate (a bare
+ * `RedisStreamArchive.replay` over the same stream, counting frames): a redis-server of its own,
+ * the stream loaded through the bus in batches.
+ */
+async function onRedis(): Promise<void> {
+  if (redisServerVersion() === undefined) {
+    console.log('\nRedis: skipped (no redis-server installed)');
+    return;
+  }
+  const server = await RedisServer.start({ appendfsync: 'everysec' });
+  const redis = new Redis(server.port, '127.0.0.1');
+  try {
+    const stream = 'projection-bench';
+    const loader = await RedisEventBus.create<{ n: number }>({ redis, stream });
+    for (let i = 0; i < FRAMES; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, FRAMES - i) }, (_, k) => ({
+        kind: (i + k) % 4 === 3 ? 'tool.call' : 'usage',
+        runId: `r${(i + k) % 64}`,
+        payload: { n: (i + k) % 7 },
+      }));
+      await loader.publishAll(batch);
+    }
+    await loader.close();
+    const archive = new RedisStreamArchive<{ n: number }>({ redis, stream, pageSize: 1000 });
+    const rows = [
+      await measure(
+        'Redis replay: RedisStreamArchive.replay, counting',
+        FRAMES,
+        async () => {
+          let count = 0;
+          await new Promise<void>((resolve, reject) =>
+            archive
+              .replay({}, 0)
+              .subscribe({ next: () => count++, error: reject, complete: resolve }),
+          );
+          if (count !== FRAMES) throw new Error(`replayed ${count}`);
+        },
+        1,
+      ),
+      await measure(
+        'projection: catch-up on a RedisEventBus (history 1,000)',
+        FRAMES,
+        async () => {
+          const bus = await RedisEventBus.create<{ n: number }>({ redis, stream, history: 1000 });
+          const base = process.memoryUsage().heapUsed;
+          let peak = 0;
+          let folded = 0;
+          await new Promise<void>((resolve, reject) => {
+            const subscription = projection(bus, {
+              name: 'totals',
+              initial,
+              reduce: (totals: Totals, frame: EventFrame<{ n: number }>) => {
+                if (++folded % 100_000 === 0) {
+                  peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+                }
+                return fold(totals, frame);
+              },
+            }).subscribe({
+              next: ({ state, caughtUp }) => {
+                if (!caughtUp) return;
+                if (state.count !== FRAMES) reject(new Error(`folded ${state.count}`));
+                subscription.unsubscribe();
+                resolve();
+              },
+              error: reject,
+            });
+          });
+          await bus.close();
+          return { 'heap peak MB': (peak / 1_048_576).toFixed(1) };
+        },
+        1,
+      ),
+    ];
+    console.log(`\n${FRAMES.toLocaleString('en-US')} frames on a redis-server of its own:\n`);
+    printTable(rows);
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+}
