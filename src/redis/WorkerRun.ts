@@ -241,22 +241,29 @@ export class WorkerRun<J, R> {
         },
         error: (error) => sub.error(error),
         complete: () => {
-          this.acknowledge(item).then(
-            () => {
-              if (sub.closed) return;
-              sub.next({
-                status: 'done',
-                id: item.id,
-                job: item.job as J,
-                priority: item.level,
-                attempts: attempt,
-                result,
-                redelivered: item.redelivered,
-              });
-              sub.complete();
-            },
-            (error) => sub.error(error),
-          );
+          // The handler succeeded: a failed acknowledgement (Redis unreachable) is tried again,
+          // holding the slot, rather than counted as a failure of the job.
+          const acknowledge = (): void => {
+            this.acknowledge(item).then(
+              () => {
+                if (sub.closed) return;
+                sub.next({
+                  status: 'done',
+                  id: item.id,
+                  job: item.job as J,
+                  priority: item.level,
+                  attempts: attempt,
+                  result,
+                  redelivered: item.redelivered,
+                });
+                sub.complete();
+              },
+              () => {
+                if (!sub.closed) this.s.scheduler.schedule(acknowledge, this.s.pollMs);
+              },
+            );
+          };
+          acknowledge();
         },
       });
     });

@@ -356,6 +356,49 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect(outcome).toMatchObject({ id: 'held', redelivered: true, result: 7 });
   });
 
+  it('a job whose acknowledgement fails (Redis restarting) is acknowledged once Redis is back, not dead-lettered', async () => {
+    const own = await RedisServer.start();
+    // No offline queue: commands fail at once while the server is down.
+    const client = new Redis(own.port, '127.0.0.1', {
+      enableOfflineQueue: false,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    try {
+      while (client.status !== 'ready') await sleep(10);
+      const queue = new RedisWorkQueue<number>({ redis: client, name: 'restart' });
+      await queue.add(1, { id: 'across-restart' });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started = false;
+      const done = outcomes(
+        queue.process(
+          async (job) => {
+            started = true;
+            await gate;
+            return job;
+          },
+          { pollMs: 20 },
+        ),
+        1,
+      );
+      while (!started) await sleep(10);
+      await own.kill();
+      release();
+      await sleep(200);
+      await own.restart();
+      const [outcome] = await done;
+      expect(outcome).toMatchObject({ id: 'across-restart', status: 'done', attempts: 1 });
+      expect(await queue.deadLetters()).toEqual([]);
+      expect(await client.xlen('restart:p0')).toBe(0);
+    } finally {
+      client.disconnect();
+      await own.stop();
+    }
+  });
+
   it('refuses bad jobs naming them, adding nothing', async () => {
     const queue = queueOf<unknown>(2, { maxPayloadBytes: 64 });
     const circular: Record<string, unknown> = {};
