@@ -252,7 +252,12 @@ export class HandlerPool<T, R> implements DrainSink<T, OverflowNotice<T>>, Drain
       }
       if (typeof delay !== 'number' || !(delay >= 0) || delay === Number.POSITIVE_INFINITY) {
         this.engine.fail(
-          rangeError(plan.owner ?? OWNER, `retry.backoff(${job.attempt})`, 'a finite number of ms >= 0', delay),
+          rangeError(
+            plan.owner ?? OWNER,
+            `retry.backoff(${job.attempt})`,
+            'a finite number of ms >= 0',
+            delay,
+          ),
         );
         return;
       }

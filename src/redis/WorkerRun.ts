@@ -184,6 +184,7 @@ export class WorkerRun<J, R> {
           this.cursors[level] as string,
           free - items.length,
           (entryId) => this.held.has(`${key} ${entryId}`),
+          this.held.size,
         );
         this.cursors[level] = claimed.cursor;
         items.push(...claimed.items);

@@ -24,7 +24,8 @@ export interface Claimed<J> {
 /**
  * Takes over at most `count` jobs of `key` idle for `minIdleMs` or more (XAUTOCLAIM from `cursor`),
  * except those `isHeld` says this worker already runs, and reads how many times each was
- * delivered (XPENDING over the range taken, this consumer only).
+ * delivered (XPENDING over the range taken, this consumer only: the jobs taken, and at most
+ * `heldCount` others this worker holds in that range).
  */
 export async function claimIdle<J>(
   target: ClaimTarget,
@@ -34,6 +35,7 @@ export async function claimIdle<J>(
   cursor: string,
   count: number,
   isHeld: (entryId: string) => boolean,
+  heldCount: number,
 ): Promise<Claimed<J>> {
   const { redis, group, consumer } = target;
   const [next, entries] = (await redis.call(
@@ -62,7 +64,7 @@ export async function claimIdle<J>(
       group,
       first,
       last,
-      entries.length,
+      entries.length + heldCount,
       consumer,
     )) as Array<[string, string, number, number]>;
     const deliveries = new Map(pending.map(([id, , , times]) => [id, Number(times)]));
