@@ -50,7 +50,6 @@ export class WorkerRun<J, R> {
   private readonly poll: ScheduledTask;
   /** Keeps the jobs held from looking idle to the other workers, every third of visibilityMs. */
   private readonly beat: ScheduledTask;
-  private readonly cursors: string[];
   private reading = false;
   private stopped = false;
   /** Dead-letter writes in progress (the output ends only once they are done). */
@@ -66,7 +65,6 @@ export class WorkerRun<J, R> {
     private readonly handler: WorkHandler<J, R>,
     private readonly s: WorkerSettings,
   ) {
-    this.cursors = Array.from({ length: s.levels }, () => '0-0');
     this.poll = new ScheduledTask(s.scheduler, () => this.pump());
     this.beat = new ScheduledTask(s.scheduler, () => {
       if (this.held.size === 0) return;
@@ -175,19 +173,25 @@ export class WorkerRun<J, R> {
     if (now - this.lastClaim >= this.s.claimEveryMs) {
       this.lastClaim = now;
       for (let level = levels - 1; level >= 0 && items.length < free; level--) {
+        // The whole pending list of the level, a few entries per call (XAUTOCLAIM looks at ten
+        // times its COUNT), until it wraps round or the free slots are filled.
         const key = levelKey(name, level);
-        const claimed = await claimIdle<J>(
-          this.s,
-          key,
-          level,
-          this.s.visibilityMs,
-          this.cursors[level] as string,
-          free - items.length,
-          (entryId) => this.held.has(`${key} ${entryId}`),
-          this.held.size,
-        );
-        this.cursors[level] = claimed.cursor;
-        items.push(...claimed.items);
+        let cursor = '0-0';
+        for (let calls = 0; calls < MAX_CLAIM_CALLS && items.length < free; calls++) {
+          const claimed = await claimIdle<J>(
+            this.s,
+            key,
+            level,
+            this.s.visibilityMs,
+            cursor,
+            free - items.length,
+            (entryId) => this.held.has(`${key} ${entryId}`),
+            this.held.size,
+          );
+          items.push(...claimed.items);
+          cursor = claimed.cursor;
+          if (cursor === '0-0') break;
+        }
       }
     }
     for (let level = levels - 1; level >= 0 && items.length < free; level--) {
@@ -367,6 +371,9 @@ export class DeliveryLimitError extends Error {
     this.name = 'DeliveryLimitError';
   }
 }
+
+/** Calls of XAUTOCLAIM per level and takeover round, at most. */
+const MAX_CLAIM_CALLS = 16;
 
 function heldKey(item: WorkItem<unknown>): string {
   return `${item.key} ${item.entryId}`;
