@@ -150,6 +150,11 @@ describe('public API: exported names', () => {
     expect(typeof redisApi.RedisEventBus).toBe('function');
     expect(typeof redisApi.createRedisBus).toBe('function');
     expect(typeof redisApi.RedisStreamArchive).toBe('function');
+    expect(typeof redisApi.RedisWorkQueue).toBe('function');
+    expect(typeof redisApi.idempotencyKey).toBe('function');
+    expect(new redisApi.DeliveryLimitError({ id: 'j', deliveries: 6 } as never, 5)).toBeInstanceOf(
+      Error,
+    );
     expect(new redisApi.RedisUnavailableError('stream', 'down')).toBeInstanceOf(Error);
   });
 
