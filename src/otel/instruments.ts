@@ -15,7 +15,10 @@ import type {
   ObservableGauge,
   ValueType,
 } from '@opentelemetry/api';
+import { typeError } from '../core/checks.js';
 import type { LatencyStats } from '../core/LatencyWindow.js';
+
+export { typeError };
 
 /** `ValueType.INT` and `ValueType.DOUBLE`, without loading the API at run time. */
 const INT = 0 as ValueType.INT;
@@ -47,18 +50,6 @@ export interface InstrumentsConfig {
 
 /** An instrument name's start: what OpenTelemetry accepts, leaving room for the longest suffix. */
 const PREFIX = /^[A-Za-z][\w.\-/]{0,199}$/;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  return value === null || typeof value !== 'object' ? String(value) : 'an object';
-}
-
-/** `owner: option must be …, got …` as a `TypeError`. */
-export function typeError(owner: string, option: string, expected: string, got: unknown) {
-  return new TypeError(`${owner}: ${option} must be ${expected}, got ${describe(got)}`);
-}
 
 /** Refuses anything that is not a plain (non-null, non-array) object; `undefined` passes. */
 function checkRecord(value: unknown, owner: string, option: string): void {

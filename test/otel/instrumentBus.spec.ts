@@ -213,10 +213,10 @@ describe('instrumentBus', () => {
     otel = testMeter();
     const bus = new EventBus();
     expect(() => instrumentBus({} as never, otel.meter)).toThrow(
-      new TypeError('instrumentBus: bus must be an object with metrics(), got an object'),
+      new TypeError('instrumentBus: bus must be an object with metrics(), got {}'),
     );
     expect(() => instrumentBus(bus, {} as Meter)).toThrow(
-      new TypeError('instrumentBus: meter must be an OpenTelemetry Meter, got an object'),
+      new TypeError('instrumentBus: meter must be an OpenTelemetry Meter, got {}'),
     );
     expect(() => instrumentBus(bus, otel.meter, 'x' as never)).toThrow(
       'instrumentBus: options must be an object, got "x"',
