@@ -11,6 +11,7 @@ import {
   untracked,
 } from '@angular/core';
 import { from, type Observable, type ObservableInput, type Subscription, take, timer } from 'rxjs';
+import { checkFunction, typeError } from '../core/checks.js';
 import { frames } from '../operators/frames.js';
 
 /** The options of {@link toBoundedSignal}, as those of Angular's `toSignal` plus the window. */
@@ -182,25 +183,19 @@ export function toBoundedSignal<T, S>(
 /** Bad options throw at the call, naming the option and the value. */
 function checkSignalOptions<T, S>(source: unknown, options: ToBoundedSignalOptions<T, S>): void {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${OWNER}: options must be an object, got ${String(options)}`);
+    throw typeError(OWNER, 'options', 'an object', options);
   }
   if (
     source === null ||
     typeof source !== 'object' ||
     typeof (source as { subscribe?: unknown }).subscribe !== 'function'
   ) {
-    throw new TypeError(`${OWNER}: source must be an Observable, got ${String(source)}`);
+    throw typeError(OWNER, 'source', 'an Observable', source);
   }
-  for (const name of ['reduce', 'equal'] as const) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== 'function') {
-      throw new TypeError(`${OWNER}: ${name} must be a function, got ${String(value)}`);
-    }
-  }
+  checkFunction(options.reduce, OWNER, 'reduce');
+  checkFunction(options.equal, OWNER, 'equal');
   const { window } = options;
   if (typeof window === 'number' ? !(window >= 0) : window === null) {
-    throw new TypeError(
-      `${OWNER}: window must be a non-negative number of ms or an ObservableInput, got ${String(window)}`,
-    );
+    throw typeError(OWNER, 'window', 'a non-negative number of ms or an ObservableInput', window);
   }
 }

@@ -220,7 +220,7 @@ describe('toBoundedSignal', () => {
   it.each([
     ['options', null, /toBoundedSignal: options must be an object, got null/],
     ['reduce', { reduce: 1 }, /toBoundedSignal: reduce must be a function, got 1/],
-    ['equal', { equal: 'x' }, /toBoundedSignal: equal must be a function, got x/],
+    ['equal', { equal: 'x' }, /toBoundedSignal: equal must be a function, got "x"/],
     ['window', { window: -1 }, /toBoundedSignal: window must be a non-negative number.*got -1/],
     ['window NaN', { window: Number.NaN }, /window must be .*got NaN/],
   ])('refuses a bad %s at the call, naming it', (_name, options, message) => {
