@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable } from 'rxjs';
+import { asyncScheduler, isObservable, Observable } from 'rxjs';
 import { checkFunction, checkPositiveInteger, rangeError, typeError } from '../core/checks.js';
 import type { FailurePlan } from '../operators/HandlerPool.js';
 import { randomId } from './config.js';
@@ -151,7 +151,7 @@ export class RedisWorkQueue<J = unknown> {
     const owner = `${OWNER}.process`;
     checkFunction(handler, owner, 'handler', true);
     const concurrency = options.concurrency ?? 1;
-    checkPositiveInteger(concurrency, owner, 'concurrency');
+    if (!isObservable(concurrency)) checkPositiveInteger(concurrency, owner, 'concurrency');
     const visibilityMs = positiveMs(options.visibilityMs, owner, 'visibilityMs', 30_000);
     const pollMs = positiveMs(options.pollMs, owner, 'pollMs', 100);
     const claimEveryMs = positiveMs(options.claimEveryMs, owner, 'claimEveryMs', visibilityMs / 2);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { from, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { checkPositiveInteger, rangeError } from '../core/checks.js';
 import { OverflowQueue } from '../core/OverflowQueue.js';
 import type { OverflowNotice } from '../core/types.js';
 import { DrainEngine } from '../internal/DrainEngine.js';
@@ -7,7 +8,6 @@ import { ScheduledTask } from '../internal/ScheduledTask.js';
 import { type FailurePlan, HandlerPool } from '../operators/HandlerPool.js';
 import { claimIdle, keepHeld } from './workQueueClaims.js';
 import {
-  deadKey,
   idempotencyKey,
   itemOf,
   levelKey,
@@ -15,6 +15,7 @@ import {
   type WorkItem,
 } from './workQueueEntries.js';
 import type { WorkHandler, WorkOutcome } from './workQueueTypes.js';
+import { acknowledge, DeliveryLimitError, moveToDeadLetters, putBack } from './workQueueWrites.js';
 
 /** A worker's settings, checked and with their defaults. */
 export interface WorkerSettings {
@@ -23,7 +24,8 @@ export interface WorkerSettings {
   group: string;
   levels: number;
   consumer: string;
-  concurrency: number;
+  /** The concurrency, or the Observable of them (nothing is read until it first emits). */
+  concurrency: number | Observable<number>;
   visibilityMs: number;
   pollMs: number;
   claimEveryMs: number;
@@ -71,13 +73,19 @@ export class WorkerRun<J, R> {
       keepHeld(this.s, this.held.values(), s.visibilityMs / 6).catch(() => undefined);
       this.beat.schedule(s.visibilityMs / 3);
     });
-    this.queue = new OverflowQueue<WorkItem<J>>({ capacity: s.concurrency, overflow: 'error' });
+    const reactive = typeof s.concurrency !== 'number';
+    const initial = typeof s.concurrency === 'number' ? s.concurrency : 0;
+    // A read takes at most the free slots, each handed out at once: the queue only passes jobs on.
+    this.queue = new OverflowQueue<WorkItem<J>>({
+      capacity: reactive ? MAX_QUEUED : initial,
+      overflow: 'error',
+    });
     this.pool = new HandlerPool<WorkItem<J>, WorkOutcome<J, R>>(
       subscriber,
       (item, _index, attempt) => this.attempt(item, attempt),
       undefined,
       this.queue,
-      s.concurrency,
+      initial,
       {
         ...(s.plan as FailurePlan<WorkItem<J>>),
         deadLetter: (item, error, attempts) => this.deadLetter(item, error, attempts),
@@ -85,11 +93,30 @@ export class WorkerRun<J, R> {
     );
     this.engine = new DrainEngine(this.queue, this.pool, {
       schedule: 'now',
-      credits: s.concurrency,
+      credits: initial,
       settled: () => this.pool.inFlight === 0 && this.writes === 0,
       afterDrain: () => this.pump(),
     });
     this.pool.attach(this.engine);
+    if (typeof s.concurrency !== 'number') {
+      const fail = (error: unknown): void => this.engine.fail(error);
+      subscriber.add(
+        s.concurrency.subscribe({
+          next: (limit) => {
+            try {
+              checkPositiveInteger(limit, `${OWNER}.process`, 'concurrency');
+              if (limit > MAX_QUEUED) {
+                throw rangeError(`${OWNER}.process`, 'concurrency', `at most ${MAX_QUEUED}`, limit);
+              }
+              this.pool.setConcurrency(limit);
+            } catch (error) {
+              fail(error);
+            }
+          },
+          error: fail,
+        }),
+      );
+    }
     this.ended = new Promise((resolve) => subscriber.add(() => resolve()));
     subscriber.add(() => this.teardown());
     this.pump();
@@ -118,13 +145,13 @@ export class WorkerRun<J, R> {
     this.pool.dispose();
     const held = [...this.held.values()];
     this.held.clear();
-    this.released = this.putBack(held);
+    this.released = putBack(this.s, held);
   }
 
   /** Reads as many jobs as there are free slots, unless a read is under way. */
   private pump(): void {
     if (this.reading || this.stopped) return;
-    const free = this.s.concurrency - this.pool.inFlight - this.queue.size;
+    const free = this.pool.concurrency - this.pool.inFlight - this.queue.size;
     if (free <= 0) return;
     this.reading = true;
     this.poll.cancel();
@@ -143,7 +170,7 @@ export class WorkerRun<J, R> {
     if (this.stopped) {
       this.reading = false;
       const released = this.released;
-      this.released = released.then(() => this.putBack(items));
+      this.released = released.then(() => putBack(this.s, items));
       return;
     }
     // Still marked as reading while the jobs are handed out, so that the drains they cause do not
@@ -248,9 +275,10 @@ export class WorkerRun<J, R> {
         complete: () => {
           // The handler succeeded: a failed acknowledgement (Redis unreachable) is tried again,
           // holding the slot, rather than counted as a failure of the job.
-          const acknowledge = (): void => {
-            this.acknowledge(item).then(
+          const tryAcknowledge = (): void => {
+            acknowledge(this.s, item).then(
               () => {
+                this.forget(item);
                 if (sub.closed) return;
                 sub.next({
                   status: 'done',
@@ -264,76 +292,42 @@ export class WorkerRun<J, R> {
                 sub.complete();
               },
               () => {
-                if (!sub.closed) this.s.scheduler.schedule(acknowledge, this.s.pollMs);
+                if (!sub.closed) this.s.scheduler.schedule(tryAcknowledge, this.s.pollMs);
               },
             );
           };
-          acknowledge();
+          tryAcknowledge();
         },
       });
     });
-  }
-
-  private async acknowledge(item: WorkItem<J>): Promise<void> {
-    const { redis, group } = this.s;
-    const replies = await redis
-      .multi()
-      .xack(item.key, group, item.entryId)
-      .xdel(item.key, item.entryId)
-      .exec();
-    failedReply(replies);
-    this.forget(item);
   }
 
   /** The pool gave up on a job: it moves to the dead-letter stream (its slot is already free). */
   private deadLetter(item: WorkItem<J>, error: unknown, attempts: number): void {
     this.writes++;
     const write = (): void => {
-      const { redis, group, name, consumer } = this.s;
-      redis
-        .multi()
-        .xadd(
-          deadKey(name),
-          '*',
-          'id',
-          item.id,
-          'j',
-          item.json,
-          'p',
-          String(item.level),
-          'a',
-          String(attempts),
-          'e',
-          errorText(error),
-          'c',
-          consumer,
-        )
-        .xack(item.key, group, item.entryId)
-        .xdel(item.key, item.entryId)
-        .exec()
-        .then(failedReply)
-        .then(
-          () => {
-            this.writes--;
-            this.forget(item);
-            this.subscriber.next({
-              status: 'dead-lettered',
-              id: item.id,
-              job: item.job,
-              priority: item.level,
-              attempts,
-              error,
-              redelivered: item.redelivered,
-            });
-            this.engine.request();
-          },
-          () => {
-            // Redis unreachable: tried again while the output is open; once it ends, the job is
-            // put back in its stream with the others held (or taken over after the visibility
-            // timeout, when Redis stays unreachable).
-            if (!this.subscriber.closed) this.s.scheduler.schedule(write, this.s.pollMs);
-          },
-        );
+      moveToDeadLetters(this.s, item, error, attempts).then(
+        () => {
+          this.writes--;
+          this.forget(item);
+          this.subscriber.next({
+            status: 'dead-lettered',
+            id: item.id,
+            job: item.job,
+            priority: item.level,
+            attempts,
+            error,
+            redelivered: item.redelivered,
+          });
+          this.engine.request();
+        },
+        () => {
+          // Redis unreachable: tried again while the output is open; once it ends, the job is
+          // put back in its stream with the others held (or taken over after the visibility
+          // timeout, when Redis stays unreachable).
+          if (!this.subscriber.closed) this.s.scheduler.schedule(write, this.s.pollMs);
+        },
+      );
     };
     write();
   }
@@ -342,50 +336,16 @@ export class WorkerRun<J, R> {
     item.held = false;
     this.held.delete(heldKey(item));
   }
-
-  /** Puts jobs this worker will not run back at the end of their streams, for others at once. */
-  private async putBack(items: WorkItem<J>[]): Promise<void> {
-    if (items.length === 0) return;
-    const { redis, group } = this.s;
-    const batch = redis.multi();
-    for (const item of items) {
-      batch
-        .xadd(item.key, '*', 'id', item.id, 'j', item.json, 'r', '1')
-        .xack(item.key, group, item.entryId)
-        .xdel(item.key, item.entryId);
-    }
-    try {
-      failedReply(await batch.exec());
-    } catch {
-      // Redis unreachable: the jobs stay pending, and are taken over after the visibility timeout.
-    }
-  }
 }
 
-/** A job delivered more than `maxDeliveries` times: its workers died or stalled with it. */
-export class DeliveryLimitError extends Error {
-  constructor(item: WorkItem<unknown>, maxDeliveries: number) {
-    super(
-      `RedisWorkQueue: job ${JSON.stringify(item.id)} was delivered ${item.deliveries} times, over maxDeliveries (${maxDeliveries}): the workers that took it died or stalled`,
-    );
-    this.name = 'DeliveryLimitError';
-  }
-}
+const OWNER = 'RedisWorkQueue';
+
+/** The largest reactive concurrency (the capacity of the queue jobs pass through). */
+const MAX_QUEUED = 65_536;
 
 /** Calls of XAUTOCLAIM per level and takeover round, at most. */
 const MAX_CLAIM_CALLS = 16;
 
 function heldKey(item: WorkItem<unknown>): string {
   return `${item.key} ${item.entryId}`;
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-/** Throws the first error of a MULTI's replies (or when the transaction was refused). */
-function failedReply(replies: Array<[Error | null, unknown]> | null): void {
-  if (replies === null) throw new Error('RedisWorkQueue: a transaction was aborted');
-  for (const [error] of replies) if (error !== null) throw error;
 }

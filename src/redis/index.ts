@@ -27,7 +27,6 @@ export { RedisSnapshotStore, type RedisSnapshotStoreConfig } from './RedisSnapsh
 export { RedisStreamArchive, type RedisStreamArchiveConfig } from './RedisStreamArchive.js';
 export { RedisWorkQueue } from './RedisWorkQueue.js';
 export { publishScript } from './scripts.js';
-export { DeliveryLimitError } from './WorkerRun.js';
 export { idempotencyKey } from './workQueueEntries.js';
 export type {
   AddedJob,
@@ -42,3 +41,4 @@ export type {
   WorkOutcome,
   WorkRetryConfig,
 } from './workQueueTypes.js';
+export { DeliveryLimitError } from './workQueueWrites.js';

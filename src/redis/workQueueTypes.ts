@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ObservableInput, SchedulerLike } from 'rxjs';
+import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
 
 /** The options of {@link RedisWorkQueue}. */
 export interface RedisWorkQueueConfig {
@@ -83,9 +83,12 @@ export interface WorkRetryConfig {
 export interface WorkerConfig {
   /**
    * How many jobs this worker holds at once: it reads from Redis only as many jobs as it has free
-   * slots, so it never holds more. A positive integer. Default 1.
+   * slots, so it never holds more. A positive integer, or an Observable of them: raising it reads
+   * more jobs at once; lowering it lets the jobs held finish and reads nothing until fewer are
+   * held than the new value (nothing is read until it first emits; a bad value or an error of it
+   * errors the output). Default 1.
    */
-  concurrency?: number | undefined;
+  concurrency?: number | Observable<number> | undefined;
   /**
    * Retries a job whose handler throws, errors or times out, in this worker, holding its slot
    * during the backoff. After the last attempt the job goes to the dead-letter stream. Default:

@@ -4,7 +4,15 @@
  * taking over a dead consumer's jobs, close with a grace, and the refusals of bad input.
  */
 import { Redis } from 'ioredis';
-import { firstValueFrom, type Observable, type Subscription, take, toArray } from 'rxjs';
+import {
+  BehaviorSubject,
+  firstValueFrom,
+  type Observable,
+  of,
+  type Subscription,
+  take,
+  toArray,
+} from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandlerTimeoutError } from '../../../src/index.js';
 import {
@@ -123,6 +131,46 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect(most).toBe(3);
     expect(Math.max(...pendingSeen)).toBeLessThanOrEqual(3);
     expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('follows a reactive concurrency: raising it reads more at once, lowering it lets the jobs held finish', async () => {
+    const queue = queueOf<number>();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => queue.add(i)));
+    const concurrency = new BehaviorSubject(1);
+    let running = 0;
+    const seen: Array<[number, number]> = [];
+    const work$ = queue.process(
+      async () => {
+        running++;
+        seen.push([concurrency.value, running]);
+        await sleep(20);
+        running--;
+      },
+      { concurrency, pollMs: 10 },
+    );
+    const done = outcomes(work$, 40);
+    await sleep(100);
+    concurrency.next(4);
+    await sleep(150);
+    concurrency.next(2);
+    await sleep(150);
+    await done;
+    // Never more than the concurrency in force when a job started (lowering lets the held finish).
+    const most = (limit: number) =>
+      Math.max(...seen.filter(([c]) => c === limit).map(([, r]) => r));
+    expect(most(1)).toBe(1);
+    expect(most(4)).toBe(4);
+    // After lowering to 2, a job starts only once fewer than 2 are held: the jobs started last
+    // ran at most 2 at once.
+    expect(seen.slice(-5).every(([c, r]) => c === 2 && r <= 2)).toBe(true);
+  });
+
+  it('a reactive concurrency that is not a positive integer errors the output, naming it', async () => {
+    const queue = queueOf<number>();
+    await queue.add(1);
+    await expect(
+      firstValueFrom(queue.process(async (job) => job, { concurrency: of(0), pollMs: 10 })),
+    ).rejects.toThrow('RedisWorkQueue.process: concurrency must be a positive integer, got 0');
   });
 
   it('is work-conserving in one process: a slow job holds one slot, the others go on', async () => {
