@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SchedulerLike } from 'rxjs';
 import { DEFAULT_LANE } from '../bus/agentEvents.js';
-import type { EventCheck } from '../bus/EventCheck.js';
+import { EventCheck } from '../bus/EventCheck.js';
 import { BusClosedError, InvalidEventError } from '../bus/errors.js';
 import { FrameHub } from '../bus/FrameHub.js';
 import type { AgentEvent, EventFrame } from '../bus/types.js';
@@ -263,12 +263,7 @@ export class EventSender<P> {
       try {
         return this.prepare(event, true);
       } catch (error) {
-        if (!(error instanceof InvalidEventError)) throw error;
-        throw new InvalidEventError(
-          `events[${i}].${error.field}`,
-          `events[${i}]: ${error.message.replace(/^Invalid event: /, '')}`,
-          { cause: error },
-        );
+        throw EventCheck.atIndex(error, i);
       }
     });
   }
