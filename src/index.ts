@@ -28,10 +28,12 @@ export {
 } from './bus/errors.js';
 export { FrameHub } from './bus/FrameHub.js';
 export { filterPredicate } from './bus/filter.js';
+export type { MaxLag } from './bus/LagGuard.js';
 export { LatencyMetrics, latencyMetrics } from './bus/LatencyMetrics.js';
 export { MemoryArchive, type MemoryArchiveConfig } from './bus/MemoryArchive.js';
 export type {
   KindOf,
+  PayloadOf,
   TypedEvent,
   TypedEventBus,
   TypedFilter,
@@ -104,6 +106,7 @@ export {
 export { type ToAsyncIterableConfig, toAsyncIterable } from './interop/toAsyncIterable.js';
 export { type ToReadableStreamConfig, toReadableStream } from './interop/toReadableStream.js';
 export {
+  type DemandDrivenSource,
   type ToWebSocketConfig,
   toWebSocket,
   type WebSocketData,

@@ -79,7 +79,13 @@ export interface AgentEventMap {
   /** A run was cancelled. */
   'run.cancelled': unknown;
   /** Model output: text, or an object with `text` (and whatever else), concatenated on merge. */
-  'model.delta': string | { text: string; [field: string]: unknown };
+  'model.delta':
+    | string
+    | {
+        /** The text of the delta. */
+        text: string;
+        [field: string]: unknown;
+      };
   /** Token counts and the like: numbers, added up field by field on merge. */
   usage: number | Record<string, number>;
   /** Spend: a number, or numbers per field, added up on merge. */

@@ -5,25 +5,38 @@ import type { AgentEvent, BusMetrics, EventFilter, EventFrame, SelectOptions } f
 export type KindOf<M> = keyof M & string;
 
 /** `payload` as a kind's payload type asks: optional when it admits `undefined`. */
-type PayloadOf<T> = undefined extends T ? { payload?: T } : { payload: T };
+export type PayloadOf<T> = undefined extends T
+  ? {
+      /** The kind's payload. */
+      payload?: T;
+    }
+  : {
+      /** The kind's payload. */
+      payload: T;
+    };
 
 /**
  * An event of a typed bus: its `kind` one of the map's kinds (`K`), its `payload` that kind's
  * payload type.
  */
 export type TypedEvent<M, K extends KindOf<M> = KindOf<M>> = {
-  [X in K]: Omit<AgentEvent<M[X]>, 'kind' | 'payload'> & { kind: X } & PayloadOf<M[X]>;
+  [X in K]: Omit<AgentEvent<M[X]>, 'kind' | 'payload'> & {
+    /** One of the map's kinds. */
+    kind: X;
+  } & PayloadOf<M[X]>;
 }[K];
 
 /** A frame of a typed bus: narrowed by its `kind` to that kind's payload type. */
 export type TypedFrame<M, K extends KindOf<M> = KindOf<M>> = {
-  [X in K]: Omit<EventFrame<M[X]>, 'kind' | 'payload'> & { readonly kind: X } & Readonly<
-      PayloadOf<M[X]>
-    >;
+  [X in K]: Omit<EventFrame<M[X]>, 'kind' | 'payload'> & {
+    /** One of the map's kinds. */
+    readonly kind: X;
+  } & Readonly<PayloadOf<M[X]>>;
 }[K];
 
 /** A filter of a typed bus: `kinds` among the map's kinds narrows the frames selected. */
 export interface TypedFilter<K extends string> extends Omit<EventFilter, 'kinds'> {
+  /** As `EventFilter.kinds`, among the map's kinds: the frames selected are narrowed to them. */
   kinds?: Iterable<K>;
 }
 

@@ -19,16 +19,23 @@ import { gapMessage } from './socketParts.js';
 
 /** What the stream needs of a frame: its seq, and the gap the bus reported before it. */
 export interface SequencedFrame {
+  /** The frame's place in the log: the cursor. */
   readonly seq: number;
+  /** The gap the subscriber had just before this frame, if any. */
   readonly overflow?: OverflowNotice<unknown> | undefined;
 }
 
 /** The queue a client's subscription gets: a bus subscriber queue whose demand the stream drives. */
 export interface ClientQueue<F> {
+  /** As a bus subscriber queue's `capacity`. */
   capacity: number;
+  /** As a bus subscriber queue's `overflow`. */
   overflow: OverflowPolicy<F> | 'backpressure';
+  /** As a bus subscriber queue's `classify`. */
   classify?: Classifier<F> | undefined;
+  /** As a bus subscriber queue's `terminalReserve`. */
   terminalReserve?: number | undefined;
+  /** As a bus subscriber queue's `onOverflow`. */
   onOverflow?: ((notice: OverflowNotice<F>) => void) | undefined;
 }
 
@@ -37,8 +44,11 @@ export interface ClientQueue<F> {
  * with a cursor, an epoch and a queue whose `demand` the stream drives; the head; the history.
  */
 export interface SequencedLog<F extends SequencedFrame, Filter> {
+  /** The log's epoch (`bus.epoch`). */
   readonly epoch: string;
+  /** The seq of the newest frame (`bus.lastSeq`). */
   readonly lastSeq: number;
+  /** As `EventBus.select`. */
   select(
     filter: Filter,
     options: {
@@ -52,7 +62,15 @@ export interface SequencedLog<F extends SequencedFrame, Filter> {
 /** The options of {@link serverSentEvents}. */
 export interface ServerSentEventsConfig<F> {
   /** The request: its `Last-Event-ID` header is the cursor to resume from. Default: none. */
-  request?: { headers: { get(name: string): string | null } } | undefined;
+  request?:
+    | {
+        /** The request's headers (a `Headers` object, or anything with `get`). */
+        headers: {
+          /** A header's value, `null` when absent. */
+          get(name: string): string | null;
+        };
+      }
+    | undefined;
   /**
    * The cursor to resume from, `epoch:seq` (as the `id:` of each event), when it does not come
    * from `request` (a query parameter, say). Default: `request`'s `Last-Event-ID`, else none:

@@ -36,10 +36,15 @@ export type WebSocketData = string | ArrayBuffer | ArrayBufferView;
 export interface WebSocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
+  /** Sends a message. */
   send(data: WebSocketData): void;
+  /** Closes the connection with a code and a reason. */
   close(code?: number, reason?: string): void;
+  /** Listens for the socket opening or closing. */
   addEventListener(type: 'open' | 'close', listener: () => void): void;
+  /** Stops listening. */
   removeEventListener(type: 'open' | 'close', listener: () => void): void;
 }
 

@@ -21,7 +21,14 @@ export class StaleSnapshotError extends Error {
   /** The snapshot, when there was one (`'trimmed'` without one: the log lost its first frames). */
   readonly snapshot: ProjectionSnapshot | undefined;
   /** With `'trimmed'`: the frames the log no longer holds. */
-  readonly missing: { fromSeq: number; toSeq: number } | undefined;
+  readonly missing:
+    | {
+        /** The first seq the log no longer holds. */
+        fromSeq: number;
+        /** The last seq the log no longer holds. */
+        toSeq: number;
+      }
+    | undefined;
 
   constructor(
     projection: string,

@@ -98,7 +98,12 @@ export interface ProjectionRebuild {
   /** The seq of the snapshot thrown away (absent when there was none: the log lost its start). */
   snapshotSeq?: number;
   /** The frames the rebuild could not fold, because the log no longer held them. */
-  missing?: { fromSeq: number; toSeq: number };
+  missing?: {
+    /** The first seq the log no longer held. */
+    fromSeq: number;
+    /** The last seq the log no longer held. */
+    toSeq: number;
+  };
 }
 
 /** What a projection emits. */
