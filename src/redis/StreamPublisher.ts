@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { FRAME_ENCODING_VERSION } from './codec.js';
-import { destroySocket } from './config.js';
+import { destroySocket, withTimeout } from './config.js';
 import { PublishRefusedError } from './errors.js';
 import { publishScript } from './scripts.js';
 
@@ -302,26 +302,15 @@ export class StreamPublisher {
     const limit = this.guard.commandTimeoutMs;
     if (limit <= 0) return this.evaluateOnce(args);
     const generation = this.generation;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no reply from Redis within ${limit} ms; the connection was replaced`));
-        if (generation !== this.generation) return;
+    return withTimeout(this.evaluateOnce(args), limit, () => {
+      if (generation === this.generation) {
         this.generation++;
         // A socket whose peer vanished without a FIN: end() would wait for it; destroy() closes
         // it now, and the client reconnects (its pending commands reject).
         destroySocket(this.redis);
         this.guard.replaced();
-      }, limit);
-      this.evaluateOnce(args).then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
+      }
+      return new Error(`no reply from Redis within ${limit} ms; the connection was replaced`);
     });
   }
 

@@ -230,9 +230,16 @@ export function nonNegativeInteger(value: unknown, name: string, fallback: numbe
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * `promise`, or an error after `ms`: the one `expired` gives (it may act on the expiry, say
+ * replace a connection), else "no answer from Redis within …".
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, expired?: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => reject(expired?.() ?? new Error(`no answer from Redis within ${ms} ms`)),
+      ms,
+    );
     promise.then(
       (value) => {
         clearTimeout(timer);
