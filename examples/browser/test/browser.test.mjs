@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../chromium.mjs';
 
-/** The stream the issue asks for: 50,000 deltas per second over four lanes. */
+/** The stream the page floods itself with: 50,000 deltas per second over four lanes. */
 const RATE = 50_000;
 const BOUNDED_MS = 4_000;
 /**
