@@ -89,3 +89,35 @@ describe('queue.maxLag', () => {
     ).toThrow("maxLag cannot be combined with overflow 'backpressure'");
   });
 });
+
+describe('queue.maxLag under re-entrance', () => {
+  it('a subscriber let go whose error handler publishes leaves the others in seq order', () => {
+    const bus = new EventBus();
+    const others: number[] = [];
+    let failure: unknown;
+    bus
+      .select(
+        {},
+        {
+          queue: {
+            capacity: 10,
+            overflow: 'drop-oldest',
+            demand: new Subject<number>(),
+            maxLag: { frames: 1 },
+          },
+        },
+      )
+      .subscribe({
+        error: (error) => {
+          failure = error;
+          bus.publish({ kind: 'after-eviction' });
+        },
+      });
+    bus.select().subscribe((f) => others.push(f.seq));
+    bus.publish({ kind: 'k' });
+    bus.publish({ kind: 'k' });
+    expect(failure).toBeInstanceOf(SlowConsumerError);
+    expect(others).toEqual([1, 2, 3]);
+    expect(bus.metrics().subscribers).toHaveLength(1);
+  });
+});
