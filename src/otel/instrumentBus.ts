@@ -4,9 +4,11 @@ import {
   checkInstrumentsConfig,
   checkMeter,
   InstrumentMaker,
+  type InstrumentRow,
   type InstrumentsConfig,
   type MetricsRegistration,
   observeLatency,
+  row,
   typeError,
 } from './instruments.js';
 
@@ -28,6 +30,56 @@ export interface BusInstrumentsConfig extends InstrumentsConfig {
    */
   subscriberAttributes?: (subscriber: SubscriberMetrics) => Attributes;
 }
+
+/** The bus's own figures. */
+const BUS_ROWS: readonly InstrumentRow<BusMetrics>[] = [
+  row('published', 'counter', '{event}', 'Frames published (the last seq)', (m) => m.published),
+  row('rejected', 'counter', '{event}', 'Events refused by validation', (m) => m.rejected),
+  row(
+    'backpressured',
+    'counter',
+    '{event}',
+    "Publishes refused because a 'backpressure' subscriber was full",
+    (m) => m.backpressured,
+  ),
+  row(
+    'archive_errors',
+    'counter',
+    '{event}',
+    'Archive appends that threw or rejected',
+    (m) => m.archiveErrors,
+  ),
+  row('pending_sends', 'gauge', '{event}', 'Sends waiting for room', (m) => m.pendingSends),
+  row('history_size', 'gauge', '{frame}', 'Frames held in history', (m) => m.historySize),
+  row('subscribers', 'gauge', '{subscriber}', 'Live subscribers', (m) => m.subscribers.length),
+];
+
+/** Each subscriber's figures, under its attributes. */
+const SUBSCRIBER_ROWS: readonly InstrumentRow<SubscriberMetrics>[] = [
+  row('subscriber.delivered', 'counter', '{frame}', 'Frames delivered', (s) => s.delivered),
+  row('subscriber.dropped', 'counter', '{frame}', 'Frames lost to its policy', (s) => s.dropped),
+  row('subscriber.merged', 'counter', '{frame}', 'Frames folded by coalesce', (s) => s.merged),
+  row('subscriber.depth', 'gauge', '{frame}', 'Frames held in its queue', (s) => s.depth),
+  row('subscriber.high_water', 'gauge', '{frame}', 'The largest depth reached', (s) => s.highWater),
+  row(
+    'subscriber.usable_capacity',
+    'gauge',
+    '{frame}',
+    'Room for non-terminal frames in its queue',
+    (s) => s.usableCapacity,
+  ),
+  row('subscriber.lag', 'gauge', '{frame}', 'How far behind it is, in seqs', (s) => s.lag),
+  row('subscriber.replaying', 'gauge', '1', '1 while it reads history or archive', (s) =>
+    s.replaying ? 1 : 0,
+  ),
+  row(
+    'subscriber.lag_ms',
+    'gauge.double',
+    'ms',
+    'Age of the oldest frame it has not received',
+    (s) => s.lagMs,
+  ),
+];
 
 function defaultSubscriberAttributes(subscriber: SubscriberMetrics): Attributes {
   return { 'subscriber.id': subscriber.id, 'subscriber.policy': subscriber.policy };
@@ -91,52 +143,15 @@ export function instrumentBus(
   }
 
   const make = new InstrumentMaker(meter, prefix);
-  const published = make.counter('published', '{event}', 'Frames published (the last seq)');
-  const rejected = make.counter('rejected', '{event}', 'Events refused by validation');
-  const backpressured = make.counter(
-    'backpressured',
-    '{event}',
-    "Publishes refused because a 'backpressure' subscriber was full",
-  );
-  const archiveErrors = make.counter(
-    'archive_errors',
-    '{event}',
-    'Archive appends that threw or rejected',
-  );
-  const pendingSends = make.gauge('pending_sends', '{event}', 'Sends waiting for room');
-  const historySize = make.gauge('history_size', '{frame}', 'Frames held in history');
-  const subscribers = make.gauge('subscribers', '{subscriber}', 'Live subscribers');
+  const observeBus = make.table(BUS_ROWS);
   const kindPublished = make.counter('kind.published', '{frame}', 'Frames published, per kind');
   const kindLatency = make.latency('kind.latency', 'Publish-to-delivery latency per kind');
-  const delivered = make.counter('subscriber.delivered', '{frame}', 'Frames delivered');
-  const dropped = make.counter('subscriber.dropped', '{frame}', 'Frames lost to its policy');
-  const merged = make.counter('subscriber.merged', '{frame}', 'Frames folded by coalesce');
-  const depth = make.gauge('subscriber.depth', '{frame}', 'Frames held in its queue');
-  const highWater = make.gauge('subscriber.high_water', '{frame}', 'The largest depth reached');
-  const usable = make.gauge(
-    'subscriber.usable_capacity',
-    '{frame}',
-    'Room for non-terminal frames in its queue',
-  );
-  const lag = make.gauge('subscriber.lag', '{frame}', 'How far behind it is, in seqs');
-  const replaying = make.gauge('subscriber.replaying', '1', '1 while it reads history or archive');
-  const lagMs = make.gauge(
-    'subscriber.lag_ms',
-    'ms',
-    'Age of the oldest frame it has not received',
-    false,
-  );
+  const observeSubscriber = make.table(SUBSCRIBER_ROWS);
   const latency = make.latency('subscriber.latency', 'Publish-to-delivery latency');
 
   return make.observeAll((result) => {
     const m = bus.metrics();
-    result.observe(published, m.published, attributes);
-    result.observe(rejected, m.rejected, attributes);
-    result.observe(backpressured, m.backpressured, attributes);
-    result.observe(archiveErrors, m.archiveErrors, attributes);
-    result.observe(pendingSends, m.pendingSends, attributes);
-    result.observe(historySize, m.historySize, attributes);
-    result.observe(subscribers, m.subscribers.length, attributes);
+    observeBus(result, m, attributes);
     for (const kind of Object.keys(m.byKind)) {
       result.observe(kindPublished, m.byKind[kind] as number, { ...attributes, kind });
     }
@@ -149,15 +164,7 @@ export function instrumentBus(
     }
     for (const s of m.subscribers) {
       const at = { ...attributes, ...labelOf(s) };
-      result.observe(delivered, s.delivered, at);
-      result.observe(dropped, s.dropped, at);
-      result.observe(merged, s.merged, at);
-      result.observe(depth, s.depth, at);
-      result.observe(highWater, s.highWater, at);
-      result.observe(usable, s.usableCapacity, at);
-      result.observe(lag, s.lag, at);
-      result.observe(replaying, s.replaying ? 1 : 0, at);
-      if (s.lagMs !== undefined) result.observe(lagMs, s.lagMs, at);
+      observeSubscriber(result, s, at);
       if (s.latency !== undefined) observeLatency(result, latency, s.latency, at);
     }
   });

@@ -5,12 +5,31 @@ import {
   checkInstrumentsConfig,
   checkMeter,
   InstrumentMaker,
+  type InstrumentRow,
   type InstrumentsConfig,
   type MetricsRegistration,
   observeLatency,
+  row,
 } from './instruments.js';
 
 const OWNER = 'instrumentDrain';
+
+/** The figures of one `DrainStats`. */
+const DRAIN_ROWS: readonly InstrumentRow<DrainStats>[] = [
+  row('waiting', 'gauge', '{value}', 'Values waiting for a free slot', (s) => s.waiting),
+  row('in_flight', 'gauge', '{slot}', 'Slots held by attempts and backoffs', (s) => s.inFlight),
+  row('concurrency', 'gauge', '{slot}', 'The concurrency in force', (s) => s.concurrency),
+  row('completed', 'counter', '{value}', 'Values whose handler completed', (s) => s.completed),
+  row('failed', 'counter', '{attempt}', 'Attempts that failed', (s) => s.failed),
+  row(
+    'retried',
+    'counter',
+    '{attempt}',
+    'Attempts started again after a failure',
+    (s) => s.retried,
+  ),
+  row('dead_lettered', 'counter', '{value}', 'Values handed to deadLetter', (s) => s.deadLettered),
+];
 
 /** What {@link instrumentDrain} gives: the `stats` observer of `drainWith`, and its stop. */
 export interface DrainInstruments extends Observer<DrainStats>, MetricsRegistration {}
@@ -55,25 +74,13 @@ export function instrumentDrain(meter: Meter, config?: InstrumentsConfig): Drain
   checkMeter(meter, OWNER);
   const { prefix, attributes } = checkInstrumentsConfig(config, OWNER, 'rxjs_backpressure.drain');
   const make = new InstrumentMaker(meter, prefix);
-  const waiting = make.gauge('waiting', '{value}', 'Values waiting for a free slot');
-  const inFlight = make.gauge('in_flight', '{slot}', 'Slots held by attempts and backoffs');
-  const concurrency = make.gauge('concurrency', '{slot}', 'The concurrency in force');
-  const completed = make.counter('completed', '{value}', 'Values whose handler completed');
-  const failed = make.counter('failed', '{attempt}', 'Attempts that failed');
-  const retried = make.counter('retried', '{attempt}', 'Attempts started again after a failure');
-  const deadLettered = make.counter('dead_lettered', '{value}', 'Values handed to deadLetter');
+  const observeStats = make.table(DRAIN_ROWS);
   const duration = make.latency('handler.duration', "Duration of the handler's attempts");
 
   let last: DrainStats | undefined;
   const registration = make.observeAll((result) => {
     if (last === undefined) return;
-    result.observe(waiting, last.waiting, attributes);
-    result.observe(inFlight, last.inFlight, attributes);
-    result.observe(concurrency, last.concurrency, attributes);
-    result.observe(completed, last.completed, attributes);
-    result.observe(failed, last.failed, attributes);
-    result.observe(retried, last.retried, attributes);
-    result.observe(deadLettered, last.deadLettered, attributes);
+    observeStats(result, last, attributes);
     observeLatency(result, duration, last.handlerMs, attributes);
   });
   return {

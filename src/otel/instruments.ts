@@ -136,6 +136,26 @@ export class InstrumentMaker {
     };
   }
 
+  /**
+   * Makes one instrument per row of `table` and gives the function that observes them all from
+   * one reading (a row whose `read` gives `undefined` reports nothing that time).
+   */
+  table<S>(table: readonly InstrumentRow<S>[]): ObserveRows<S> {
+    const made = table.map((row) => ({
+      instrument:
+        row.kind === 'counter'
+          ? this.counter(row.name, row.unit, row.description)
+          : this.gauge(row.name, row.unit, row.description, row.kind === 'gauge'),
+      read: row.read,
+    }));
+    return (result, source, attributes) => {
+      for (const { instrument, read } of made) {
+        const value = read(source);
+        if (value !== undefined) result.observe(instrument, value, attributes);
+      }
+    };
+  }
+
   /** Registers `observe` for one batch over every instrument made; gives the handle to stop. */
   observeAll(observe: (result: BatchObservableResult) => void): MetricsRegistration {
     const { meter, all } = this;
@@ -150,6 +170,37 @@ export class InstrumentMaker {
     };
   }
 }
+
+/**
+ * One instrument of a {@link InstrumentMaker.table}: a count that only grows (`counter`), an
+ * integer read as it is now (`gauge`) or a fractional one (`gauge.double`), and where its value
+ * comes from.
+ */
+export interface InstrumentRow<S> {
+  readonly name: string;
+  readonly kind: 'counter' | 'gauge' | 'gauge.double';
+  readonly unit: string;
+  readonly description: string;
+  readonly read: (source: S) => number | undefined;
+}
+
+/** A row of an instrument table, written on one line. */
+export function row<S>(
+  name: string,
+  kind: InstrumentRow<S>['kind'],
+  unit: string,
+  description: string,
+  read: (source: S) => number | undefined,
+): InstrumentRow<S> {
+  return { name, kind, unit, description, read };
+}
+
+/** Observes every instrument of a table from one reading of their source. */
+export type ObserveRows<S> = (
+  result: BatchObservableResult,
+  source: S,
+  attributes: Attributes,
+) => void;
 
 /** The instruments a {@link LatencyStats} is observed into. */
 export interface LatencyInstruments {

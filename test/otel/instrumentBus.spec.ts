@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import { type Meter, ValueType } from '@opentelemetry/api';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler } from 'rxjs';
@@ -140,6 +140,10 @@ describe('instrumentBus', () => {
     const gauge = metrics.get(`${P}.subscriber.depth`);
     expect(gauge).toMatchObject({ dataPointType: 2 });
     expect(metrics.get(`${P}.subscriber.latency.p99`)?.descriptor.unit).toBe('ms');
+    // Counts and depths are integers; times in ms are not.
+    expect(sum?.descriptor.valueType).toBe(ValueType.INT);
+    expect(gauge?.descriptor.valueType).toBe(ValueType.INT);
+    expect(metrics.get(`${P}.subscriber.lag_ms`)?.descriptor.valueType).toBe(ValueType.DOUBLE);
   });
 
   it('without metrics: { latency: true }, reports no latency and no lag in ms', async () => {
