@@ -18,6 +18,7 @@ import { PaceBoard, type PaceItem } from '../core/PaceBoard.js';
 import { TEXT_UNITS, type TextUnit } from '../core/textUnits.js';
 import type { Classifier } from '../core/types.js';
 import { DrainEngine, type DrainSink } from '../internal/DrainEngine.js';
+import { NotifierTicks } from '../internal/NotifierTicks.js';
 import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
 import { frames } from './frames.js';
@@ -185,9 +186,8 @@ class Pacer<T> implements DrainSink<PaceItem<T>, never> {
   private readonly source: OperatorSubscriber<T>;
   private readonly withText: (value: T, chunk: string) => T;
   private readonly interval: number | undefined;
-  private readonly notifier: ObservableInput<unknown> | undefined;
   private readonly timer: ScheduledTask;
-  private ticks: OperatorSubscriber<unknown> | undefined = undefined;
+  private readonly ticks: NotifierTicks | undefined;
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -196,7 +196,14 @@ class Pacer<T> implements DrainSink<PaceItem<T>, never> {
     const { scheduler, interval } = settings;
     this.withText = settings.withText;
     this.interval = interval;
-    this.notifier = settings.notifier;
+    this.ticks =
+      settings.notifier === undefined
+        ? undefined
+        : new NotifierTicks(subscriber, settings.notifier, {
+            tick: this.onTick,
+            error: (error) => this.fail(error),
+            end: this.onNotifierEnd,
+          });
     this.timer = new ScheduledTask(scheduler, this.onTick);
     this.board = new PaceBoard<T>({
       ...settings.board,
@@ -273,20 +280,9 @@ class Pacer<T> implements DrainSink<PaceItem<T>, never> {
       this.stopCadence();
     } else if (this.interval !== undefined) {
       if (!this.timer.isPending && !this.subscriber.closed) this.timer.schedule(this.interval);
-    } else if (this.ticks === undefined || this.ticks.closed) {
-      this.subscribeNotifier(this.notifier as ObservableInput<unknown>);
+    } else {
+      this.ticks?.start();
     }
-  }
-
-  private subscribeNotifier(notifier: ObservableInput<unknown>): void {
-    if (this.subscriber.closed) return;
-    const ticks = new OperatorSubscriber<unknown>(
-      this.onTick,
-      (error) => this.fail(error),
-      this.onNotifierEnd,
-    );
-    this.ticks = ticks;
-    subscribeWithin(this.subscriber, notifier, ticks);
   }
 
   private readonly onTick = (): void => {
@@ -297,16 +293,13 @@ class Pacer<T> implements DrainSink<PaceItem<T>, never> {
 
   /** The notifier completed: no tick will come, so every backlog is shown now. */
   private readonly onNotifierEnd = (): void => {
-    this.ticks = undefined;
     this.board.flushAll();
     this.engine.request();
   };
 
   /** Cancels the timer and unsubscribes the notifier (state cleared before calling out). */
   private stopCadence(): void {
-    const ticks = this.ticks;
-    this.ticks = undefined;
     this.timer.cancel();
-    ticks?.unsubscribe();
+    this.ticks?.stop();
   }
 }

@@ -19,6 +19,7 @@ import {
 import { SummaryBoard } from '../core/SummaryBoard.js';
 import type { Classifier } from '../core/types.js';
 import { DrainEngine } from '../internal/DrainEngine.js';
+import { NotifierTicks } from '../internal/NotifierTicks.js';
 import { OperatorSubscriber, subscribeWithin } from '../internal/OperatorSubscriber.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
 import { SubscriberSink } from '../internal/SubscriberSink.js';
@@ -216,12 +217,11 @@ class Summarizer<T> {
   private readonly source: OperatorSubscriber<T>;
   private readonly scheduler: SchedulerLike;
   private readonly timed: boolean;
-  private readonly notifier: ObservableInput<unknown> | undefined;
   /** One timer for every key: the oldest pending summary's deadline is always the first. */
   private readonly timer: ScheduledTask;
   /** The deadline the armed timer is for (a scheduler may run it a little early). */
   private timerDue = 0;
-  private ticks: OperatorSubscriber<unknown> | undefined = undefined;
+  private readonly ticks: NotifierTicks | undefined;
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -231,7 +231,14 @@ class Summarizer<T> {
     this.scheduler = scheduler;
     this.timer = new ScheduledTask(scheduler, () => this.onTimer());
     this.timed = windowMs !== Number.POSITIVE_INFINITY;
-    this.notifier = notifier;
+    this.ticks =
+      notifier === undefined
+        ? undefined
+        : new NotifierTicks(subscriber, notifier, {
+            tick: this.onTick,
+            error: (error) => this.fail(error),
+            end: this.onTick,
+          });
     this.board = new SummaryBoard<T>({
       classify: settings.classify,
       merge: settings.merge,
@@ -300,13 +307,11 @@ class Summarizer<T> {
   /** Opens the window when something became pending, closes it when nothing is. */
   private syncWindow(): void {
     if (!this.board.hasPending) {
-      if (this.timer.isPending || this.ticks !== undefined) this.closeWindow();
+      if (this.timer.isPending || this.ticks?.isActive) this.closeWindow();
       return;
     }
     if (this.timed && !this.timer.isPending) this.armTimer();
-    if (this.notifier !== undefined && (this.ticks === undefined || this.ticks.closed)) {
-      this.subscribeNotifier(this.notifier);
-    }
+    this.ticks?.start();
   }
 
   private armTimer(): void {
@@ -321,17 +326,6 @@ class Summarizer<T> {
     if (!this.board.isEmpty) this.engine.request();
   }
 
-  private subscribeNotifier(notifier: ObservableInput<unknown>): void {
-    if (this.subscriber.closed) return;
-    const ticks = new OperatorSubscriber<unknown>(
-      this.onTick,
-      (error) => this.fail(error),
-      this.onTick,
-    );
-    this.ticks = ticks;
-    subscribeWithin(this.subscriber, notifier, ticks);
-  }
-
   /** The notifier emitted or completed: every pending summary is due. */
   private readonly onTick = (): void => {
     this.releaseAll();
@@ -340,9 +334,7 @@ class Summarizer<T> {
 
   /** Cancels the timer and unsubscribes the notifier (state cleared before calling out). */
   private closeWindow(): void {
-    const ticks = this.ticks;
-    this.ticks = undefined;
     this.timer.cancel();
-    ticks?.unsubscribe();
+    this.ticks?.stop();
   }
 }
