@@ -43,7 +43,8 @@ export async function claimIdle<J>(
     key,
     group,
     consumer,
-    minIdleMs,
+    // Redis takes whole ms only (a fraction is refused as a syntax error).
+    Math.ceil(minIdleMs),
     cursor,
     'COUNT',
     count,
@@ -94,7 +95,8 @@ export async function keepHeld(
   if (byKey.size === 0) return;
   const batch = redis.pipeline();
   for (const [key, ids] of byKey) {
-    batch.call('XCLAIM', key, group, consumer, minIdleMs, ...ids, 'JUSTID');
+    batch.call('XCLAIM', key, group, consumer, Math.floor(minIdleMs), ...ids, 'JUSTID');
   }
-  await batch.exec();
+  // A reply that is an error (a pipeline resolves with them) fails the beat: not silently lost.
+  for (const [error] of (await batch.exec()) ?? []) if (error !== null) throw error;
 }
