@@ -12,6 +12,7 @@ const slow = [
   'test/projection/redis.spec.ts',
   'test/bus/replayHeap.spec.ts',
   'test/docs/snippets.spec.ts',
+  'test/node/sseServer.chromium.spec.ts',
 ];
 
 const suite = process.env.TEST_SUITE;
