@@ -7,7 +7,7 @@ import { SlowConsumerError } from '../core/SlowConsumerError.js';
 import { type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { DrainEngine, type DrainSink, type PushQueue } from '../internal/DrainEngine.js';
 import type { CompiledFilter } from './filter.js';
-import { GapNotices } from './GapNotices.js';
+import { GapNotices, inSeqOrder } from './GapNotices.js';
 import { LagGuard } from './LagGuard.js';
 import type { LatencyMetrics } from './LatencyMetrics.js';
 import { LogReader } from './LogReader.js';
@@ -171,11 +171,21 @@ export class BusSubscriber<P>
     );
   }
 
-  /** Frames `fromSeq..toSeq` will never reach it (its bus skipped them): reported at once. */
+  /**
+   * Frames `fromSeq..toSeq` will never reach it (its bus skipped them): reported at once
+   * (`onOverflow`, metrics), and on the first frame after them: frames it still queues from
+   * before the gap go first, without the notice.
+   */
   lost(fromSeq: number, toSeq: number): void {
     if (this.ended || toSeq < fromSeq) return;
+    const notice = this.notices.logGap({ fromSeq, toSeq });
     try {
-      this.reportGap(this.notices.logGap({ fromSeq, toSeq }));
+      if (this.queue === undefined || (this.queue.isEmpty && !this.notices.deferring)) {
+        this.reportGap(notice);
+      } else {
+        this.notices.defer(notice);
+        this.plan?.onOverflow?.(notice);
+      }
     } catch (error) {
       this.engine.fail(error);
     }
@@ -214,12 +224,14 @@ export class BusSubscriber<P>
   }
 
   shift(): EventFrame<P> {
-    const frame = this.lookahead;
-    if (frame !== undefined) {
-      this.lookahead = undefined;
-      return frame;
+    let frame = this.lookahead;
+    if (frame !== undefined) this.lookahead = undefined;
+    else frame = (this.queue as OverflowQueue<EventFrame<P>>).shift();
+    // The log gaps before it go on it (already reported through onOverflow when met).
+    if (this.notices.deferring) {
+      this.pendingNotice = inSeqOrder(this.pendingNotice, this.notices.takeDeferred(frame.seq));
     }
-    return (this.queue as OverflowQueue<EventFrame<P>>).shift();
+    return frame;
   }
 
   takeNotice(): Notice<P> | undefined {
@@ -262,13 +274,14 @@ export class BusSubscriber<P>
   }
 
   reportGap(notice: Notice<P>): void {
-    this.pendingNotice =
-      this.pendingNotice === undefined ? notice : combineNotices(this.pendingNotice, notice);
+    this.pendingNotice = inSeqOrder(this.pendingNotice, notice);
     // A throw here errors the subscriber's stream (boundedQueue's contract for onOverflow).
     this.plan?.onOverflow?.(notice);
   }
 
   complete(): void {
+    const rest = this.notices.takeDeferred(Number.POSITIVE_INFINITY);
+    this.pendingNotice = inSeqOrder(this.pendingNotice, rest);
     const notice = this.pendingNotice;
     // A stream that ends on a gap nothing followed, and that no `onOverflow` heard of, does not
     // complete as if nothing were lost: it errors with the notice.

@@ -1,5 +1,6 @@
 import { from, type Subscription } from 'rxjs';
 import { describe } from '../core/checks.js';
+import type { OverflowPolicyName } from '../core/types.js';
 import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import type { EventLog } from './EventLog.js';
 import { type CompiledFilter, matchesFilter } from './filter.js';
@@ -14,6 +15,8 @@ const EMPTY_PAGE: never[] = [];
 export interface LogGap {
   fromSeq: number;
   toSeq: number;
+  /** Why, when the archive said (e.g. `'drop-incoming'` for entries it could not read); default `'drop-oldest'`. */
+  policy?: OverflowPolicyName | undefined;
 }
 
 /**
@@ -127,7 +130,25 @@ export class LogReader<P> {
       return undefined;
     }
     this.cursor = frame.seq;
-    return this.matches(frame) ? frame : undefined;
+    const own = frame.overflow === undefined ? frame : this.takeArchiveGap(frame);
+    return this.matches(own) ? own : undefined;
+  }
+
+  /**
+   * An archive frame carrying the archive's notice of a gap before it (frames trimmed or
+   * unreadable there): the gap becomes this reader's, reported and counted as every gap of the
+   * log, on the next frame the subscriber gets; the frame goes on without it.
+   */
+  private takeArchiveGap(frame: EventFrame<P>): EventFrame<P> {
+    const { overflow, ...rest } = frame;
+    const { fromSeq, toSeq } = overflow as NonNullable<typeof overflow>;
+    if (!this.reportGaps || fromSeq === undefined || toSeq === undefined) return frame;
+    if (this.gap === undefined) this.gap = { fromSeq, toSeq, policy: overflow?.policy };
+    else {
+      this.gap.fromSeq = Math.min(this.gap.fromSeq, fromSeq);
+      this.gap.toSeq = Math.max(this.gap.toSeq, toSeq);
+    }
+    return this.freeze ? Object.freeze(rest) : rest;
   }
 
   private matches(frame: EventFrame<P>): boolean {
