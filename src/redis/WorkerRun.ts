@@ -15,7 +15,7 @@ import {
   type WorkItem,
 } from './workQueueEntries.js';
 import type { WorkHandler, WorkOutcome } from './workQueueTypes.js';
-import { acknowledge, DeliveryLimitError, moveToDeadLetters, putBack } from './workQueueWrites.js';
+import { Acknowledger, DeliveryLimitError, moveToDeadLetters, putBack } from './workQueueWrites.js';
 
 /** A worker's settings, checked and with their defaults. */
 export interface WorkerSettings {
@@ -49,6 +49,12 @@ export class WorkerRun<J, R> {
   private readonly engine: DrainEngine<WorkItem<J>, OverflowNotice<WorkItem<J>>>;
   /** The jobs this worker holds, by stream and entry id: read and not yet acknowledged. */
   private readonly held = new Map<string, WorkItem<J>>();
+  private readonly acks: Acknowledger;
+  /**
+   * Jobs whose acknowledgement is sent and not yet answered. A read sent after it runs after it in
+   * Redis, so it may already take their slots: the jobs it brings start as the answers free them.
+   */
+  private acking = 0;
   private readonly poll: ScheduledTask;
   /** Keeps the jobs held from looking idle to the other workers, every third of visibilityMs. */
   private readonly beat: ScheduledTask;
@@ -67,6 +73,10 @@ export class WorkerRun<J, R> {
     private readonly handler: WorkHandler<J, R>,
     private readonly s: WorkerSettings,
   ) {
+    this.acks = new Acknowledger(s, (count) => {
+      this.acking += count;
+      this.pump();
+    });
     this.poll = new ScheduledTask(s.scheduler, () => this.pump());
     this.beat = new ScheduledTask(s.scheduler, () => {
       if (this.held.size === 0) return;
@@ -151,7 +161,7 @@ export class WorkerRun<J, R> {
   /** Reads as many jobs as there are free slots, unless a read is under way. */
   private pump(): void {
     if (this.reading || this.stopped) return;
-    const free = this.pool.concurrency - this.pool.inFlight - this.queue.size;
+    const free = this.pool.concurrency - this.pool.inFlight - this.queue.size + this.acking;
     if (free <= 0) return;
     this.reading = true;
     this.poll.cancel();
@@ -276,8 +286,9 @@ export class WorkerRun<J, R> {
           // The handler succeeded: a failed acknowledgement (Redis unreachable) is tried again,
           // holding the slot, rather than counted as a failure of the job.
           const tryAcknowledge = (): void => {
-            acknowledge(this.s, item).then(
+            this.acks.acknowledge(item).then(
               () => {
+                this.acking--;
                 this.forget(item);
                 if (sub.closed) return;
                 sub.next({
@@ -292,6 +303,8 @@ export class WorkerRun<J, R> {
                 sub.complete();
               },
               () => {
+                this.acking--;
+                this.keepWithinConcurrency();
                 if (!sub.closed) this.s.scheduler.schedule(tryAcknowledge, this.s.pollMs);
               },
             );
@@ -300,6 +313,25 @@ export class WorkerRun<J, R> {
         },
       });
     });
+  }
+
+  /**
+   * An acknowledgement failed, so its job keeps its slot: jobs read for that slot meanwhile, not yet
+   * started, are put back in their streams rather than held beyond the concurrency.
+   */
+  private keepWithinConcurrency(): void {
+    const excess: WorkItem<J>[] = [];
+    while (
+      this.queue.size > 0 &&
+      this.pool.inFlight + this.queue.size + this.acking > this.pool.concurrency
+    ) {
+      const item = this.queue.shift();
+      this.forget(item);
+      excess.push(item);
+    }
+    if (excess.length === 0) return;
+    const released = this.released;
+    this.released = released.then(() => putBack(this.s, excess));
   }
 
   /** The pool gave up on a job: it moves to the dead-letter stream (its slot is already free). */

@@ -13,13 +13,66 @@ export interface WriteTarget {
   consumer: string;
 }
 
-/** XACK and XDEL of a job whose handler succeeded, in one transaction. */
-export async function acknowledge(target: WriteTarget, item: WorkItem<unknown>): Promise<void> {
-  const { redis, group } = target;
-  failedReply(
-    await redis.multi().xack(item.key, group, item.entryId).xdel(item.key, item.entryId).exec(),
-  );
+/**
+ * The acknowledgements of one worker: XACK and XDEL of the jobs whose handlers succeeded, those
+ * asked for in one turn of the event loop sent together (one transaction, one XACK and one XDEL
+ * per stream, whatever the number of jobs). Each promise settles with its batch's reply: a batch
+ * that failed rejects every job of it, and each is asked for again by itself. `sent` is told how
+ * many jobs a batch holds once it is written: a command sent after it on the same client runs
+ * after it in Redis.
+ */
+export class Acknowledger {
+  private batch: Array<{ item: WorkItem<unknown>; settle: (error?: unknown) => void }> = [];
+
+  constructor(
+    private readonly target: WriteTarget,
+    private readonly sent: (count: number) => void,
+  ) {}
+
+  acknowledge(item: WorkItem<unknown>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.length === 0) later(this.send);
+      this.batch.push({
+        item,
+        settle: (error) => (error === undefined ? resolve() : reject(error)),
+      });
+    });
+  }
+
+  private readonly send = (): void => {
+    const batch = this.batch;
+    this.batch = [];
+    const byKey = new Map<string, string[]>();
+    for (const { item } of batch) {
+      const ids = byKey.get(item.key);
+      if (ids === undefined) byKey.set(item.key, [item.entryId]);
+      else ids.push(item.entryId);
+    }
+    const { redis, group } = this.target;
+    const transaction = redis.multi();
+    for (const [key, ids] of byKey) transaction.xack(key, group, ...ids).xdel(key, ...ids);
+    transaction.exec().then(
+      (replies) => {
+        let error: unknown;
+        try {
+          failedReply(replies);
+        } catch (failure) {
+          error = failure ?? new Error('RedisWorkQueue: an acknowledgement failed');
+        }
+        for (const { settle } of batch) settle(error);
+      },
+      (error: unknown) => {
+        for (const { settle } of batch)
+          settle(error ?? new Error('RedisWorkQueue: an acknowledgement failed'));
+      },
+    );
+    this.sent(batch.length);
+  };
 }
+
+/** Runs `task` once the callbacks of this turn of the event loop are done. */
+const later: (task: () => void) => void =
+  typeof setImmediate === 'function' ? (task) => setImmediate(task) : (task) => setTimeout(task, 0);
 
 /**
  * The job, with its last failure, appended to the dead-letter stream, and acknowledged and
