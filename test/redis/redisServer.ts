@@ -68,6 +68,8 @@ export interface RedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** More arguments for redis-server, e.g. `['--maxmemory', '10mb']`. */
   extra?: string[];
+  /** More environment variables for redis-server (e.g. `LD_PRELOAD`). */
+  env?: Record<string, string>;
 }
 
 /** One redis-server process that can be killed and started again on the same port and data. */
@@ -79,6 +81,7 @@ export class RedisServer {
     appendonly: true,
     appendfsync: 'always',
     extra: [],
+    env: {},
   };
 
   private constructor(port: number, dir: string) {
@@ -101,6 +104,7 @@ export class RedisServer {
       appendonly: options.appendonly ?? true,
       appendfsync: options.appendfsync ?? 'always',
       extra: options.extra ?? [],
+      env: options.env ?? {},
     };
     await server.restart();
     return server;
@@ -149,7 +153,7 @@ export class RedisServer {
         'warning',
         ...this.options.extra,
       ],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', env: { ...process.env, ...this.options.env } },
     );
     this.child = child;
     const deadline = Date.now() + 10_000;

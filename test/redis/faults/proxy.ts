@@ -12,6 +12,7 @@
  * - `cut()`: every open connection is closed (a FIN to both sides).
  * - `halfOpen()`: every open connection stops carrying anything, both ways, and stays open (a
  *   peer gone without a FIN); new connections work.
+ * - `retarget(port)`: new connections go to another server (a failover behind one address).
  */
 import { createServer, type Server, Socket } from 'node:net';
 
@@ -36,6 +37,7 @@ export class FaultProxy {
   private constructor(
     private readonly server: Server,
     port: number,
+    private target: number,
   ) {
     this.port = port;
   }
@@ -44,9 +46,9 @@ export class FaultProxy {
   static start(target: number): Promise<FaultProxy> {
     return new Promise((resolve) => {
       let proxy: FaultProxy | undefined;
-      const server = createServer((client) => proxy?.accept(client, target));
+      const server = createServer((client) => proxy?.accept(client));
       server.listen(0, '127.0.0.1', () => {
-        proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+        proxy = new FaultProxy(server, (server.address() as { port: number }).port, target);
         resolve(proxy);
       });
     });
@@ -88,18 +90,22 @@ export class FaultProxy {
     for (const link of this.links) link.frozen = true;
   }
 
+  retarget(port: number): void {
+    this.target = port;
+  }
+
   async stop(): Promise<void> {
     this.cut();
     for (const upstream of this.stuck) upstream.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private accept(client: Socket, target: number): void {
+  private accept(client: Socket): void {
     this.accepted++;
     const upstream = new Socket();
     const link: Link = { client, upstream, frozen: false };
     this.links.add(link);
-    upstream.connect(target, '127.0.0.1');
+    upstream.connect(this.target, '127.0.0.1');
     client.on('data', (data) => {
       if (link.frozen) return;
       const hold = this.holdRequest;
