@@ -55,6 +55,8 @@ export class WorkerRun<J, R> {
    * Redis, so it may already take their slots: the jobs it brings start as the answers free them.
    */
   private acking = 0;
+  /** The last acknowledgement failed: no reading ahead until one succeeds. */
+  private ackFailed = false;
   private readonly poll: ScheduledTask;
   /** Keeps the jobs held from looking idle to the other workers, every third of visibilityMs. */
   private readonly beat: ScheduledTask;
@@ -75,7 +77,7 @@ export class WorkerRun<J, R> {
   ) {
     this.acks = new Acknowledger(s, (count) => {
       this.acking += count;
-      this.pump();
+      if (!this.ackFailed) this.pump();
     });
     this.poll = new ScheduledTask(s.scheduler, () => this.pump());
     this.beat = new ScheduledTask(s.scheduler, () => {
@@ -161,7 +163,7 @@ export class WorkerRun<J, R> {
   /** Reads as many jobs as there are free slots, unless a read is under way. */
   private pump(): void {
     if (this.reading || this.stopped) return;
-    const free = this.pool.concurrency - this.pool.inFlight - this.queue.size + this.acking;
+    const free = this.pool.concurrency - this.pool.inFlight - this.queue.size + this.ahead();
     if (free <= 0) return;
     this.reading = true;
     this.poll.cancel();
@@ -179,13 +181,19 @@ export class WorkerRun<J, R> {
   private took(items: WorkItem<J>[]): void {
     if (this.stopped) {
       this.reading = false;
-      const released = this.released;
-      this.released = released.then(() => putBack(this.s, items));
+      this.putBackLater(items);
       return;
     }
     // Still marked as reading while the jobs are handed out, so that the drains they cause do not
     // read again before every job of this read is counted.
+    let room = this.pool.concurrency - this.pool.inFlight - this.queue.size + this.ahead();
+    const excess: WorkItem<J>[] = [];
     for (const item of items) {
+      // Read for the slot of an acknowledgement that failed meanwhile: not held, put back.
+      if (room-- <= 0) {
+        excess.push(item);
+        continue;
+      }
       item.held = true;
       this.held.set(heldKey(item), item);
       if (item.deliveries > this.s.maxDeliveries) {
@@ -195,6 +203,7 @@ export class WorkerRun<J, R> {
         this.engine.accept(item);
       }
     }
+    if (excess.length > 0) this.putBackLater(excess);
     if (this.held.size > 0 && !this.beat.isPending) this.beat.schedule(this.s.visibilityMs / 3);
     this.reading = false;
     if (items.length > 0) this.pump();
@@ -289,6 +298,7 @@ export class WorkerRun<J, R> {
             this.acks.acknowledge(item).then(
               () => {
                 this.acking--;
+                this.ackFailed = false;
                 this.forget(item);
                 if (sub.closed) return;
                 sub.next({
@@ -304,6 +314,7 @@ export class WorkerRun<J, R> {
               },
               () => {
                 this.acking--;
+                this.ackFailed = true;
                 this.keepWithinConcurrency();
                 if (!sub.closed) this.s.scheduler.schedule(tryAcknowledge, this.s.pollMs);
               },
@@ -323,15 +334,24 @@ export class WorkerRun<J, R> {
     const excess: WorkItem<J>[] = [];
     while (
       this.queue.size > 0 &&
-      this.pool.inFlight + this.queue.size + this.acking > this.pool.concurrency
+      this.pool.inFlight + this.queue.size - this.ahead() > this.pool.concurrency
     ) {
       const item = this.queue.shift();
       this.forget(item);
       excess.push(item);
     }
-    if (excess.length === 0) return;
+    if (excess.length > 0) this.putBackLater(excess);
+  }
+
+  /** The slots a read may take ahead of their acknowledgement's answer. */
+  private ahead(): number {
+    return this.ackFailed ? 0 : this.acking;
+  }
+
+  /** Puts jobs not held back in their streams, after the puts-back before them. */
+  private putBackLater(items: WorkItem<J>[]): void {
     const released = this.released;
-    this.released = released.then(() => putBack(this.s, excess));
+    this.released = released.then(() => putBack(this.s, items));
   }
 
   /** The pool gave up on a job: it moves to the dead-letter stream (its slot is already free). */

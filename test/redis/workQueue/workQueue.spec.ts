@@ -133,6 +133,67 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect(await pendingOf(queue)).toBe(0);
   });
 
+  it('acknowledges the jobs that finish together in one transaction', async () => {
+    const queue = queueOf<number>();
+    await Promise.all(Array.from({ length: 8 }, (_, i) => queue.add(i)));
+    await redis.call('CONFIG', 'RESETSTAT');
+    await outcomes(
+      queue.process(async (job) => job, { concurrency: 8 }),
+      8,
+    );
+    const stats = await redis.info('commandstats');
+    const calls = (command: string) =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // Eight jobs read at once, finished in one turn: one XACK and one XDEL of eight ids.
+    expect(calls('xack')).toBe(1);
+    expect(calls('xdel')).toBe(1);
+    expect(await pendingOf(queue)).toBe(0);
+  });
+
+  it('jobs read for the slots of acknowledgements that fail are put back, not held beyond the concurrency', async () => {
+    const own = await RedisServer.start({ appendonly: false });
+    const client = new Redis(own.port, '127.0.0.1');
+    try {
+      const queue = new RedisWorkQueue<number>({ redis: client, name: 'refused' });
+      const ids = Array.from({ length: 12 }, (_, i) => `job-${i}`);
+      await Promise.all(ids.map((id, i) => queue.add(i, { id })));
+      // Every acknowledgement refused (its transaction aborted), and so every put-back; reads
+      // still allowed.
+      await client.call('ACL', 'SETUSER', 'default', '-xack');
+      let running = 0;
+      let most = 0;
+      const done = outcomes(
+        queue.process(
+          async (job) => {
+            most = Math.max(most, ++running);
+            await sleep(1);
+            running--;
+            return job;
+          },
+          { concurrency: 2, pollMs: 10, visibilityMs: 300, claimEveryMs: 50 },
+        ),
+        12,
+      );
+      const pending: number[] = [];
+      for (let k = 0; k < 30; k++) {
+        pending.push(((await client.xpending('refused:p0', 'workers')) as [number])[0]);
+        await sleep(10);
+      }
+      // The two jobs whose acknowledgements fail, and at most the two read for their slots
+      // before the first failure was known (their put-back refused too): no more reads ahead
+      // while the acknowledgements fail.
+      expect(Math.max(...pending)).toBeLessThanOrEqual(4);
+      await client.call('ACL', 'SETUSER', 'default', '+xack');
+      const finished = await done;
+      expect(finished.map((outcome) => outcome.id).sort()).toEqual([...ids].sort());
+      expect(most).toBeLessThanOrEqual(2);
+      expect(await client.xlen('refused:p0')).toBe(0);
+    } finally {
+      client.disconnect();
+      await own.stop();
+    }
+  });
+
   it('follows a reactive concurrency: raising it reads more at once, lowering it lets the jobs held finish', async () => {
     const queue = queueOf<number>();
     await Promise.all(Array.from({ length: 12 }, (_, i) => queue.add(i)));
