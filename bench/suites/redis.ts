@@ -1,12 +1,12 @@
 /**
  * RedisEventBus across processes beside a bare ioredis XADD + XREAD loop moving the same events:
  * frames per second from the first publish to the last delivery, and publish-to-delivery latency
- * (p50, p99) under that load, for 1 and 3 publisher processes.
+ * (p50, p99) under that load, for 1, 3 and 8 publisher processes.
  *
  * Redis: the server on 127.0.0.1:$REDIS_PORT when that is set, else a redis-server this suite
  * starts (append-only with Redis's default `appendfsync everysec`); skipped with a message when neither is available.
  * $REDIS_BENCH_FRAMES sets the frames per case (default 30,000), $REDIS_BENCH_ROUNDS the rounds
- * (default 3): each round measures bare and bus back to back, in alternating order, and the
+ * (default 3), $REDIS_BENCH_PUBLISHERS the cases (default `1,3,8`): each round measures bare and bus back to back, in alternating order, and the
  * table shows the median round of each and the median of the rounds' ratios, with every round's
  * figures beside them (the machine is shared: a single round's ratio is noise-prone).
  */
@@ -22,6 +22,11 @@ const FRAMES = Number(process.env.REDIS_BENCH_FRAMES ?? 30_000);
 const IN_FLIGHT = 32;
 /** Rounds of each case; each round runs bare and bus back to back, their ratio is that round's. */
 const ROUNDS = Math.max(1, Number(process.env.REDIS_BENCH_ROUNDS ?? 3));
+/** Publisher processes per case: `$REDIS_BENCH_PUBLISHERS` (e.g. `1,8`), default 1, 3 and 8. */
+const PUBLISHERS = (process.env.REDIS_BENCH_PUBLISHERS ?? '1,3,8')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const fixture = join(import.meta.dirname, '../fixtures/redisPublisher.ts');
 const now = () => performance.timeOrigin + performance.now();
 
@@ -229,7 +234,7 @@ export const suite: BenchSuite = {
     }
     try {
       const rows: Measurement[] = [];
-      for (const publishers of [1, 3]) {
+      for (const publishers of PUBLISHERS) {
         const bare: Measurement[] = [];
         const bus: Measurement[] = [];
         const ratios: number[] = [];
