@@ -15,6 +15,7 @@ import { suite as redisSuite } from './suites/redis.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
 import { suite as textViewSuite } from './suites/textView.js';
 import type { BenchSuite } from './suites/types.js';
+import { suite as workersSuite } from './suites/workers.js';
 
 const suites: BenchSuite[] = [
   boundedQueueSuite,
@@ -27,6 +28,7 @@ const suites: BenchSuite[] = [
   dispatchSuite,
   redisSuite,
   projectionSuite,
+  workersSuite,
 ];
 
 const only = process.argv[2];

@@ -172,7 +172,11 @@ export class RedisWorkQueue<J = unknown> {
       checkPositiveInteger(retry.maxAttempts, owner, 'retry.maxAttempts');
       checkFunction(retry.backoff, owner, 'retry.backoff');
     }
-    const { consumer } = options;
+    const { consumer, stats } = options;
+    if (stats !== undefined && typeof stats?.next !== 'function') {
+      throw typeError(owner, 'stats', 'an Observer (with next)', stats);
+    }
+    const statsEveryMs = positiveMs(options.statsEveryMs, owner, 'statsEveryMs', 1_000);
     if (consumer !== undefined && (typeof consumer !== 'string' || consumer === '')) {
       throw typeError(owner, 'consumer', 'a non-empty string', consumer);
     }
@@ -202,6 +206,8 @@ export class RedisWorkQueue<J = unknown> {
         maxDeliveries,
         scheduler,
         plan,
+        stats,
+        statsEveryMs,
       });
       this.runs.add(run);
       subscriber.add(() => this.runs.delete(run));

@@ -1,19 +1,23 @@
 import type { Redis } from 'ioredis';
-import { from, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import {
+  from,
+  Observable,
+  type Observer,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { checkPositiveInteger, rangeError } from '../core/checks.js';
 import { OverflowQueue } from '../core/OverflowQueue.js';
 import type { OverflowNotice } from '../core/types.js';
 import { DrainEngine } from '../internal/DrainEngine.js';
 import { ScheduledTask } from '../internal/ScheduledTask.js';
+import type { DrainStats } from '../operators/drainStats.js';
 import { type FailurePlan, HandlerPool } from '../operators/HandlerPool.js';
-import { claimIdle, keepHeld } from './workQueueClaims.js';
-import {
-  idempotencyKey,
-  itemOf,
-  levelKey,
-  type RawEntry,
-  type WorkItem,
-} from './workQueueEntries.js';
+import { keepHeld } from './workQueueClaims.js';
+import { idempotencyKey, type WorkItem } from './workQueueEntries.js';
+import { createGroups, readJobs } from './workQueueReads.js';
+import { WorkerStats } from './workQueueStats.js';
 import type { WorkHandler, WorkOutcome } from './workQueueTypes.js';
 import { Acknowledger, DeliveryLimitError, moveToDeadLetters, putBack } from './workQueueWrites.js';
 
@@ -32,6 +36,9 @@ export interface WorkerSettings {
   maxDeliveries: number;
   scheduler: SchedulerLike;
   plan: FailurePlan<WorkItem<unknown>>;
+  /** Where the worker's stats go, if anywhere, and how often the backlog is read. */
+  stats: Pick<Observer<DrainStats>, 'next'> | undefined;
+  statsEveryMs: number;
 }
 
 /**
@@ -50,6 +57,7 @@ export class WorkerRun<J, R> {
   /** The jobs this worker holds, by stream and entry id: read and not yet acknowledged. */
   private readonly held = new Map<string, WorkItem<J>>();
   private readonly acks: Acknowledger;
+  private readonly stats: WorkerStats | undefined = undefined;
   /**
    * Jobs whose acknowledgement is sent and not yet answered. A read sent after it runs after it in
    * Redis, so it may already take their slots: the jobs it brings start as the answers free them.
@@ -107,9 +115,19 @@ export class WorkerRun<J, R> {
       schedule: 'now',
       credits: initial,
       settled: () => this.pool.inFlight === 0 && this.writes === 0,
-      afterDrain: () => this.pump(),
+      afterDrain: () => {
+        this.pump();
+        this.pool.stats?.changed();
+      },
     });
     this.pool.attach(this.engine);
+    if (s.stats !== undefined) {
+      this.stats = new WorkerStats(s.stats, this.pool, s, s.statsEveryMs, s.scheduler, (error) =>
+        this.engine.fail(error),
+      );
+      this.pool.stats = this.stats.reporter;
+      this.stats.start();
+    }
     if (typeof s.concurrency !== 'number') {
       const fail = (error: unknown): void => this.engine.fail(error);
       subscriber.add(
@@ -152,6 +170,7 @@ export class WorkerRun<J, R> {
     this.stopped = true;
     this.poll.cancel();
     this.beat.cancel();
+    this.stats?.stop();
     this.grace?.unsubscribe();
     this.engine.dispose();
     this.pool.dispose();
@@ -198,12 +217,14 @@ export class WorkerRun<J, R> {
       this.held.set(heldKey(item), item);
       if (item.deliveries > this.s.maxDeliveries) {
         // Delivered to workers that all died or stalled with it: it runs no more.
+        if (this.pool.stats !== undefined) this.pool.stats.deadLettered++;
         this.deadLetter(item, new DeliveryLimitError(item, this.s.maxDeliveries), 0);
       } else {
         this.engine.accept(item);
       }
     }
     if (excess.length > 0) this.putBackLater(excess);
+    this.stats?.took(items.length - excess.length);
     if (this.held.size > 0 && !this.beat.isPending) this.beat.schedule(this.s.visibilityMs / 3);
     this.reading = false;
     if (items.length > 0) this.pump();
@@ -211,65 +232,12 @@ export class WorkerRun<J, R> {
   }
 
   private async read(free: number): Promise<WorkItem<J>[]> {
-    const { redis, group, consumer, levels, name } = this.s;
-    this.groupsReady ??= this.createGroups();
+    this.groupsReady ??= createGroups(this.s);
     await this.groupsReady;
-    const items: WorkItem<J>[] = [];
     const now = this.s.scheduler.now();
-    if (now - this.lastClaim >= this.s.claimEveryMs) {
-      this.lastClaim = now;
-      for (let level = levels - 1; level >= 0 && items.length < free; level--) {
-        // The whole pending list of the level, a few entries per call (XAUTOCLAIM looks at ten
-        // times its COUNT), until it wraps round or the free slots are filled.
-        const key = levelKey(name, level);
-        let cursor = '0-0';
-        for (let calls = 0; calls < MAX_CLAIM_CALLS && items.length < free; calls++) {
-          const claimed = await claimIdle<J>(
-            this.s,
-            key,
-            level,
-            this.s.visibilityMs,
-            cursor,
-            free - items.length,
-            (entryId) => this.held.has(`${key} ${entryId}`),
-            this.held.size,
-          );
-          items.push(...claimed.items);
-          cursor = claimed.cursor;
-          if (cursor === '0-0') break;
-        }
-      }
-    }
-    for (let level = levels - 1; level >= 0 && items.length < free; level--) {
-      const key = levelKey(name, level);
-      const reply = (await redis.call(
-        'XREADGROUP',
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        free - items.length,
-        'STREAMS',
-        key,
-        '>',
-      )) as Array<[string, RawEntry[]]> | null;
-      for (const entry of reply?.[0]?.[1] ?? []) {
-        const item = itemOf<J>(entry, level, key, false);
-        if (item !== undefined) items.push(item);
-      }
-    }
-    return items;
-  }
-
-  private async createGroups(): Promise<void> {
-    const { redis, group, levels, name } = this.s;
-    for (let level = 0; level < levels; level++) {
-      try {
-        await redis.call('XGROUP', 'CREATE', levelKey(name, level), group, '0', 'MKSTREAM');
-      } catch (error) {
-        if (!String(error).includes('BUSYGROUP')) throw error;
-      }
-    }
+    const takeOver = now - this.lastClaim >= this.s.claimEveryMs;
+    if (takeOver) this.lastClaim = now;
+    return readJobs<J>(this.s, free, takeOver, this.held);
   }
 
   /** One attempt at a job: the handler's work, then XACK (and XDEL) once it completed. */
@@ -394,9 +362,6 @@ const OWNER = 'RedisWorkQueue';
 
 /** The largest reactive concurrency (the capacity of the queue jobs pass through). */
 const MAX_QUEUED = 65_536;
-
-/** Calls of XAUTOCLAIM per level and takeover round, at most. */
-const MAX_CLAIM_CALLS = 16;
 
 function heldKey(item: WorkItem<unknown>): string {
   return `${item.key} ${item.entryId}`;

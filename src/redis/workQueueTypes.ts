@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
+import type { Observable, ObservableInput, Observer, SchedulerLike } from 'rxjs';
+import type { DrainStats } from '../operators/drainStats.js';
 
 /** The options of {@link RedisWorkQueue}. */
 export interface RedisWorkQueueConfig {
@@ -120,6 +121,17 @@ export interface WorkerConfig {
   consumer?: string | undefined;
   /** The clock of the polls, backoff waits and timeouts. Default: `asyncScheduler`. */
   scheduler?: SchedulerLike | undefined;
+  /**
+   * Receives this worker's {@link DrainStats} when they change (at most once per task of
+   * `scheduler`), as `drainWith`'s `stats` does, so that `autoscale` can drive `concurrency`
+   * (through a Subject). `waiting` is the queue's backlog in Redis: the jobs of every level that no
+   * worker of the group holds yet (each stream's XLEN minus its XPENDING count), read every
+   * `statsEveryMs` rather than per job, plus the jobs this worker read and has not started.
+   * `inFlight` and `concurrency` are this worker's; the counters count its attempts. Default: none.
+   */
+  stats?: Pick<Observer<DrainStats>, 'next'> | undefined;
+  /** How often `stats` reads the backlog in Redis, in ms. Default 1,000. */
+  statsEveryMs?: number | undefined;
 }
 
 /** What happened to a job a worker held: acknowledged after its handler succeeded. */

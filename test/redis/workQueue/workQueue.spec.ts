@@ -9,12 +9,14 @@ import {
   firstValueFrom,
   type Observable,
   of,
+  Subject,
   type Subscription,
   take,
+  tap,
   toArray,
 } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HandlerTimeoutError } from '../../../src/index.js';
+import { autoscale, type DrainStats, HandlerTimeoutError } from '../../../src/index.js';
 import {
   DeliveryLimitError,
   idempotencyKey,
@@ -242,6 +244,112 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     await expect(
       firstValueFrom(queue.process(async (job) => job, { concurrency: of(0), pollMs: 10 })),
     ).rejects.toThrow('RedisWorkQueue.process: concurrency must be a positive integer, got 0');
+  });
+
+  async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await sleep(5);
+    }
+  }
+
+  it('reports its stats, waiting being the backlog in Redis read every statsEveryMs', async () => {
+    const queue = queueOf<number>(2);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => queue.add(i, { priority: i % 2 })));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const seen: DrainStats[] = [];
+    const last = () => seen[seen.length - 1];
+    const subscription = queue
+      .process(
+        async (job) => {
+          await gate;
+          return job;
+        },
+        { concurrency: 2, pollMs: 10, statsEveryMs: 30, stats: { next: (s) => seen.push(s) } },
+      )
+      .subscribe();
+    try {
+      // Two jobs held, eight waiting in the streams of both levels.
+      await until(() => last()?.inFlight === 2 && last()?.waiting === 8);
+      expect(last()).toMatchObject({ concurrency: 2, completed: 0 });
+      // Jobs added by anyone show at the next reading.
+      await Promise.all(Array.from({ length: 5 }, (_, i) => queue.add(100 + i)));
+      await until(() => last()?.waiting === 13);
+      release();
+      await until(() => last()?.completed === 15 && last()?.waiting === 0);
+      expect(last()).toMatchObject({ inFlight: 0, failed: 0, deadLettered: 0 });
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('reads the backlog every statsEveryMs, not per job', async () => {
+    const queue = queueOf<number>();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => queue.add(i)));
+    await redis.call('CONFIG', 'RESETSTAT');
+    const seen: DrainStats[] = [];
+    const last = () => seen[seen.length - 1];
+    const subscription = queue
+      .process(async (job) => job, {
+        concurrency: 4,
+        statsEveryMs: 60_000,
+        stats: { next: (s) => seen.push(s) },
+      })
+      .subscribe();
+    try {
+      await until(() => last()?.completed === 40);
+      const stats = await redis.info('commandstats');
+      // One reading, when the worker started; then the jobs it took are subtracted.
+      expect(/cmdstat_xlen:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+      // 40 less the jobs taken before the first report (without the reading: at most 4).
+      expect(Math.max(...seen.map((s) => s.waiting))).toBeGreaterThanOrEqual(30);
+      expect(last()).toMatchObject({ completed: 40, waiting: 0 });
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('autoscale drives a worker: up while jobs wait in Redis, down once they are done', async () => {
+    const queue = queueOf<number>();
+    await Promise.all(Array.from({ length: 60 }, (_, i) => queue.add(i)));
+    const stats$ = new Subject<DrainStats>();
+    const limits: number[] = [];
+    let running = 0;
+    let most = 0;
+    const done: unknown[] = [];
+    const subscription = queue
+      .process(
+        async (job) => {
+          most = Math.max(most, ++running);
+          await sleep(10);
+          running--;
+          return job;
+        },
+        {
+          concurrency: autoscale(stats$, { min: 1, max: 4, cooldown: 20 }).pipe(
+            tap((limit) => limits.push(limit)),
+          ),
+          stats: stats$,
+          statsEveryMs: 20,
+          pollMs: 10,
+        },
+      )
+      .subscribe((outcome) => done.push(outcome));
+    try {
+      await until(() => done.length === 60);
+      expect(limits.slice(0, 4)).toEqual([1, 2, 3, 4]);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(4);
+      // The backlog gone and the slots idle: back to min, one slot per cooldown.
+      await until(() => limits[limits.length - 1] === 1);
+      expect(Math.max(...limits)).toBe(4);
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   it('is work-conserving in one process: a slow job holds one slot, the others go on', async () => {
@@ -563,6 +671,12 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     );
     expect(() => queue.process(async () => {}, { timeout: 0 })).toThrow(
       'RedisWorkQueue.process: timeout must be a positive number of ms or Infinity, got 0',
+    );
+    expect(() => queue.process(async () => {}, { stats: {} as never })).toThrow(
+      'RedisWorkQueue.process: stats must be an Observer (with next), got',
+    );
+    expect(() => queue.process(async () => {}, { statsEveryMs: 0 })).toThrow(
+      'RedisWorkQueue.process: statsEveryMs must be a positive finite number of ms, got 0',
     );
     expect(() => queue.process(async () => {}, { visibilityMs: -1 })).toThrow(
       'RedisWorkQueue.process: visibilityMs must be a positive finite number of ms, got -1',
