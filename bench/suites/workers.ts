@@ -13,7 +13,7 @@
  * BullMQ is installed in bench/workers by `npm run bench:workers` (`npm ci --prefix
  * bench/workers`); without it the suite is skipped with a message. Redis: a redis-server this
  * suite starts (append-only, `appendfsync everysec`). $WORKERS_BENCH_JOBS sets the jobs per case
- * (default 20,000), $WORKERS_BENCH_ROUNDS the rounds (default 2, the two libraries in alternating
+ * (default 10,000), $WORKERS_BENCH_ROUNDS the rounds (default 3, the two libraries in alternating
  * order; the table shows each one's median round and the median of the rounds' ratios),
  * $WORKERS_BENCH_KILLS the kills per library (default 3).
  */
@@ -27,8 +27,8 @@ import { RedisServer, redisServerVersion } from '../../test/redis/redisServer.js
 import { type Measurement, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 
-const JOBS = Number(process.env.WORKERS_BENCH_JOBS ?? 20_000);
-const ROUNDS = Math.max(1, Number(process.env.WORKERS_BENCH_ROUNDS ?? 2));
+const JOBS = Number(process.env.WORKERS_BENCH_JOBS ?? 10_000);
+const ROUNDS = Math.max(1, Number(process.env.WORKERS_BENCH_ROUNDS ?? 3));
 const KILLS = Math.max(1, Number(process.env.WORKERS_BENCH_KILLS ?? 3));
 const CONCURRENCY = 16;
 const BATCH = 1_000;
