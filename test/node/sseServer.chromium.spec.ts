@@ -90,7 +90,7 @@ const seqsOf = (lines: string[]): number[] =>
 
 const oneToN = (n: number): number[] => Array.from({ length: n }, (_, index) => index + 1);
 
-/** Opens the page, lets it receive `before` frames, SIGKILLs the server and starts another. */
+/** Opens the page, lets it receive 60 frames, SIGKILLs the server and starts another. */
 async function restartMidRun(
   page: Page,
   port: number,
