@@ -2,8 +2,7 @@
  * RedisWorkQueue beside BullMQ on one redis-server, with real worker processes
  * (bench/workers/worker.ts): jobs per second with 1 and 4 worker processes of concurrency 16, a
  * no-op handler and a 1 ms handler, while this process enqueues the jobs in batches (BullMQ's
- * `addBulk`; for RedisWorkQueue a batch of `add` calls in flight at once, which ioredis writes
- * back to back); both with their default options (BullMQ's jobs removed once completed, as
+ * `addBulk`, RedisWorkQueue's `addAll`); both with their default options (BullMQ's jobs removed once completed, as
  * RedisWorkQueue deletes an acknowledged job). A case runs from the first enqueue to the last job
  * finished. Then recovery: a worker holding 4 jobs is SIGKILLed and the time until the first and
  * the last of them start in another worker is measured (visibility timeout 1 s for both:
@@ -109,9 +108,9 @@ async function producer(lib: Lib, port: number, name: string): Promise<Producer>
     const queue = new RedisWorkQueue<{ i: number }>({ redis, name });
     return {
       add: (from, to) => {
-        const adds: Array<Promise<unknown>> = [];
-        for (let i = from; i < to; i++) adds.push(queue.add({ i }));
-        return Promise.all(adds);
+        const jobs: Array<{ job: { i: number } }> = [];
+        for (let i = from; i < to; i++) jobs.push({ job: { i } });
+        return queue.addAll(jobs);
       },
       close: async () => redis.disconnect(),
     };

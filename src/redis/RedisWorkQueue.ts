@@ -136,6 +136,45 @@ export class RedisWorkQueue<J = unknown> {
   }
 
   /**
+   * Appends several jobs in one transaction (`MULTI` … `EXEC`, one round trip): all of them, or
+   * none when one is refused. Each entry is a job with its `priority` and `id`, as for
+   * {@link RedisWorkQueue.add}; the result says, in the same order, what was added (a job whose
+   * `id` is taken adds nothing). Every job is checked before anything is written: a job that
+   * cannot be serialized, is larger than `maxPayloadBytes`, or has a priority the queue does not
+   * have rejects the whole call, naming the job and its index.
+   */
+  async addAll(entries: ReadonlyArray<{ job: J } & AddJobOptions>): Promise<AddedJob[]> {
+    if (this.closed) throw new Error(`${OWNER} "${this.name}" is closed`);
+    if (!Array.isArray(entries)) {
+      throw typeError(`${OWNER}.addAll`, 'entries', 'an array of { job, priority?, id? }', entries);
+    }
+    const { redis } = this.config;
+    const transaction = redis.multi();
+    const ids: string[] = [];
+    const once: boolean[] = [];
+    entries.forEach((entry, index) => {
+      const { job, id: given, priority = 0 } = entry ?? ({} as { job: J } & AddJobOptions);
+      if (given !== undefined && (typeof given !== 'string' || given === '')) {
+        throw typeError(`${OWNER}.addAll (entry ${index})`, 'id', 'a non-empty string', given);
+      }
+      const id = given ?? randomId();
+      const json = encodeJob(job, id, priority, this.levels, this.maxPayloadBytes, index);
+      const key = levelKey(this.name, priority);
+      if (given === undefined) transaction.xadd(key, '*', 'id', id, 'j', json);
+      else transaction.eval(addOnceScript, 2, key, idKey(this.name, id), this.idTtlMs, id, json);
+      ids.push(id);
+      once.push(given !== undefined);
+    });
+    if (ids.length === 0) return [];
+    const replies = await transaction.exec();
+    if (replies === null) throw new Error(`${OWNER}.addAll: the transaction was aborted`);
+    return replies.map(([error, reply], index) => {
+      if (error !== null) throw error;
+      return { id: ids[index] as string, added: !once[index] || reply !== null };
+    });
+  }
+
+  /**
    * Makes this process a worker of the queue, for as long as the returned Observable is
    * subscribed: each subscription is one worker (one consumer of the group), which emits one
    * {@link WorkOutcome} per job it finished (acknowledged, or moved to the dead-letter stream).

@@ -116,8 +116,13 @@ export function encodeJob(
   priority: number,
   levels: number,
   maxPayloadBytes: number,
+  /** The job's place in a batch of `addAll`. */
+  index?: number,
 ): string {
-  const owner = `RedisWorkQueue.add (job ${JSON.stringify(id)})`;
+  const owner =
+    index === undefined
+      ? `RedisWorkQueue.add (job ${JSON.stringify(id)})`
+      : `RedisWorkQueue.addAll (job ${JSON.stringify(id)}, entry ${index})`;
   if (!Number.isInteger(priority) || priority < 0 || priority >= levels) {
     throw rangeError(owner, 'priority', `an integer from 0 to ${levels - 1}`, priority);
   }

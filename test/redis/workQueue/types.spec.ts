@@ -1,12 +1,14 @@
 /** The types of RedisWorkQueue: jobs, handlers, outcomes and options, and the calls refused. */
 import type { Redis } from 'ioredis';
-import type { Observable } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
+import { autoscale, type DrainStats } from '../../../src/index.js';
 import {
   type AddedJob,
   idempotencyKey,
   RedisWorkQueue,
   type WorkContext,
+  type WorkerConfig,
   type WorkOutcome,
 } from '../../../src/redis/index.js';
 
@@ -49,6 +51,25 @@ describe('RedisWorkQueue types', () => {
       queue.process(async () => 1, { retry: {} });
     };
     expectTypeOf(refused).toBeFunction();
+  });
+
+  it('stats takes an Observer of DrainStats, as drainWith and autoscale do', () => {
+    const queue = new RedisWorkQueue<{ to: string }>({ redis, name: 'mail' });
+    expectTypeOf<NonNullable<WorkerConfig['stats']>['next']>().toEqualTypeOf<
+      (value: DrainStats) => void
+    >();
+    // Compiled, never run (nothing here talks to Redis).
+    const wired = () => {
+      const stats$ = new Subject<DrainStats>();
+      queue.process(async () => 1, {
+        concurrency: autoscale(stats$, { max: 8 }),
+        stats: stats$,
+        statsEveryMs: 500,
+      });
+      // @ts-expect-error: an Observer of DrainStats, not of numbers
+      queue.process(async () => 1, { stats: new Subject<number>() });
+    };
+    expectTypeOf(wired).toBeFunction();
   });
 
   it('idempotencyKey is a string of the queue and the job id', () => {

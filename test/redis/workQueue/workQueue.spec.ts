@@ -87,6 +87,44 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect(await redis.xlen(`${queue.name}:p0`)).toBe(2);
   });
 
+  it('addAll adds every job in one transaction, in order, each level to its stream', async () => {
+    const queue = queueOf<number>(2);
+    await queue.add(0, { id: 'taken' });
+    await redis.call('CONFIG', 'RESETSTAT');
+    const added = await queue.addAll([
+      { job: 1, id: 'a' },
+      { job: 2, priority: 1 },
+      { job: 3, id: 'taken' },
+      { job: 4 },
+    ]);
+    expect(added.map((entry) => entry.added)).toEqual([true, true, false, true]);
+    expect(added[0]?.id).toBe('a');
+    expect(added[1]?.id).toMatch(/./);
+    const stats = await redis.info('commandstats');
+    expect(/cmdstat_exec:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+    expect(await redis.xlen(`${queue.name}:p0`)).toBe(3);
+    expect(await redis.xlen(`${queue.name}:p1`)).toBe(1);
+    const done = await outcomes(
+      queue.process(async (job) => job, { concurrency: 4 }),
+      4,
+    );
+    expect(done.map((outcome) => outcome.status === 'done' && outcome.result)).toEqual([
+      2, 0, 1, 4,
+    ]);
+    expect(await queue.addAll([])).toEqual([]);
+  });
+
+  it('addAll refuses the whole batch for one bad job, naming it and its index, writing nothing', async () => {
+    const queue = queueOf<unknown>(2);
+    await expect(queue.addAll([{ job: 1 }, { job: 2, id: 'bad', priority: 2 }])).rejects.toThrow(
+      'RedisWorkQueue.addAll (job "bad", entry 1): priority must be an integer from 0 to 1, got 2',
+    );
+    await expect(queue.addAll([{ job: 1 }, { job: () => 1, id: 'fn' }])).rejects.toThrow(
+      'RedisWorkQueue.addAll (job "fn", entry 1): job must be a JSON-serializable value',
+    );
+    expect(await redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
+  });
+
   it('reads the highest level first', async () => {
     const queue = queueOf<string>(3);
     for (let i = 0; i < 4; i++) {
