@@ -2,9 +2,9 @@
  * RedisWorkQueue beside BullMQ on one redis-server, with real worker processes
  * (bench/workers/worker.ts): jobs per second with 1 and 4 worker processes of concurrency 16, a
  * no-op handler and a 1 ms handler, while this process enqueues the jobs in batches (BullMQ's
- * `addBulk`, RedisWorkQueue's `addAll`); both with their default options (BullMQ's jobs removed once completed, as
- * RedisWorkQueue deletes an acknowledged job). A case runs from the first enqueue to the last job
- * finished. Then recovery: a worker holding 4 jobs is SIGKILLed and the time until the first and
+ * `addBulk`, RedisWorkQueue's `addAll`); both with their default options (BullMQ's jobs removed
+ * once completed, as RedisWorkQueue deletes an acknowledged job). A case runs from the first
+ * enqueue to the last job finished. Then recovery: a worker holding 4 jobs is SIGKILLed and the time until the first and
  * the last of them start in another worker is measured (visibility timeout 1 s for both:
  * RedisWorkQueue's `visibilityMs` 1,000 and `claimEveryMs` 100, BullMQ's `lockDuration` 1,000 and
  * `stalledInterval` 100).
