@@ -12,6 +12,7 @@ import { suite as mergeLanesSuite } from './suites/mergeLanes.js';
 import { suite as paceTextSuite } from './suites/paceText.js';
 import { suite as projectionSuite } from './suites/projection.js';
 import { suite as redisSuite } from './suites/redis.js';
+import { suite as sinksSuite } from './suites/sinks.js';
 import { suite as summarizeProgressSuite } from './suites/summarizeProgress.js';
 import { suite as textViewSuite } from './suites/textView.js';
 import type { BenchSuite } from './suites/types.js';
@@ -28,6 +29,7 @@ const suites: BenchSuite[] = [
   dispatchSuite,
   redisSuite,
   projectionSuite,
+  sinksSuite,
   workersSuite,
 ];
 
