@@ -39,7 +39,8 @@ export class SendQueue<P> {
    * belongs to the run of its first event.
    */
   hasWaiting(runId: string | undefined): boolean {
-    return this.waiting > 0 && this.lines.has(runId);
+    const line = this.lines.get(runId);
+    return line !== undefined && !line.isEmpty;
   }
 
   /** Queues a send (its events go out together) behind the earlier sends of its run. */
@@ -65,7 +66,9 @@ export class SendQueue<P> {
     this.pumping = true;
     try {
       let progressed = true;
-      while (progressed && this.waiting > 0) {
+      // Another round while a round published something: room freed in one run may let an
+      // earlier-refused send of another run fit.
+      while (progressed) {
         progressed = false;
         for (const [runId, line] of this.lines) {
           if (this.pumpLine(line, trySend)) progressed = true;
