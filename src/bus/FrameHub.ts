@@ -5,10 +5,11 @@ import {
   Observable as RxObservable,
   type SchedulerLike,
   Subject,
+  type Subscriber,
 } from 'rxjs';
 import { describe } from '../core/checks.js';
 import type { DrainEngine } from '../internal/DrainEngine.js';
-import { subscribeTriggers } from '../internal/queueTriggers.js';
+import { subscribeTriggers, TriggerRelay } from '../internal/queueTriggers.js';
 import { BusSubscriber } from './BusSubscriber.js';
 import { EventLog } from './EventLog.js';
 import { EpochChangedError } from './errors.js';
@@ -35,6 +36,13 @@ export interface FrameHubConfig {
   epoch: string;
   /** Called at each subscription, before it starts (a transport brings "now" up to date). */
   onListen?: (() => void) | undefined;
+  /**
+   * For a log whose head here may lag the log itself (Redis: the head moves only while someone
+   * here listens): called for a cursor beyond the head, before it is judged; resolves once the
+   * head is up to the cursor, or once the log is known not to reach it (then it is refused).
+   * Without it, such a cursor is refused at once.
+   */
+  reachCursor?: ((after: number) => Promise<void>) | undefined;
   /** Latency measurements (`metrics: { latency: true }`), when on. */
   latency?: LatencyMetrics | undefined;
   /** The clock frames are stamped with (`maxLag` measures ages on it). Default: `asyncScheduler`. */
@@ -92,6 +100,7 @@ export class FrameHub<P> implements SubscriberHost<P> {
   private readonly pending: Array<EventFrame<P> | undefined> = [];
   private pendingHead = 0;
   private readonly onListen: (() => void) | undefined;
+  private readonly reachCursor: ((after: number) => Promise<void>) | undefined;
   readonly latency: LatencyMetrics | undefined;
   readonly scheduler: SchedulerLike;
 
@@ -100,6 +109,7 @@ export class FrameHub<P> implements SubscriberHost<P> {
     this.freeze = config.freeze;
     this.epoch = config.epoch;
     this.onListen = config.onListen;
+    this.reachCursor = config.reachCursor;
     this.latency = config.latency;
     this.scheduler = config.scheduler ?? asyncScheduler;
   }
@@ -222,43 +232,70 @@ export class FrameHub<P> implements SubscriberHost<P> {
     plan: QueuePlan<P> | undefined,
     owner: string,
   ): Observable<EventFrame<P>> {
-    const { after } = cursor;
     return new RxObservable<EventFrame<P>>((out) => {
-      this.onListen?.();
-      if (!this.checkCursor(cursor, owner, out)) return;
-      const subscriber = new BusSubscriber<P>(this.nextId++, filter, out, plan, this, {
-        after,
-        end: undefined,
-        reportGaps: true,
-      });
-      out.add(() => {
-        this.detach(subscriber);
-        subscriber.dispose();
-      });
-      if (plan !== undefined) {
-        const engine = subscriber.engine as DrainEngine<unknown, unknown>;
-        subscribeTriggers(engine, out, plan.triggers, `${owner} queue`);
-      }
+      // Subscribed at once: what they grant while the cursor is being reached is kept.
+      const triggers = plan === undefined ? undefined : new TriggerRelay();
+      if (plan !== undefined)
+        subscribeTriggers(triggers as TriggerRelay, out, plan.triggers, `${owner} queue`);
       if (out.closed) return;
-      this.index.add(subscriber);
-      subscriber.begin();
-      if (this.closed) subscriber.end();
+      this.whenCursorHeld(cursor, owner, out, () => {
+        const subscriber = new BusSubscriber<P>(this.nextId++, filter, out, plan, this, {
+          after: cursor.after,
+          end: undefined,
+          reportGaps: true,
+        });
+        out.add(() => {
+          this.detach(subscriber);
+          subscriber.dispose();
+        });
+        triggers?.attach(subscriber.engine as DrainEngine<unknown, unknown>);
+        if (out.closed) return;
+        this.index.add(subscriber);
+        subscriber.begin();
+        if (this.closed) subscriber.end();
+      });
     });
   }
 
   /** The frames matching `filter` after `after` that the log holds now, then complete. */
   replay(filter: CompiledFilter, after: number | undefined, owner: string) {
-    return new RxObservable<EventFrame<P>>((out) => {
+    return new RxObservable<EventFrame<P>>((out) =>
+      this.whenCursorHeld({ after, epoch: undefined }, owner, out, () => {
+        const subscriber = new BusSubscriber<P>(0, filter, out, undefined, this, {
+          after: after ?? 0,
+          end: this.log.head,
+          reportGaps: after !== undefined,
+        });
+        out.add(() => subscriber.dispose());
+        subscriber.begin();
+      }),
+    );
+  }
+
+  /**
+   * Starts a subscription once its cursor is judged: at once, or, for a cursor beyond the head
+   * on a log that can bring its head up (`reachCursor`), once it did. Each start tells the
+   * transport someone listens first.
+   */
+  private whenCursorHeld(
+    cursor: Cursor,
+    owner: string,
+    out: Subscriber<EventFrame<P>>,
+    start: () => void,
+  ): void {
+    const { after, epoch } = cursor;
+    const begin = (): void => {
+      if (out.closed) return;
       this.onListen?.();
-      if (!this.checkCursor({ after, epoch: undefined }, owner, out)) return;
-      const subscriber = new BusSubscriber<P>(0, filter, out, undefined, this, {
-        after: after ?? 0,
-        end: this.log.head,
-        reportGaps: after !== undefined,
-      });
-      out.add(() => subscriber.dispose());
-      subscriber.begin();
-    });
+      if (this.checkCursor(cursor, owner, out)) start();
+    };
+    const reach = this.reachCursor;
+    const otherEpoch = epoch !== undefined && epoch !== this.epoch;
+    if (reach === undefined || after === undefined || after <= this.log.head || otherEpoch) {
+      begin();
+      return;
+    }
+    reach(after).then(begin, (error: unknown) => out.error(error));
   }
 
   detach(subscriber: BusSubscriber<P>): void {

@@ -9,13 +9,61 @@ export interface QueueTriggers {
   flushOn?: ObservableInput<unknown> | undefined;
 }
 
+/** What the triggers drive: a drain engine, or a relay standing in for one not made yet. */
+export type TriggerTarget = Pick<DrainEngine<unknown, unknown>, 'grant' | 'tick' | 'fail'>;
+
+/**
+ * Stands in for an engine that is made later (a bus subscriber whose cursor is still being
+ * reached): grants, ticks and a failure that come meanwhile are kept, not lost, and handed to the
+ * engine when it is attached; from then on everything goes straight to it.
+ */
+export class TriggerRelay implements TriggerTarget {
+  private target: TriggerTarget | undefined = undefined;
+  private credits = 0;
+  private ticks = 0;
+  private failed = false;
+  private failure: unknown = undefined;
+
+  grant(credits: number): void {
+    if (this.target !== undefined) this.target.grant(credits);
+    else this.credits += credits;
+  }
+
+  tick(): void {
+    if (this.target !== undefined) this.target.tick();
+    else this.ticks++;
+  }
+
+  fail(error: unknown): void {
+    if (this.target !== undefined) this.target.fail(error);
+    else if (!this.failed) {
+      this.failed = true;
+      this.failure = error;
+    }
+  }
+
+  /** Hands over what came meanwhile (state reset first: the engine may call back). */
+  attach(target: TriggerTarget): void {
+    const { credits, ticks, failed, failure } = this;
+    this.target = target;
+    this.credits = this.ticks = 0;
+    this.failure = undefined;
+    if (failed) {
+      target.fail(failure);
+      return;
+    }
+    if (credits > 0) target.grant(credits);
+    for (let i = 0; i < ticks; i++) target.tick();
+  }
+}
+
 /**
  * Subscribes a queue's `demand` (each emission grants credits) or `flushOn` (each emission
  * drains what is queued), inside `subscriber`: an error of either, or a bad grant, fails the
  * engine at once. `owner` names the operator in the error of a bad grant.
  */
 export function subscribeTriggers(
-  engine: DrainEngine<unknown, unknown>,
+  engine: TriggerTarget,
   subscriber: Subscriber<unknown>,
   triggers: QueueTriggers,
   owner: string,

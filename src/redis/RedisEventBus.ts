@@ -16,12 +16,12 @@ import {
   type RedisEventBusConfig,
   type RedisSendOptions,
   resolveOptions,
-  sleep,
   whenReady,
   withTimeout,
 } from './config.js';
 import { type EpochHost, EpochKeeper, openStream } from './EpochKeeper.js';
 import { EventSender } from './EventSender.js';
+import { type LocalHeadParts, reachCursor, receiveFrame } from './localHead.js';
 import { RedisStreamArchive } from './RedisStreamArchive.js';
 import type { StreamGuard } from './StreamGuard.js';
 import { StreamPublisher, streamKeys } from './StreamPublisher.js';
@@ -137,6 +137,12 @@ export class RedisEventBus<P = unknown> {
       sender: () => this.sender,
     };
     this.epochs = new EpochKeeper(parts, guard, config.onWarning);
+    const localHead: LocalHeadParts<P> = {
+      hub: () => this.hub,
+      tail: () => this.tail,
+      archive,
+      isClosed: () => this.closed,
+    };
     const connections = ownConnections(config.redis, (error) => {
       this.connectionErrors++;
       this.onConnectionError?.(error);
@@ -154,6 +160,7 @@ export class RedisEventBus<P = unknown> {
       freeze: this.freeze,
       epoch,
       onListen: () => this.listen(),
+      reachCursor: (after) => reachCursor(localHead, after),
       latency: latencyMetrics(
         config.metrics,
         () => config.scheduler?.now() ?? Date.now(),
@@ -211,7 +218,7 @@ export class RedisEventBus<P = unknown> {
         retryDelayMs: Math.max(retryDelayMs, 1),
       },
       {
-        frame: (frame) => this.receive(frame),
+        frame: (frame) => receiveFrame(localHead, frame),
         wanted: () => this.hub.hasListeners,
         skipped: (seq) => this.hub.skipTo(seq),
         decodeError: (error) => {
@@ -237,7 +244,12 @@ export class RedisEventBus<P = unknown> {
     return this.archive.stream;
   }
 
-  /** The seq of the last frame this process received: the cursor of "now" here. */
+  /**
+   * The seq of the last frame this process received: the cursor of "now" here. It moves only
+   * while someone in this process listens; a cursor beyond it that the stream reaches (saved by
+   * another process, or before a quiet spell) is still accepted by `select`, `replay` and
+   * `iterate`.
+   */
   get lastSeq(): number {
     return this.hub.log.head;
   }
@@ -372,22 +384,6 @@ export class RedisEventBus<P = unknown> {
     if (!this.tail.idle) return;
     this.hub.skipTo(this.sender.maxStamped);
     this.tail.wake(this.hub.log.head);
-  }
-
-  /** Hands a frame from the tail to the local bus, holding the tail while a 'backpressure' subscriber is full. */
-  private receive(frame: EventFrame<P>): void | Promise<void> {
-    if (this.hub.fullFor(frame) === undefined) {
-      this.hub.ingest(frame);
-      return undefined;
-    }
-    return (async () => {
-      let wait = 1;
-      while (!this.closed && this.hub.fullFor(frame) !== undefined) {
-        await sleep(wait);
-        wait = Math.min(wait * 2, 20);
-      }
-      if (!this.closed) this.hub.ingest(frame);
-    })();
   }
 }
 
