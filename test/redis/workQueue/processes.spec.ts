@@ -63,12 +63,16 @@ describe.skipIf(version === undefined)(
     const name = 'jobs';
     const levels = 3;
     const concurrency = 4;
+    /** How long each job runs, ms: long enough for a replacement worker to boot between kills. */
+    const jobMs = 100;
 
     function start(): Worker {
       const log = join(dir, `worker${workers.length}.log`);
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', fixture, server.port, name, levels, concurrency, 25, log].map(String),
+        ['--import', 'tsx', fixture, server.port, name, levels, concurrency, jobMs, log].map(
+          String,
+        ),
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const worker: Worker = {
@@ -160,7 +164,8 @@ describe.skipIf(version === undefined)(
         return new Set(lines.filter((l) => l[0] === 's' && !ended.has(l[1])).map((l) => l[1]));
       };
       // While most jobs are still to do: kill a live worker that holds jobs (SIGKILL, mid-job), and
-      // start a new one in its place.
+      // start a new one in its place. The next kill waits for that one to be ready, so that three
+      // live workers are there to take the killed one's jobs over (a worker booting takes none).
       const killed: Worker[] = [];
       let heldWhenKilled = 0;
       /** Per kill: when, and the jobs the killed worker held. */
@@ -168,6 +173,7 @@ describe.skipIf(version === undefined)(
       while (killed.length < 4 && finished() < total * 0.7) {
         await sleep(200);
         const live = workers.filter((w) => !killed.includes(w) && w.stdout.includes('ready'));
+        if (live.length < 4) continue;
         const victim = live.find((w) => inFlight(w).size > 0);
         if (victim === undefined) continue;
         victim.process.kill('SIGKILL');
@@ -240,8 +246,8 @@ describe.skipIf(version === undefined)(
       const duplicated = [...runners.values()].filter((set) => set.size > 1).length;
 
       // Recovery: from a kill to the last of the killed worker's jobs starting elsewhere (those it
-      // had not acknowledged), within visibilityMs (1 s) plus a claim period, with room for a busy
-      // machine.
+      // had not acknowledged), within visibilityMs (1 s) plus a claim period (0.1 s), with room for
+      // a busy machine; a takeover that waited for a replacement to boot would take 2 s or more.
       const starts = new Map<string, Array<[Worker, number]>>();
       for (const worker of workers) {
         for (const [kind, id, , , at] of linesOf(worker.log)) {
@@ -251,21 +257,21 @@ describe.skipIf(version === undefined)(
           starts.set(id as string, list);
         }
       }
-      const recoveries = kills.map(({ at, jobs }, k) =>
-        Math.max(
-          0,
-          ...[...jobs].map((id) => {
-            const elsewhere = (starts.get(id as string) ?? [])
-              .filter(([worker, when]) => worker !== killed[k] && when >= at)
-              .map(([, when]) => when);
-            return elsewhere.length === 0 ? 0 : Math.min(...elsewhere) - at;
-          }),
-        ),
+      /** Per kill: ms from the kill to each of the killed worker's jobs starting elsewhere. */
+      const restarts = kills.map(({ at, jobs }, k) =>
+        [...jobs].flatMap((id) => {
+          const elsewhere = (starts.get(id as string) ?? [])
+            .filter(([worker, when]) => worker !== killed[k] && when >= at)
+            .map(([, when]) => when);
+          return elsewhere.length === 0 ? [] : [Math.min(...elsewhere) - at];
+        }),
       );
-      expect(Math.max(...recoveries)).toBeLessThan(3_000);
+      const recoveries = restarts.map((times) => Math.max(0, ...times));
+      const firsts = restarts.map((times) => (times.length === 0 ? 0 : Math.min(...times)));
       console.info(
-        `work queue across processes: ${total} jobs, ${killed.length} workers killed holding ${heldWhenKilled} jobs, ${duplicated} jobs ran in two processes, at most ${mostHeld} held by one consumer, their jobs running elsewhere after ${recoveries.join(', ')} ms`,
+        `work queue across processes: ${total} jobs, ${killed.length} workers killed holding ${heldWhenKilled} jobs, ${duplicated} jobs ran in two processes, at most ${mostHeld} held by one consumer, their jobs running elsewhere after ${restarts.map((_, k) => `${firsts[k]}-${recoveries[k]}`).join(', ')} ms (first-last job, per kill)`,
       );
+      expect(Math.max(...recoveries)).toBeLessThan(2_000);
       expect(heldWhenKilled).toBeGreaterThan(0);
       expect(duplicated).toBeLessThanOrEqual(heldWhenKilled);
 
