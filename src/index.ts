@@ -117,6 +117,7 @@ export { type ToWritableStreamConfig, toWritableStream } from './interop/toWrita
 export { type AutoscaleConfig, autoscale } from './operators/autoscale.js';
 export { type BatchConfig, batch } from './operators/batch.js';
 export { type BoundedQueueConfig, boundedQueue } from './operators/boundedQueue.js';
+export { type DrainGauges, StatsReporter } from './operators/drainStats.js';
 export {
   type DrainHandler,
   type DrainRetryConfig,

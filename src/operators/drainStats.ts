@@ -25,7 +25,11 @@ export interface DrainStats {
   readonly handlerMs: LatencyStats;
 }
 
-/** Where {@link StatsReporter} reads the pool's gauges. */
+/**
+ * Where {@link StatsReporter} reads the pool's gauges.
+ *
+ * @internal
+ */
 export interface DrainGauges {
   readonly waiting: number;
   readonly inFlight: number;
@@ -37,6 +41,8 @@ export interface DrainGauges {
  * scheduler: every change marks a report as due, and the report, when it runs, reads the gauges
  * and the counters as they are then and says nothing when they equal the last snapshot. The
  * counters are bumped by the pool; the gauges are read from it.
+ *
+ * @internal
  */
 export class StatsReporter {
   completed = 0;
