@@ -107,3 +107,27 @@ export function printTable(rows: Measurement[]): void {
   console.log(`| ${header.map(() => '---').join(' | ')} |`);
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
 }
+
+/** The median of some numbers (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** The round whose throughput is the median of the rounds', with every round's rate beside it. */
+export function medianRow(rounds: Measurement[]): Measurement {
+  const middle = median(rounds.map((round) => round.perSecond));
+  const row = rounds.reduce((best, round) =>
+    Math.abs(round.perSecond - middle) < Math.abs(best.perSecond - middle) ? round : best,
+  );
+  return {
+    ...row,
+    extra: {
+      ...row.extra,
+      'k/s per round': rounds.map((round) => (round.perSecond / 1000).toFixed(1)).join(' / '),
+    },
+  };
+}

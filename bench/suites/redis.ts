@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createRedisBus } from '../../src/redis/index.js';
 import { RedisServer, redisServerVersion } from '../../test/redis/redisServer.js';
-import { type Measurement, printTable } from '../harness.js';
+import { type Measurement, median, medianRow, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 
 const FRAMES = Number(process.env.REDIS_BENCH_FRAMES ?? 30_000);
@@ -191,27 +191,6 @@ async function runCase(
       'p50 ms': percentile(sorted, 50).toFixed(2),
       'p99 ms': percentile(sorted, 99).toFixed(2),
       'publishers done ms': (published - start).toFixed(0),
-    },
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** The round whose throughput is the median of the rounds', with every round's rate beside it. */
-function medianRow(rounds: Measurement[]): Measurement {
-  const middle = median(rounds.map((round) => round.perSecond));
-  const row = rounds.reduce((best, round) =>
-    Math.abs(round.perSecond - middle) < Math.abs(best.perSecond - middle) ? round : best,
-  );
-  return {
-    ...row,
-    extra: {
-      ...row.extra,
-      'k/s per round': rounds.map((round) => (round.perSecond / 1000).toFixed(1)).join(' / '),
     },
   };
 }

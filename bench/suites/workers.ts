@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisWorkQueue } from '../../src/redis/index.js';
 import { RedisServer, redisServerVersion } from '../../test/redis/redisServer.js';
-import { type Measurement, printTable } from '../harness.js';
+import { type Measurement, median, medianRow, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 
 const JOBS = Number(process.env.WORKERS_BENCH_JOBS ?? 10_000);
@@ -222,26 +222,6 @@ async function recovery(lib: Lib, port: number, round: number): Promise<[number,
     await Promise.all([victim!, ...others].map((worker) => worker.kill()));
     await produce.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function medianRow(rounds: Measurement[]): Measurement {
-  const middle = median(rounds.map((round) => round.perSecond));
-  const row = rounds.reduce((best, round) =>
-    Math.abs(round.perSecond - middle) < Math.abs(best.perSecond - middle) ? round : best,
-  );
-  return {
-    ...row,
-    extra: {
-      ...row.extra,
-      'k/s per round': rounds.map((round) => (round.perSecond / 1000).toFixed(1)).join(' / '),
-    },
-  };
 }
 
 export const suite: BenchSuite = {
