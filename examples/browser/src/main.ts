@@ -14,6 +14,7 @@ import {
   summarizeProgress,
 } from 'rxjs-backpressure';
 import { type DeltaPayload, SimulatedAgent } from './agent';
+import './workers';
 
 type Frame = EventFrame<DeltaPayload>;
 type Mode = 'bounded' | 'unbounded';

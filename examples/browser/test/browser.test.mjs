@@ -1,7 +1,8 @@
 // Drives the demo in Debian's Chromium (never a downloaded browser) through playwright-core:
 // builds the page with Vite, serves the build, runs the simulated agent in both pipelines and
 // checks that every lane painted exactly the text that was streamed, that the page kept painting,
-// and saves screenshots to artifacts/.
+// then presses Burst on the workers panel and checks that the pool scaled up and back down and
+// completed every job exactly once; saves screenshots to artifacts/.
 //
 // Run: npm --prefix examples/browser test   (needs /usr/bin/chromium: apt-get install chromium)
 import assert from 'node:assert/strict';
@@ -38,6 +39,11 @@ const RAF_FLOOR_PER_SECOND = 5;
  * printed).
  */
 const MIN_RATE_FRACTION = 0.5;
+/**
+ * How long the workers panel may take to run its burst and scale back down: about 4 s on an
+ * idle machine (4,000 jobs of 5 ms, up to 16 at once, a step of the concurrency every 100 ms).
+ */
+const WORKERS_TIMEOUT_MS = 20_000;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
@@ -144,6 +150,71 @@ try {
   console.log(
     `animation frames per second: bounded ${fps.bounded.toFixed(1)}, unbounded ${fps.unbounded.toFixed(1)}`,
   );
+
+  // The workers panel: Burst feeds a few thousand jobs to drainWith, whose concurrency autoscale
+  // drives from the pool's own stats. It must scale up during the burst, come back to its
+  // minimum once the jobs are done, and complete every job exactly once.
+  const workersStarted = performance.now();
+  await page.click('#w-burst');
+  try {
+    await page.waitForFunction(() => window.workersDemo.state().settled, null, {
+      timeout: WORKERS_TIMEOUT_MS,
+      polling: 100,
+    });
+  } catch {
+    failures.push(`workers: not settled after ${WORKERS_TIMEOUT_MS} ms`);
+  }
+  const workers = await page.evaluate(() => window.workersDemo.state());
+  const shown = await page.evaluate(() => ({
+    completed: document.getElementById('w-completed')?.textContent,
+    state: document.getElementById('workers')?.dataset.state,
+  }));
+  const ups = workers.changes.filter((change) => change.to > change.from);
+  const downs = workers.changes.filter((change) => change.to < change.from);
+  console.log(
+    `workers: ${workers.sent} jobs, ${workers.completed} completed, concurrency ${workers.min} → ` +
+      `${workers.maxConcurrency} at ${workers.maxConcurrencyAt} ms → ${workers.concurrency}, ` +
+      `last job done at ${workers.lastCompletedAt} ms, ${ups.length} steps up, ${downs.length} down, ` +
+      `at most ${workers.maxRunning} jobs running at once, ` +
+      `${((performance.now() - workersStarted) / 1000).toFixed(2)} s`,
+  );
+  try {
+    assert.equal(workers.error, undefined, 'workers: the pool erred');
+    assert.ok(workers.sent > 0, 'workers: Burst sent no jobs');
+    assert.equal(workers.completed, workers.sent, 'workers: jobs completed');
+    assert.equal(workers.missing, 0, 'workers: jobs never completed');
+    assert.equal(workers.duplicates, 0, 'workers: jobs completed more than once');
+    assert.ok(
+      workers.maxConcurrency > workers.min,
+      `workers: concurrency never rose above ${workers.min}`,
+    );
+    assert.ok(
+      workers.maxConcurrencyAt <= workers.lastCompletedAt,
+      `workers: the peak (${workers.maxConcurrencyAt} ms) came after the last job (${workers.lastCompletedAt} ms)`,
+    );
+    assert.equal(workers.concurrency, workers.min, 'workers: concurrency back to min');
+    const last = workers.changes.at(-1);
+    assert.ok(
+      last !== undefined && last.to === workers.min && last.at >= workers.maxConcurrencyAt,
+      'workers: the last change brings the pool back to min after its peak',
+    );
+    assert.ok(
+      workers.maxRunning <= workers.max,
+      `workers: ${workers.maxRunning} jobs ran at once, above max ${workers.max}`,
+    );
+    assert.equal(
+      shown.completed,
+      `${workers.sent.toLocaleString('en-US')} / ${workers.sent.toLocaleString('en-US')}`,
+      'workers: the page shows every job completed',
+    );
+    assert.equal(shown.state, 'settled', 'workers: the panel shows the pool settled');
+  } catch (error) {
+    failures.push(error.message);
+  }
+  const workersShot = join(artifacts, 'browser-demo-workers.png');
+  await page.screenshot({ path: workersShot, fullPage: true });
+  console.log(`screenshot: ${workersShot}`);
+
   if (pageErrors.length > 0) failures.push(`errors in the page: ${pageErrors.join('; ')}`);
 } finally {
   await context.close();
