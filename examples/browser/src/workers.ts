@@ -93,9 +93,10 @@ let maxConcurrencyAt = -1;
 let lastCompletedAt = -1;
 let latest: DrainStats | undefined;
 let feeding: Subscription | undefined;
-/** Jobs of the burst not fed yet, and how many to feed per chunk. */
+/** Jobs of the burst not fed yet, how many to feed per chunk, and how long each one runs. */
 let left = 0;
 let perChunk = 0;
+let jobMs = JOB_MS;
 let error: string | undefined;
 const changes: ConcurrencyChange[] = [];
 const samples: number[] = [];
@@ -205,10 +206,10 @@ function state(): WorkersState {
 /** Feeds a burst of jobs in chunks, a chunk every CHUNK_EVERY_MS; a second burst adds to it. */
 function burst(options: BurstOptions = {}): void {
   const total = options.jobs ?? BURST_JOBS;
-  const jobMs = options.jobMs ?? JOB_MS;
   epoch ??= performance.now();
   left += total;
   perChunk = Math.ceil(total / BURST_CHUNKS);
+  jobMs = options.jobMs ?? JOB_MS;
   feeding ??= timer(0, CHUNK_EVERY_MS).subscribe(() => {
     const count = Math.min(perChunk, left);
     for (let i = 0; i < count; i += 1) jobs$.next({ id: nextId++, ms: jobMs });
