@@ -47,6 +47,44 @@ describe('queue.maxLag', () => {
     });
   });
 
+  it('ms: a frame exactly `ms` old is not yet too old', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const bus = new EventBus({ scheduler: testScheduler });
+      const frames$ = bus.select(
+        {},
+        { queue: { capacity: 10, overflow: 'drop-oldest', demand: hot('-'), maxLag: { ms: 5 } } },
+      );
+      // b's push at 6 finds a exactly 5 ms old: kept; the timer lets it go at 7 (6 ms old).
+      expectObservable(frames$).toBe(
+        '-------#',
+        undefined,
+        expect.objectContaining({ lagFrames: 2, lagMs: 6 }),
+      );
+      hot('-a----b').subscribe((kind) => bus.publish({ kind }));
+    });
+  });
+
+  it('ms: once the oldest frame is taken, the timer watches the next oldest', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const bus = new EventBus({ scheduler: testScheduler });
+      const demand = hot<number>('-----x', { x: 1 });
+      const frames$ = bus.select(
+        {},
+        { queue: { capacity: 10, overflow: 'drop-oldest', demand, maxLag: { ms: 5 } } },
+      );
+      // a at 1, b at 4; a is taken at 5. At 7 the timer finds b 3 ms old and looks again when b
+      // would be too old: 6 ms old, at 10.
+      expectObservable(frames$).toBe(
+        '-----a----#',
+        { a: expect.objectContaining({ seq: 1 }) },
+        expect.objectContaining({ cursor: `${bus.epoch}:1`, lagMs: 6 }),
+      );
+      hot('-a--b').subscribe((kind) => bus.publish({ kind }));
+    });
+  });
+
   it('a subscriber that keeps up is never let go, and its cursor resumes without loss', () => {
     const bus = new EventBus();
     const demand = new Subject<number>();
