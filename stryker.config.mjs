@@ -18,16 +18,21 @@ const launched = process.argv[1] !== undefined && path.resolve(process.argv[1]) 
 
 if (launched) {
   const [folder = 'src/core', ...rest] = process.argv.slice(2);
-  const result = spawnSync(
-    process.execPath,
-    [
-      path.join(path.dirname(self), 'node_modules/@stryker-mutator/core/bin/stryker.js'),
-      'run',
-      self,
-      ...rest,
-    ],
-    { stdio: 'inherit', env: { ...process.env, MUTATION_FOLDER: folder } },
-  );
+  // StrykerJS lives in tools/mutation (installed there on first use), so that the project's own
+  // `npm ci` stays small; its vitest runner finds the project's vitest up the folder tree.
+  const tools = path.join(path.dirname(self), 'tools/mutation');
+  const stryker = path.join(tools, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+  if (!existsSync(stryker)) {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const installed = spawnSync(npm, ['ci', '--prefix', tools, '--no-audit', '--no-fund'], {
+      stdio: 'inherit',
+    });
+    if (installed.status !== 0) process.exit(installed.status ?? 1);
+  }
+  const result = spawnSync(process.execPath, [stryker, 'run', self, ...rest], {
+    stdio: 'inherit',
+    env: { ...process.env, MUTATION_FOLDER: folder },
+  });
   process.exit(result.status ?? 1);
 }
 
@@ -48,7 +53,17 @@ export default {
   coverageAnalysis: 'perTest',
   incremental: true,
   incrementalFile: `${reportDir}/incremental.json`,
-  ignorePatterns: ['dist', 'coverage', 'artifacts', 'reports', 'docs', 'examples', '.prof'],
+  ignorePatterns: [
+    'dist',
+    'coverage',
+    'artifacts',
+    'reports',
+    'docs',
+    'examples',
+    'bench/workers',
+    'tools',
+    '.prof',
+  ],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `${reportDir}/index.html` },
   jsonReporter: { fileName: `${reportDir}/report.json` },
