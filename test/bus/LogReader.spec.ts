@@ -1,0 +1,207 @@
+/**
+ * LogReader alone: one subscriber's way through history and an archive, with a scripted archive
+ * whose pages and notices the tests choose.
+ */
+import { Subject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { EventLog } from '../../src/bus/EventLog.js';
+import { FrameHub } from '../../src/bus/FrameHub.js';
+import { compileFilter } from '../../src/bus/filter.js';
+import { ARCHIVE_PAGE, LogReader } from '../../src/bus/LogReader.js';
+import type { EventArchive, EventFilter, EventFrame } from '../../src/bus/types.js';
+
+const frame = (seq: number, kind = 'tick'): EventFrame =>
+  FrameHub.createFrame({ kind, payload: seq }, 'e1', seq, seq, 0);
+
+/** An archive holding `held` (in seq order); `notices` puts an archive notice on a frame. */
+function archiveOf(held: EventFrame[], earliest?: number): EventArchive & { asked: number[] } {
+  const asked: number[] = [];
+  return {
+    asked,
+    append: () => undefined,
+    replay: (_filter: EventFilter, after: number) => {
+      asked.push(after);
+      return held.filter((f) => f.seq > after);
+    },
+    ...(earliest === undefined ? {} : { earliestSeq: () => earliest }),
+  };
+}
+
+/** A log whose history holds `fromSeq..head` and whose archive is `archive`. */
+function logOf(archive: EventArchive | undefined, fromSeq: number, head: number) {
+  const log = new EventLog<unknown>(head - fromSeq + 1, archive, false);
+  if (fromSeq > 1) log.restartAt(fromSeq - 1);
+  for (let seq = fromSeq; seq <= head; seq++) log.append(frame(seq));
+  return log;
+}
+
+function reader(
+  log: EventLog<unknown>,
+  after: number,
+  options: { end?: number; reportGaps?: boolean; filter?: EventFilter; wake?: () => void } = {},
+) {
+  return new LogReader<unknown>(
+    log,
+    compileFilter(options.filter, 'test'),
+    after,
+    options.end,
+    options.reportGaps ?? true,
+    false,
+    options.wake ?? (() => {}),
+  );
+}
+
+/** Reads everything available now: the seqs, and the gaps met before each. */
+function readAll(r: LogReader<unknown>): string[] {
+  const out: string[] = [];
+  for (let f = r.next(); f !== undefined; f = r.next()) {
+    const gap = r.takeGap();
+    if (gap !== undefined)
+      out.push(`gap ${gap.fromSeq}-${gap.toSeq}${gap.policy ? ` ${gap.policy}` : ''}`);
+    out.push(`${f.seq}${f.overflow === undefined ? '' : '!'}`);
+  }
+  const gap = r.takeGap();
+  if (gap !== undefined) out.push(`gap ${gap.fromSeq}-${gap.toSeq}`);
+  return out;
+}
+
+describe('LogReader', () => {
+  it('reads the archive below history, then history, and is caught up at the head', () => {
+    const archive = archiveOf([1, 2, 3, 4].map((seq) => frame(seq)));
+    const r = reader(logOf(archive, 5, 6), 1);
+    expect(r.caughtUp).toBe(false);
+    expect(readAll(r)).toEqual(['2', '3', '4', '5', '6']);
+    expect(r.caughtUp).toBe(true);
+    expect(r.cursor).toBe(6);
+    // The page ended where history starts: history is read where it is, no second request.
+    expect(archive.asked).toEqual([1]);
+  });
+
+  it('without an archive, what history no longer holds is one gap before the first frame', () => {
+    const r = reader(logOf(undefined, 5, 6), 1);
+    expect(readAll(r)).toEqual(['gap 2-4', '5', '6']);
+  });
+
+  it('reports no gap when told not to', () => {
+    const r = reader(logOf(undefined, 5, 6), 1, { reportGaps: false });
+    expect(readAll(r)).toEqual(['5', '6']);
+  });
+
+  it("reports what is older than the archive's oldest frame as gone", () => {
+    const archive = archiveOf(
+      [4].map((seq) => frame(seq)),
+      4,
+    );
+    const r = reader(logOf(archive, 5, 5), 0);
+    expect(readAll(r)).toEqual(['gap 1-3', '4', '5']);
+  });
+
+  it('takes an archive notice as its own gap, and widens one gap over several notices', () => {
+    const withNotice = (seq: number, fromSeq: number, toSeq: number): EventFrame => ({
+      ...frame(seq),
+      overflow: {
+        policy: 'drop-incoming',
+        dropped: toSeq - fromSeq + 1,
+        merged: 0,
+        fromSeq,
+        toSeq,
+        terminalPreserved: false,
+      },
+    });
+    // 3 follows a gap of 2; 6 follows a gap of 4-5; a filter skips 3, so both gaps go on 6.
+    const archive = archiveOf([frame(1), withNotice(3, 2, 2), withNotice(6, 4, 5), frame(7)]);
+    const log = logOf(archive, 8, 8);
+    expect(readAll(reader(log, 0))).toEqual([
+      '1',
+      'gap 2-2 drop-incoming',
+      '3',
+      'gap 4-5 drop-incoming',
+      '6',
+      '7',
+      '8',
+    ]);
+    const filtered = reader(log, 1, { filter: { kinds: ['tick'], where: (f) => f.seq !== 3 } });
+    expect(readAll(filtered)).toEqual(['gap 2-5 drop-incoming', '6', '7', '8']);
+    // Without gap reports, the frame keeps the archive's notice.
+    expect(readAll(reader(log, 0, { reportGaps: false }))).toEqual(['1', '3!', '6!', '7', '8']);
+  });
+
+  it('stops at a fixed end, also in the middle of an archive page', () => {
+    const archive = archiveOf([1, 2, 3, 4, 5].map((seq) => frame(seq)));
+    const r = reader(logOf(archive, 6, 8), 1, { end: 3 });
+    expect(readAll(r)).toEqual(['2', '3']);
+    expect(r.caughtUp).toBe(true);
+    expect(r.cursor).toBe(3);
+  });
+
+  it('an archive page of frames that do not match, all beyond the end, moves the cursor to the end', () => {
+    const archive: EventArchive = {
+      append: () => undefined,
+      // Filtered at the source: only seq 5 matches, beyond the end of 3.
+      replay: (_filter, after) => [frame(5)].filter((f) => f.seq > after),
+    };
+    const r = reader(logOf(archive, 6, 8), 0, { end: 3 });
+    expect(readAll(r)).toEqual([]);
+    expect(r.caughtUp).toBe(true);
+    expect(r.cursor).toBe(3);
+  });
+
+  it('reads a page at a time, asking again after the last frame of a full page only', () => {
+    const count = ARCHIVE_PAGE + 10;
+    const archive = archiveOf(Array.from({ length: count }, (_, i) => frame(i + 1)));
+    const r = reader(logOf(archive, count + 1, count + 1), 0);
+    const seqs = readAll(r);
+    expect(seqs).toHaveLength(count + 1);
+    expect(seqs.at(-1)).toBe(`${count + 1}`);
+    expect(archive.asked).toEqual([0, ARCHIVE_PAGE]);
+  });
+
+  it('waits for a page that comes later, wakes its subscriber, and drops it when disposed', () => {
+    const pages = new Subject<EventFrame>();
+    const archive: EventArchive = { append: () => undefined, replay: () => pages };
+    let woken = 0;
+    const r = reader(logOf(archive, 4, 4), 0, { wake: () => woken++ });
+    expect(r.next()).toBeUndefined();
+    expect(r.caughtUp).toBe(false);
+    pages.next(frame(1));
+    pages.next(frame(2));
+    pages.complete();
+    expect(woken).toBe(1);
+    // 3 is neither in the archive nor in history (which starts at 4): the archive said all it had.
+    expect(readAll(r)).toEqual(['1', '2', '4']);
+    const slow = new Subject<EventFrame>();
+    const slowArchive: EventArchive = { append: () => undefined, replay: () => slow };
+    const disposed = reader(logOf(slowArchive, 4, 4), 0);
+    disposed.next();
+    expect(slow.observed).toBe(true);
+    disposed.dispose();
+    expect(slow.observed).toBe(false);
+  });
+
+  it('a failing archive or a throwing filter stops reading with the error, after the frames read', () => {
+    const failing: EventArchive = {
+      append: () => undefined,
+      replay: () => {
+        throw new Error('archive down');
+      },
+    };
+    const r = reader(logOf(failing, 4, 4), 0);
+    expect(r.next()).toBeUndefined();
+    expect(r.failure).toEqual({ error: new Error('archive down') });
+    const notFrames: EventArchive = { append: () => undefined, replay: () => [42 as never] };
+    const bad = reader(logOf(notFrames, 4, 4), 0);
+    expect(bad.next()).toBeUndefined();
+    expect(String(bad.failure?.error)).toMatch(/not a frame/);
+    const throwing = reader(logOf(undefined, 1, 3), 0, {
+      filter: {
+        where: (f) => {
+          if (f.seq === 2) throw new Error('where threw');
+          return true;
+        },
+      },
+    });
+    expect(throwing.next()?.seq).toBe(1);
+    expect(throwing.next()).toBeUndefined();
+    expect(throwing.failure).toEqual({ error: new Error('where threw') });
+  });
+});
