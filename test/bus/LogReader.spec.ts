@@ -126,6 +126,36 @@ describe('LogReader', () => {
     expect(readAll(reader(log, 0, { reportGaps: false }))).toEqual(['1', '3!', '6!', '7', '8']);
   });
 
+  it('keeps an archive notice without a seq range on its frame (it cannot be placed)', () => {
+    const vague: EventFrame = {
+      ...frame(2),
+      overflow: { policy: 'drop-oldest', dropped: 1, merged: 0, terminalPreserved: false },
+    };
+    const halfOpen: EventFrame = {
+      ...frame(3),
+      overflow: {
+        policy: 'drop-oldest',
+        dropped: 1,
+        merged: 0,
+        fromSeq: 1,
+        terminalPreserved: false,
+      },
+    };
+    const archive = archiveOf([frame(1), vague, halfOpen]);
+    expect(readAll(reader(logOf(archive, 4, 4), 0))).toEqual(['1', '2!', '3!', '4']);
+  });
+
+  it('reads on when the archive cannot tell its oldest frame (earliestSeq throws)', () => {
+    const archive: EventArchive = {
+      append: () => undefined,
+      replay: (_filter, after) => [frame(2), frame(3)].filter((f) => f.seq > after),
+      earliestSeq: () => {
+        throw new Error('unknown');
+      },
+    };
+    expect(readAll(reader(logOf(archive, 4, 4), 1))).toEqual(['2', '3', '4']);
+  });
+
   it('stops at a fixed end, also in the middle of an archive page', () => {
     const archive = archiveOf([1, 2, 3, 4, 5].map((seq) => frame(seq)));
     const r = reader(logOf(archive, 6, 8), 1, { end: 3 });
