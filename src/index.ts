@@ -56,6 +56,8 @@ export { rejectHiddenReasoning } from './bus/validators.js';
 export {
   checkFunction,
   checkPositiveInteger,
+  checkPositiveNumber,
+  checkScheduler,
   rangeError,
   typeError,
 } from './core/checks.js';

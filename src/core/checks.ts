@@ -124,6 +124,7 @@ function hasMembers(
 /**
  * Refuses anything that is not a `SchedulerLike` (an object with `schedule` and `now`): every
  * scheduler option is held to the same rule, since any of them may read the clock.
+ * @internal (exported from the root for the other entries)
  */
 export function checkScheduler(value: unknown, owner: string, option = 'scheduler'): void {
   if (hasMembers(value, 'schedule', 'function', 'now', 'function')) return;
@@ -309,7 +310,10 @@ export function checkDeliveryOptions(options: CheckedDeliveryOptions, owner: str
   return initialDemand;
 }
 
-/** Refuses anything but a number above 0 (`Infinity` only when `infinite`; `NaN` never). */
+/**
+ * Refuses anything but a number above 0 (`Infinity` only when `infinite`; `NaN` never).
+ * @internal (exported from the root for the other entries)
+ */
 export function checkPositiveNumber(
   value: unknown,
   owner: string,

@@ -9,8 +9,8 @@ import {
 import {
   checkFunction,
   checkPositiveInteger,
+  checkPositiveNumber,
   checkScheduler,
-  rangeError,
   typeError,
   validateQueueConfig,
 } from '../core/checks.js';
@@ -220,9 +220,8 @@ function failurePlanOf<T>(
 ): FailurePlan<T> | undefined {
   const { retry, deadLetter, timeout } = options;
   checkFunction(deadLetter, OWNER, 'deadLetter');
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
-    throw rangeError(OWNER, 'timeout', 'a positive number of ms or Infinity', timeout);
-  }
+  if (timeout !== undefined)
+    checkPositiveNumber(timeout, OWNER, 'timeout', true, ' of ms or Infinity');
   if (retry !== undefined) {
     if (retry === null || typeof retry !== 'object') {
       throw typeError(OWNER, 'retry', 'an object ({ maxAttempts, backoff? })', retry);

@@ -1,5 +1,12 @@
 import { asyncScheduler, isObservable, Observable } from 'rxjs';
-import { checkFunction, checkPositiveInteger, rangeError, typeError } from '../core/checks.js';
+import {
+  checkFunction,
+  checkPositiveInteger,
+  checkPositiveNumber,
+  checkScheduler,
+  rangeError,
+  typeError,
+} from '../core/checks.js';
 import type { FailurePlan } from '../operators/HandlerPool.js';
 import { randomId } from './config.js';
 import { WorkerRun } from './WorkerRun.js';
@@ -197,13 +204,9 @@ export class RedisWorkQueue<J = unknown> {
     const maxDeliveries = options.maxDeliveries ?? 5;
     checkPositiveInteger(maxDeliveries, owner, 'maxDeliveries');
     const scheduler = options.scheduler ?? asyncScheduler;
-    if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
-      throw typeError(owner, 'scheduler', 'a SchedulerLike', scheduler);
-    }
+    checkScheduler(scheduler, owner);
     const { retry, timeout = Number.POSITIVE_INFINITY } = options;
-    if (!(typeof timeout === 'number' && timeout > 0)) {
-      throw rangeError(owner, 'timeout', 'a positive number of ms or Infinity', timeout);
-    }
+    checkPositiveNumber(timeout, owner, 'timeout', true, ' of ms or Infinity');
     if (retry !== undefined) {
       if (retry === null || typeof retry !== 'object') {
         throw typeError(owner, 'retry', 'an object ({ maxAttempts, backoff? })', retry);
@@ -295,10 +298,9 @@ export class RedisWorkQueue<J = unknown> {
   }
 }
 
+/** A duration option: its default when absent, else a finite number of ms above 0. */
 function positiveMs(value: unknown, owner: string, option: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || value === Number.POSITIVE_INFINITY) {
-    throw rangeError(owner, option, 'a positive finite number of ms', value);
-  }
-  return value;
+  checkPositiveNumber(value, owner, option, false, ' of ms');
+  return value as number;
 }

@@ -714,10 +714,10 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       'RedisWorkQueue.process: stats must be an Observer (with next), got',
     );
     expect(() => queue.process(async () => {}, { statsEveryMs: 0 })).toThrow(
-      'RedisWorkQueue.process: statsEveryMs must be a positive finite number of ms, got 0',
+      'RedisWorkQueue.process: statsEveryMs must be a finite positive number of ms, got 0',
     );
     expect(() => queue.process(async () => {}, { visibilityMs: -1 })).toThrow(
-      'RedisWorkQueue.process: visibilityMs must be a positive finite number of ms, got -1',
+      'RedisWorkQueue.process: visibilityMs must be a finite positive number of ms, got -1',
     );
     expect(() => queue.process('no' as never)).toThrow(
       'RedisWorkQueue.process: handler must be a function, got "no"',
