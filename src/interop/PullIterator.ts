@@ -1,8 +1,9 @@
 import { from, type ObservableInput } from 'rxjs';
 import { OverflowQueue } from '../core/OverflowQueue.js';
 import type { OverflowNotice } from '../core/types.js';
-import { DrainEngine, type DrainSink } from '../internal/DrainEngine.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import type { DrainEngine, DrainSink } from '../internal/DrainEngine.js';
+import { fedEngine } from '../internal/drainSource.js';
+import type { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 import type { ToAsyncIterableConfig } from './toAsyncIterable.js';
 
 /** The iteration's result once it is over. */
@@ -71,18 +72,12 @@ export class PullIterator<T> implements AsyncIterableIterator<T>, DrainSink<T, O
     private readonly source: ObservableInput<T>,
     private readonly config: ToAsyncIterableConfig<T>,
   ) {
-    const engine = new DrainEngine<T, OverflowNotice<T>>(new OverflowQueue<T>(config), this, {
+    const { engine, feed } = fedEngine<T, OverflowNotice<T>>(new OverflowQueue<T>(config), this, {
       schedule: 'now',
       credits: 0,
-      stopSource: () => this.sourceSubscriber.unsubscribe(),
     });
     this.engine = engine;
-    this.sourceSubscriber = new OperatorSubscriber<T>(
-      (value) => engine.accept(value),
-      (error) => engine.error(error),
-      () => engine.complete(),
-      (thrown) => engine.fail(thrown),
-    );
+    this.sourceSubscriber = feed;
   }
 
   [Symbol.asyncIterator](): this {

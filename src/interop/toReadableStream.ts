@@ -2,8 +2,9 @@ import { from, type ObservableInput } from 'rxjs';
 import { checkNonNegative, typeError, validateQueueConfig } from '../core/checks.js';
 import { OverflowQueue } from '../core/OverflowQueue.js';
 import type { OverflowNotice, QueueConfig } from '../core/types.js';
-import { DrainEngine, type DrainSink } from '../internal/DrainEngine.js';
-import { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
+import type { DrainEngine, DrainSink } from '../internal/DrainEngine.js';
+import { fedEngine } from '../internal/drainSource.js';
+import type { OperatorSubscriber } from '../internal/OperatorSubscriber.js';
 
 /**
  * The options of {@link toReadableStream}: a {@link QueueConfig} for the queue between the source
@@ -84,18 +85,12 @@ class StreamBridge<T> implements DrainSink<T, OverflowNotice<T>> {
     private readonly options: ToReadableStreamConfig<T>,
     private readonly controller: ReadableStreamDefaultController<T>,
   ) {
-    const engine = new DrainEngine<T, OverflowNotice<T>>(new OverflowQueue<T>(options), this, {
+    const { engine, feed } = fedEngine<T, OverflowNotice<T>>(new OverflowQueue<T>(options), this, {
       schedule: 'now',
       credits: 0,
-      stopSource: () => this.subscriber.unsubscribe(),
     });
     this.engine = engine;
-    this.subscriber = new OperatorSubscriber<T>(
-      (value) => engine.accept(value),
-      (error) => engine.error(error),
-      () => engine.complete(),
-      (thrown) => engine.fail(thrown),
-    );
+    this.subscriber = feed;
   }
 
   /**
