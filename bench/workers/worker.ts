@@ -6,16 +6,26 @@
  * no-op handler), until killed. Prints `ready` once it takes jobs, then on stdout, at most every
  * 20 ms, `c <completed> <time of the last completion> <failed>`. Times are `Date.now()`.
  *
- * - `rxjs`: `RedisWorkQueue.process` from this repository, default options.
+ * - `rxjs`: `RedisWorkQueue.process` from this repository's build (dist/), default options.
  * - `bullmq`: BullMQ's `Worker` (from bench/workers/node_modules), default options.
  *
  * With `recovery` set to `1`, it prints `s <job id> <time>` when a handler starts, and both use
  * a visibility timeout of 1 s checked every 100 ms: RedisWorkQueue's `visibilityMs` 1,000 and
  * `claimEveryMs` 100, BullMQ's `lockDuration` 1,000 and `stalledInterval` 100.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { RedisWorkQueue } from '../../src/redis/index.js';
+
+// The built package, as users run it (`npm run bench:workers` builds it first), like BullMQ's own
+// build: the sources run through tsx carry its helpers on every function made per job.
+const built = join(import.meta.dirname, '../../dist/redis/index.js');
+if (!existsSync(built)) throw new Error('worker.ts: no dist/redis/index.js (run npm run build)');
+const { RedisWorkQueue } = (await import(
+  pathToFileURL(built).href
+)) as typeof import('../../src/redis/index.js');
 
 const [lib, port, name, concurrencyText, jobMsText, log] = process.argv.slice(2) as string[];
 const concurrency = Number(concurrencyText);

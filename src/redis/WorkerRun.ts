@@ -19,6 +19,7 @@ import { idempotencyKey, type WorkItem } from './workQueueEntries.js';
 import { createGroups, readJobs } from './workQueueReads.js';
 import { WorkerStats } from './workQueueStats.js';
 import type { WorkHandler, WorkOutcome } from './workQueueTypes.js';
+import { IDLE_WAIT_MS, IdleWake } from './workQueueWake.js';
 import { Acknowledger, DeliveryLimitError, moveToDeadLetters, putBack } from './workQueueWrites.js';
 
 /** A worker's settings, checked and with their defaults. */
@@ -46,9 +47,11 @@ export interface WorkerSettings {
  * pool (retries, backoff, timeouts, dead letters), gated by the drain engine's credits, which are
  * its free slots. It reads from Redis only when it has free slots, and only as many jobs as it has
  * (`XAUTOCLAIM` of jobs idle longer than the visibility timeout first, then `XREADGROUP` of new
- * ones, each from the highest level down): it never holds more than its concurrency. While it
- * holds jobs, it claims them again for itself every third of the visibility timeout, so that a
- * long job is not taken over while it runs.
+ * ones, each from the highest level down): it never holds more than its concurrency. With free
+ * slots and nothing to read, it waits for a job to be added ({@link IdleWake}) instead of polling,
+ * and still looks for jobs to take over every `claimEveryMs`. While it holds jobs, it claims them
+ * again for itself every third of the visibility timeout, so that a long job is not taken over
+ * while it runs.
  */
 export class WorkerRun<J, R> {
   private readonly queue: OverflowQueue<WorkItem<J>>;
@@ -65,7 +68,10 @@ export class WorkerRun<J, R> {
   private acking = 0;
   /** The last acknowledgement failed: no reading ahead until one succeeds. */
   private ackFailed = false;
+  /** Reads again after a failed read (Redis unreachable), or when a takeover is due. */
   private readonly poll: ScheduledTask;
+  /** With free slots and nothing to read: waits for a job to be added (or a takeover to be due). */
+  private readonly idle: IdleWake;
   /** Keeps the jobs held from looking idle to the other workers, every third of visibilityMs. */
   private readonly beat: ScheduledTask;
   private reading = false;
@@ -88,6 +94,7 @@ export class WorkerRun<J, R> {
       if (!this.ackFailed) this.pump();
     });
     this.poll = new ScheduledTask(s.scheduler, () => this.pump());
+    this.idle = new IdleWake(s, s.scheduler, () => this.pump());
     this.beat = new ScheduledTask(s.scheduler, () => {
       if (this.held.size === 0) return;
       keepHeld(this.s, this.held.values(), s.visibilityMs / 6).catch(() => undefined);
@@ -160,6 +167,7 @@ export class WorkerRun<J, R> {
     if (!this.subscriber.closed) {
       this.stopped = true;
       this.poll.cancel();
+      this.idle.close();
       this.grace ??= this.s.scheduler.schedule(() => this.subscriber.complete(), graceMs);
       this.engine.complete();
     }
@@ -169,6 +177,7 @@ export class WorkerRun<J, R> {
   private teardown(): void {
     this.stopped = true;
     this.poll.cancel();
+    this.idle.close();
     this.beat.cancel();
     this.stats?.stop();
     this.grace?.unsubscribe();
@@ -179,9 +188,20 @@ export class WorkerRun<J, R> {
     this.released = putBack(this.s, held);
   }
 
-  /** Reads as many jobs as there are free slots, unless a read is under way. */
+  /**
+   * Reads as many jobs as there are free slots, unless a read is under way or there was nothing
+   * to read: then the idle wait calls it once a job is added, and the poll task once jobs of
+   * other workers may be taken over (the wait, which takes nothing, goes on meanwhile).
+   */
   private pump(): void {
     if (this.reading || this.stopped) return;
+    if (this.idle.isWaiting) {
+      const untilTakeover = this.untilTakeover();
+      if (untilTakeover > 0) {
+        this.poll.schedule(untilTakeover);
+        return;
+      }
+    }
     const free = this.pool.concurrency - this.pool.inFlight - this.queue.size + this.ahead();
     if (free <= 0) return;
     this.reading = true;
@@ -227,17 +247,23 @@ export class WorkerRun<J, R> {
     this.stats?.took(items.length - excess.length);
     if (this.held.size > 0 && !this.beat.isPending) this.beat.schedule(this.s.visibilityMs / 3);
     this.reading = false;
-    if (items.length > 0) this.pump();
-    else if (!this.stopped) this.poll.schedule(this.s.pollMs);
+    if (items.length === 0 && !this.stopped && !this.idle.isWaiting) {
+      this.idle.start(IDLE_WAIT_MS, this.s.pollMs);
+    }
+    this.pump();
   }
 
   private async read(free: number): Promise<WorkItem<J>[]> {
     this.groupsReady ??= createGroups(this.s);
     await this.groupsReady;
-    const now = this.s.scheduler.now();
-    const takeOver = now - this.lastClaim >= this.s.claimEveryMs;
-    if (takeOver) this.lastClaim = now;
+    const takeOver = this.untilTakeover() <= 0;
+    if (takeOver) this.lastClaim = this.s.scheduler.now();
     return readJobs<J>(this.s, free, takeOver, this.held);
+  }
+
+  /** Ms until the next look for jobs of other workers to take over (`claimEveryMs` apart). */
+  private untilTakeover(): number {
+    return this.lastClaim + this.s.claimEveryMs - this.s.scheduler.now();
   }
 
   /** One attempt at a job: the handler's work, then XACK (and XDEL) once it completed. */

@@ -5,8 +5,9 @@ import type { DrainStats } from '../operators/drainStats.js';
 /** The options of {@link RedisWorkQueue}. */
 export interface RedisWorkQueueConfig {
   /**
-   * An ioredis client. Every command of the queue goes through it (none blocks: idle workers
-   * poll), and `close()` leaves it open. Required.
+   * An ioredis client. Every command of the queue goes through it but one: a worker waiting for
+   * jobs blocks on a connection of its own (`redis.duplicate()`), which it closes when it ends.
+   * `close()` leaves this client open. Required.
    */
   redis: Redis;
   /**
@@ -107,7 +108,11 @@ export interface WorkerConfig {
    * the jobs it runs from looking idle (`XCLAIM … JUSTID` every third of it). Default 30,000 ms.
    */
   visibilityMs?: number | undefined;
-  /** How often an idle worker looks for jobs, and for jobs to take over, in ms. Default 100. */
+  /**
+   * How long to wait before trying again after Redis failed (a read, an acknowledgement, a
+   * dead-letter write), in ms. An idle worker does not poll: it waits for a job to be added with a
+   * blocking read on a connection of its own, which takes nothing. Default 100.
+   */
   pollMs?: number | undefined;
   /** How often a worker with free slots looks for jobs to take over, in ms. Default `visibilityMs / 2`. */
   claimEveryMs?: number | undefined;

@@ -1,0 +1,160 @@
+/**
+ * How an idle worker of RedisWorkQueue learns that a job was added (a blocking XREAD from the
+ * group's last delivered id, on a connection of its own), against a real redis-server: it wakes
+ * for a job added before or during its wait, not for one another worker took, takes nothing
+ * itself, and a wait that gets no answer is cut off.
+ */
+import { Redis } from 'ioredis';
+import { asyncScheduler, firstValueFrom, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisWorkQueue } from '../../../src/redis/index.js';
+import { IdleWake } from '../../../src/redis/workQueueWake.js';
+import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
+
+const version = redisServerVersion();
+if (version === undefined) console.warn(SKIP_MESSAGE);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Longer than any of these tests may take: a worker that polled would never see its job. */
+const NEVER_MS = 600_000;
+
+describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redis-server)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let n = 0;
+
+  beforeAll(async () => {
+    server = await RedisServer.start({ appendonly: false });
+    redis = new Redis(server.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  /** The clients blocked in XREAD now (the waits under way). */
+  async function blockedReads(): Promise<number> {
+    const list = (await redis.call('CLIENT', 'LIST')) as string;
+    return list.split('\n').filter((line) => /\bflags=b\b.*\bcmd=xread\b/.test(line)).length;
+  }
+
+  async function untilBlocked(count: number): Promise<void> {
+    while ((await blockedReads()) !== count) await sleep(5);
+  }
+
+  /** A stream with the group made, as a worker's first read leaves it. */
+  async function levelWithGroup(): Promise<{ name: string; key: string }> {
+    const name = `wake${++n}`;
+    const key = `${name}:p0`;
+    await redis.call('XGROUP', 'CREATE', key, 'workers', '0', 'MKSTREAM');
+    return { name, key };
+  }
+
+  /** An IdleWake on `name`, and its wakes in order: `ended()` is the next one not yet taken. */
+  function waitOn(name: string, levels = 1) {
+    const ends: boolean[] = [];
+    const unread: boolean[] = [];
+    let reader: ((added: boolean) => void) | undefined;
+    const wake = new IdleWake(
+      { redis, name, group: 'workers', levels },
+      asyncScheduler,
+      (added) => {
+        ends.push(added);
+        if (reader === undefined) unread.push(added);
+        else reader(added);
+        reader = undefined;
+      },
+    );
+    const ended = (): Promise<boolean> =>
+      unread.length > 0
+        ? Promise.resolve(unread.shift() as boolean)
+        : new Promise((resolve) => (reader = resolve));
+    return { wake, ends, ended };
+  }
+
+  it('an idle worker starts a job added to an empty queue at once, at any level, without polling', async () => {
+    const queue = new RedisWorkQueue<number>({ redis, name: `wake${++n}`, levels: 3 });
+    const options = { concurrency: 2, pollMs: NEVER_MS, visibilityMs: NEVER_MS };
+    const done = firstValueFrom(
+      queue.process(async (job) => job * 2, options).pipe(take(2), toArray()),
+    );
+    await untilBlocked(1);
+    await queue.add(1, { priority: 0 });
+    await untilBlocked(1);
+    await queue.add(2, { priority: 2 });
+    expect((await done).map((outcome) => outcome.status === 'done' && outcome.result)).toEqual([
+      2, 4,
+    ]);
+    await queue.close();
+    await untilBlocked(0);
+  });
+
+  it('wakes at once for a job added before the wait began, which no worker took yet', async () => {
+    const { name, key } = await levelWithGroup();
+    await redis.xadd(key, '*', 'id', 'early', 'j', '1');
+    const { wake, ended } = waitOn(name);
+    wake.start(NEVER_MS, 10);
+    expect(await ended()).toBe(true);
+    // It took nothing: the job is still there for a group read.
+    expect(((await redis.xpending(key, 'workers')) as [number])[0]).toBe(0);
+    wake.close();
+  });
+
+  it('does not wake for jobs another worker took; ends with false when its block ends', async () => {
+    const { name, key } = await levelWithGroup();
+    await redis.xadd(key, '*', 'id', 'taken', 'j', '1');
+    await redis.call('XREADGROUP', 'GROUP', 'workers', 'other', 'COUNT', 10, 'STREAMS', key, '>');
+    const { wake, ended } = waitOn(name);
+    wake.start(50, 10);
+    expect(await ended()).toBe(false);
+    // And a job added during a wait wakes it.
+    wake.start(NEVER_MS, 10);
+    await untilBlocked(1);
+    await redis.xadd(key, '*', 'id', 'new', 'j', '2');
+    expect(await ended()).toBe(true);
+    wake.close();
+  });
+
+  it('close ends the wait and its connection, waking nobody', async () => {
+    const { name } = await levelWithGroup();
+    const { wake, ends } = waitOn(name);
+    wake.start(NEVER_MS, 10);
+    await untilBlocked(1);
+    expect(wake.isWaiting).toBe(true);
+    wake.close();
+    expect(wake.isWaiting).toBe(false);
+    await untilBlocked(0);
+    await sleep(20);
+    expect(ends).toEqual([]);
+  });
+
+  it('a wait that gets no answer is cut off after its block, while Redis still answers nobody', async () => {
+    const { name } = await levelWithGroup();
+    const { wake, ended } = waitOn(name);
+    const admin = new Redis(server.port, '127.0.0.1');
+    try {
+      await admin.call('CLIENT', 'PAUSE', 4_000, 'ALL');
+      let answered = false;
+      const ping = redis.ping().then(() => (answered = true));
+      wake.start(10, 10);
+      expect(await ended()).toBe(false);
+      expect(answered).toBe(false);
+      await ping;
+      // A new connection serves the next wait.
+      wake.start(20, 10);
+      expect(await ended()).toBe(false);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+      wake.close();
+    }
+  }, 10_000);
+
+  it('Redis refusing the wait (no group) ends it with false after retryMs', async () => {
+    const { wake, ended } = waitOn(`wake${++n}-missing`);
+    wake.start(NEVER_MS, 10);
+    expect(await ended()).toBe(false);
+    wake.close();
+  });
+});
