@@ -10,7 +10,8 @@
  * `stalledInterval` 100).
  *
  * BullMQ is installed in bench/workers by `npm run bench:workers` (`npm ci --prefix
- * bench/workers`); without it the suite is skipped with a message. Redis: a redis-server this
+ * bench/workers`, after `npm run build`: the workers run the built package, as BullMQ's run
+ * BullMQ's build); without it the suite is skipped with a message. Redis: a redis-server this
  * suite starts (append-only, `appendfsync everysec`). $WORKERS_BENCH_JOBS sets the jobs per case
  * (default 10,000), $WORKERS_BENCH_ROUNDS the rounds (default 3, the two libraries in alternating
  * order; the table shows each one's median round and the median of the rounds' ratios),
