@@ -90,6 +90,40 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
     await untilBlocked(0);
   });
 
+  it('an idle worker keeps waiting across a Redis restart, and starts a job added after it', async () => {
+    const own = await RedisServer.start();
+    // The user's client fails commands at once while the server is down; the wait's own
+    // connection waits through the outage and sends its read again.
+    const client = new Redis(own.port, '127.0.0.1', {
+      enableOfflineQueue: false,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    const admin = new Redis(own.port, '127.0.0.1', { retryStrategy: () => 50 });
+    admin.on('error', () => undefined);
+    try {
+      while (client.status !== 'ready') await sleep(10);
+      const queue = new RedisWorkQueue<number>({ redis: client, name: 'restart' });
+      const options = { pollMs: NEVER_MS, visibilityMs: NEVER_MS };
+      const done = firstValueFrom(queue.process(async (job) => job + 1, options));
+      const blocked = async () =>
+        ((await admin.call('CLIENT', 'LIST')) as string).includes('flags=b');
+      while (!(await blocked())) await sleep(5);
+      await own.kill();
+      await sleep(200);
+      await own.restart();
+      while (client.status !== 'ready') await sleep(10);
+      while (!(await blocked().catch(() => false))) await sleep(5);
+      await queue.add(41);
+      expect(await done).toMatchObject({ status: 'done', result: 42 });
+      await queue.close();
+    } finally {
+      client.disconnect();
+      admin.disconnect();
+      await own.stop();
+    }
+  });
+
   it('wakes at once for a job added before the wait began, which no worker took yet', async () => {
     const { name, key } = await levelWithGroup();
     await redis.xadd(key, '*', 'id', 'early', 'j', '1');
