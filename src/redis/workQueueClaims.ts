@@ -1,7 +1,8 @@
 /**
  * The commands a worker of the work queue uses on jobs that are already pending in the group:
- * taking over those idle past the visibility timeout (with how often Redis delivered each), and
- * keeping its own running jobs from looking idle.
+ * taking over those idle past the visibility timeout (with how often Redis delivered each),
+ * keeping its own running jobs from looking idle, and removing the consumers of workers that are
+ * gone once they hold nothing.
  */
 import type { Redis } from 'ioredis';
 import { itemOf, type RawEntry, type WorkItem } from './workQueueEntries.js';
@@ -99,4 +100,44 @@ export async function keepHeld(
   }
   // A reply that is an error (a pipeline resolves with them) fails the beat: not silently lost.
   for (const [error] of (await batch.exec()) ?? []) if (error !== null) throw error;
+}
+
+/**
+ * Removes from the group of `key` the consumers that hold no job and have done nothing for
+ * `minIdleMs` or more (workers that died, once their jobs were taken over, and workers that
+ * closed), except `consumer`. One script, so that no consumer can take a job between the check and
+ * its removal (XGROUP DELCONSUMER drops whatever a consumer holds). A live worker removed this way
+ * held nothing, and its next read makes it again. Replies the names removed.
+ * KEYS: the stream. ARGV: group, minIdleMs, the consumer to keep.
+ */
+export const forgetIdleConsumersScript = `
+local removed = {}
+for _, fields in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #fields, 2 do info[fields[i]] = fields[i + 1] end
+  if info['pending'] == 0 and info['idle'] >= tonumber(ARGV[2]) and info['name'] ~= ARGV[3] then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed[#removed + 1] = info['name']
+  end
+end
+return removed
+`;
+
+/** Runs {@link forgetIdleConsumersScript} on each of `keys`; resolves with the names removed. */
+export async function forgetIdleConsumers(
+  target: ClaimTarget,
+  keys: readonly string[],
+  minIdleMs: number,
+): Promise<string[]> {
+  const { redis, group, consumer } = target;
+  const batch = redis.pipeline();
+  for (const key of keys) {
+    batch.eval(forgetIdleConsumersScript, 1, key, group, Math.ceil(minIdleMs), consumer);
+  }
+  const removed: string[] = [];
+  for (const [error, names] of (await batch.exec()) ?? []) {
+    if (error !== null) throw error;
+    removed.push(...(names as string[]));
+  }
+  return removed;
 }

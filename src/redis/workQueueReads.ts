@@ -3,7 +3,7 @@
  * one read of at most its free slots (jobs to take over first, then new ones, highest level first).
  */
 import type { Redis } from 'ioredis';
-import { claimIdle } from './workQueueClaims.js';
+import { claimIdle, forgetIdleConsumers } from './workQueueClaims.js';
 import { itemOf, levelKey, type RawEntry, type WorkItem } from './workQueueEntries.js';
 
 /** Where a worker reads: its client, queue, group, consumer name and visibility timeout. */
@@ -30,7 +30,8 @@ export async function createGroups(target: ReadTarget): Promise<void> {
 
 /**
  * At most `free` jobs: with `takeOver`, first those of other workers idle for `visibilityMs`
- * (`XAUTOCLAIM`, each level's whole pending list, a few entries per call), then new ones
+ * (`XAUTOCLAIM`, each level's whole pending list, a few entries per call; consumers that hold
+ * nothing and were idle for twice that are removed meanwhile), then new ones
  * (`XREADGROUP`), each from the highest level down, going down a level only for the slots still
  * free. `held` are the jobs this worker holds (by `<stream> <entry id>`), never taken over again.
  */
@@ -43,6 +44,10 @@ export async function readJobs<J>(
   const { redis, group, consumer, levels, name } = target;
   const items: WorkItem<J>[] = [];
   if (takeOver) {
+    // Beside the takeover, on the same connection, without waiting for it: the consumers of
+    // workers gone for twice the visibility timeout (their jobs were taken over long since).
+    const keys = Array.from({ length: levels }, (_, level) => levelKey(name, level));
+    forgetIdleConsumers(target, keys, 2 * target.visibilityMs).catch(() => undefined);
     for (let level = levels - 1; level >= 0 && items.length < free; level--) {
       // The whole pending list of the level, a few entries per call (XAUTOCLAIM looks at ten
       // times its COUNT), until it wraps round or the free slots are filled.
