@@ -234,4 +234,133 @@ describe('LogReader', () => {
     expect(throwing.next()).toBeUndefined();
     expect(throwing.failure).toEqual({ error: new Error('where threw') });
   });
+
+  it('an archive that repeats a frame or goes back delivers each seq once, in increasing order', () => {
+    const archive: EventArchive = {
+      append: () => undefined,
+      replay: (_filter, after) =>
+        [frame(2), frame(2), frame(4), frame(3)].filter((f) => f.seq > after),
+    };
+    const r = reader(logOf(archive, 5, 5), 1);
+    expect(readAll(r)).toEqual(['2', '4', '5']);
+    expect(r.cursor).toBe(5);
+  });
+
+  it('leaves out of a page the frames up to the cursor that an archive replays anyway', () => {
+    // This archive ignores `after` and replays from its start each time.
+    const count = ARCHIVE_PAGE + 10;
+    const held = Array.from({ length: count }, (_, i) => frame(i + 1));
+    const asked: number[] = [];
+    const archive: EventArchive = {
+      append: () => undefined,
+      replay: (_filter, after) => {
+        asked.push(after);
+        // A reader that kept the old frames in its pages would ask again and again.
+        if (asked.length > 2) throw new Error('asked once too often');
+        return held;
+      },
+    };
+    const r = reader(logOf(archive, count + 1, count + 1), 5);
+    const seqs = readAll(r);
+    expect(seqs).toEqual(Array.from({ length: count - 4 }, (_, i) => `${i + 6}`));
+    // A full page holds ARCHIVE_PAGE frames after the cursor, none at or before it.
+    expect(asked).toEqual([5, 5 + ARCHIVE_PAGE]);
+  });
+
+  it('stops listening to the archive once a page reaches the end, and is caught up there', () => {
+    const pages = new Subject<EventFrame>();
+    const archive: EventArchive = { append: () => undefined, replay: () => pages };
+    let woken = 0;
+    const r = reader(logOf(archive, 6, 8), 0, { end: 3, wake: () => woken++ });
+    expect(r.next()).toBeUndefined();
+    pages.next(frame(1));
+    pages.next(frame(2));
+    expect(pages.observed).toBe(true);
+    pages.next(frame(3));
+    // The frame at the end closes the page: the archive is not waited for any longer.
+    expect(pages.observed).toBe(false);
+    expect(woken).toBe(1);
+    expect(readAll(r)).toEqual(['1', '2', '3']);
+    expect(r.caughtUp).toBe(true);
+  });
+
+  it('wakes its subscriber for an archive failure that comes later, never for one met at once', () => {
+    const throwing: EventArchive = {
+      append: () => undefined,
+      replay: () => {
+        throw new Error('archive down');
+      },
+    };
+    let woken = 0;
+    const atOnce = reader(logOf(throwing, 4, 4), 0, { wake: () => woken++ });
+    expect(atOnce.next()).toBeUndefined();
+    expect(atOnce.failure).toEqual({ error: new Error('archive down') });
+    expect(woken).toBe(0);
+
+    const pages = new Subject<EventFrame>();
+    const later = reader(logOf({ append: () => undefined, replay: () => pages }, 4, 4), 0, {
+      wake: () => woken++,
+    });
+    expect(later.next()).toBeUndefined();
+    expect(later.failure).toBeUndefined();
+    pages.error(new Error('connection lost'));
+    expect(woken).toBe(1);
+    expect(later.failure).toEqual({ error: new Error('connection lost') });
+    expect(later.next()).toBeUndefined();
+  });
+
+  it('fails with "not a frame" when the archive replays null or undefined', () => {
+    for (const value of [null, undefined]) {
+      const archive: EventArchive = { append: () => undefined, replay: () => [value as never] };
+      const r = reader(logOf(archive, 4, 4), 0);
+      expect(r.next()).toBeUndefined();
+      expect(String(r.failure?.error)).toMatch(
+        /EventBus: the archive's replay emitted .*not a frame/,
+      );
+    }
+  });
+
+  it("a gap from the archive's oldest frame that reaches into history stops where history starts", () => {
+    // The archive kept nothing older than 8, and history holds 5-6: 1-4 are gone, 5-6 are read.
+    const archive = archiveOf([], 8);
+    const r = reader(logOf(archive, 5, 6), 0);
+    expect(readAll(r)).toEqual(['gap 1-4', '5', '6']);
+    expect(archive.asked).toEqual([]);
+  });
+
+  it('a second gap met before the first was taken widens it instead of replacing it', () => {
+    // History holds 5-6 of a 2-frame ring, nothing matches there: 2-4 is a gap not yet taken.
+    const log = logOf(undefined, 5, 6);
+    const r = reader(log, 1, { filter: { where: (f) => f.seq >= 9 } });
+    expect(r.next()).toBeUndefined();
+    expect(r.cursor).toBe(6);
+    // The ring moves on past the cursor: 7-8 are gone too, and go into the gap still held.
+    for (let seq = 7; seq <= 10; seq++) log.append(frame(seq));
+    expect(r.next()?.seq).toBe(9);
+    expect(r.takeGap()).toEqual({ fromSeq: 2, toSeq: 8 });
+    expect(r.next()?.seq).toBe(10);
+    expect(r.takeGap()).toBeUndefined();
+  });
+
+  it('reads every archive page into one array of a page size, reused page after page', () => {
+    // White-box: the page is private, but "a reader holds at most one page" is its contract.
+    const pageOf = (r: LogReader<unknown>) => (r as unknown as { page: unknown[] }).page;
+    const short = reader(logOf(archiveOf([frame(1), frame(2)]), 3, 3), 0);
+    expect(short.next()?.seq).toBe(1);
+    expect(pageOf(short)).toHaveLength(ARCHIVE_PAGE);
+
+    const count = ARCHIVE_PAGE + 10;
+    const archive = archiveOf(Array.from({ length: count }, (_, i) => frame(i + 1)));
+    const r = reader(logOf(archive, count + 1, count + 1), 0);
+    expect(r.next()?.seq).toBe(1);
+    const first = pageOf(r);
+    for (let seq = 2; seq <= ARCHIVE_PAGE + 1; seq++) expect(r.next()?.seq).toBe(seq);
+    expect(archive.asked).toEqual([0, ARCHIVE_PAGE]);
+    // The second page went into the first one's array, from its start.
+    expect(pageOf(r)).toBe(first);
+    expect(first).toHaveLength(ARCHIVE_PAGE);
+    expect(readAll(r)).toHaveLength(count + 1 - (ARCHIVE_PAGE + 1));
+    r.dispose();
+    expect(pageOf(r)).toHaveLength(0);
+  });
 });
