@@ -6,10 +6,11 @@
  */
 import { Redis } from 'ioredis';
 import { asyncScheduler, firstValueFrom, take, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisWorkQueue } from '../../../src/redis/index.js';
 import { IdleWake } from '../../../src/redis/workQueueWake.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
+import { serverForFile } from './serverForFile.js';
 
 const version = redisServerVersion();
 if (version === undefined) console.warn(SKIP_MESSAGE);
@@ -20,22 +21,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const NEVER_MS = 600_000;
 
 describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redis-server)', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const shared = serverForFile();
   let n = 0;
-
-  beforeAll(async () => {
-    server = await RedisServer.start({ appendonly: false });
-    redis = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
 
   /** The clients blocked in XREAD now (the waits under way). */
   async function blockedReads(): Promise<number> {
-    const list = (await redis.call('CLIENT', 'LIST')) as string;
+    const list = (await shared.redis.call('CLIENT', 'LIST')) as string;
     return list.split('\n').filter((line) => /\bflags=b\b.*\bcmd=xread\b/.test(line)).length;
   }
 
@@ -47,7 +38,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
   async function levelWithGroup(): Promise<{ name: string; key: string }> {
     const name = `wake${++n}`;
     const key = `${name}:p0`;
-    await redis.call('XGROUP', 'CREATE', key, 'workers', '0', 'MKSTREAM');
+    await shared.redis.call('XGROUP', 'CREATE', key, 'workers', '0', 'MKSTREAM');
     return { name, key };
   }
 
@@ -57,7 +48,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
     const unread: boolean[] = [];
     let reader: ((added: boolean) => void) | undefined;
     const wake = new IdleWake(
-      { redis, name, group: 'workers', levels },
+      { redis: shared.redis, name, group: 'workers', levels },
       asyncScheduler,
       (added) => {
         ends.push(added);
@@ -74,7 +65,11 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
   }
 
   it('an idle worker starts a job added to an empty queue at once, at any level, without polling', async () => {
-    const queue = new RedisWorkQueue<number>({ redis, name: `wake${++n}`, levels: 3 });
+    const queue = new RedisWorkQueue<number>({
+      redis: shared.redis,
+      name: `wake${++n}`,
+      levels: 3,
+    });
     const options = { concurrency: 2, pollMs: NEVER_MS, visibilityMs: NEVER_MS };
     const done = firstValueFrom(
       queue.process(async (job) => job * 2, options).pipe(take(2), toArray()),
@@ -126,26 +121,36 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
 
   it('wakes at once for a job added before the wait began, which no worker took yet', async () => {
     const { name, key } = await levelWithGroup();
-    await redis.xadd(key, '*', 'id', 'early', 'j', '1');
+    await shared.redis.xadd(key, '*', 'id', 'early', 'j', '1');
     const { wake, ended } = waitOn(name);
     wake.start(NEVER_MS, 10);
     expect(await ended()).toBe(true);
     // It took nothing: the job is still there for a group read.
-    expect(((await redis.xpending(key, 'workers')) as [number])[0]).toBe(0);
+    expect(((await shared.redis.xpending(key, 'workers')) as [number])[0]).toBe(0);
     wake.close();
   });
 
   it('does not wake for jobs another worker took; ends with false when its block ends', async () => {
     const { name, key } = await levelWithGroup();
-    await redis.xadd(key, '*', 'id', 'taken', 'j', '1');
-    await redis.call('XREADGROUP', 'GROUP', 'workers', 'other', 'COUNT', 10, 'STREAMS', key, '>');
+    await shared.redis.xadd(key, '*', 'id', 'taken', 'j', '1');
+    await shared.redis.call(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'other',
+      'COUNT',
+      10,
+      'STREAMS',
+      key,
+      '>',
+    );
     const { wake, ended } = waitOn(name);
     wake.start(50, 10);
     expect(await ended()).toBe(false);
     // And a job added during a wait wakes it.
     wake.start(NEVER_MS, 10);
     await untilBlocked(1);
-    await redis.xadd(key, '*', 'id', 'new', 'j', '2');
+    await shared.redis.xadd(key, '*', 'id', 'new', 'j', '2');
     expect(await ended()).toBe(true);
     wake.close();
   });
@@ -166,11 +171,11 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
   it('a wait that gets no answer is cut off after its block, while Redis still answers nobody', async () => {
     const { name } = await levelWithGroup();
     const { wake, ended } = waitOn(name);
-    const admin = new Redis(server.port, '127.0.0.1');
+    const admin = new Redis(shared.server.port, '127.0.0.1');
     try {
       await admin.call('CLIENT', 'PAUSE', 4_000, 'ALL');
       let answered = false;
-      const ping = redis.ping().then(() => (answered = true));
+      const ping = shared.redis.ping().then(() => (answered = true));
       wake.start(10, 10);
       expect(await ended()).toBe(false);
       expect(answered).toBe(false);

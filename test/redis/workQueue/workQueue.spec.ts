@@ -15,7 +15,7 @@ import {
   tap,
   toArray,
 } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { autoscale, type DrainStats, HandlerTimeoutError } from '../../../src/index.js';
 import {
   DeliveryLimitError,
@@ -23,7 +23,9 @@ import {
   RedisWorkQueue,
   type WorkOutcome,
 } from '../../../src/redis/index.js';
+import { forgetIdleConsumers } from '../../../src/redis/workQueueClaims.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
+import { serverForFile } from './serverForFile.js';
 
 const version = redisServerVersion();
 if (version === undefined) console.warn(SKIP_MESSAGE);
@@ -31,21 +33,11 @@ if (version === undefined) console.warn(SKIP_MESSAGE);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () => {
-  let server: RedisServer;
-  let redis: Redis;
+  const shared = serverForFile();
   let n = 0;
 
-  beforeAll(async () => {
-    server = await RedisServer.start({ appendonly: false });
-    redis = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
-
   function queueOf<J>(levels = 1, extra: { maxPayloadBytes?: number } = {}): RedisWorkQueue<J> {
-    return new RedisWorkQueue<J>({ redis, name: `wq${++n}`, levels, ...extra });
+    return new RedisWorkQueue<J>({ redis: shared.redis, name: `wq${++n}`, levels, ...extra });
   }
 
   function outcomes<J, R>(work$: Observable<WorkOutcome<J, R>>, count: number) {
@@ -53,7 +45,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
   }
 
   async function pendingOf(queue: RedisWorkQueue<unknown>, level = 0): Promise<number> {
-    const summary = (await redis.xpending(`${queue.name}:p${level}`, 'workers')) as [number];
+    const summary = (await shared.redis.xpending(`${queue.name}:p${level}`, 'workers')) as [number];
     return summary[0];
   }
 
@@ -74,7 +66,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       [0, 1, 2, 3, 4].map((i) => ['done', `j${i}`, i * 10]),
     );
     expect(await pendingOf(queue)).toBe(0);
-    expect(await redis.xlen(`${queue.name}:p0`)).toBe(0);
+    expect(await shared.redis.xlen(`${queue.name}:p0`)).toBe(0);
   });
 
   it('an id already added adds nothing; a job without id gets a random one', async () => {
@@ -84,13 +76,13 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     const other = await queue.add('c');
     expect(other.added).toBe(true);
     expect(other.id).toMatch(/^\S{8,}$/);
-    expect(await redis.xlen(`${queue.name}:p0`)).toBe(2);
+    expect(await shared.redis.xlen(`${queue.name}:p0`)).toBe(2);
   });
 
   it('addAll adds every job in one transaction, in order, each level to its stream', async () => {
     const queue = queueOf<number>(2);
     await queue.add(0, { id: 'taken' });
-    await redis.call('CONFIG', 'RESETSTAT');
+    await shared.redis.call('CONFIG', 'RESETSTAT');
     const added = await queue.addAll([
       { job: 1, id: 'a' },
       { job: 2, priority: 1 },
@@ -100,10 +92,10 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect(added.map((entry) => entry.added)).toEqual([true, true, false, true]);
     expect(added[0]?.id).toBe('a');
     expect(added[1]?.id).toMatch(/./);
-    const stats = await redis.info('commandstats');
+    const stats = await shared.redis.info('commandstats');
     expect(/cmdstat_exec:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
-    expect(await redis.xlen(`${queue.name}:p0`)).toBe(3);
-    expect(await redis.xlen(`${queue.name}:p1`)).toBe(1);
+    expect(await shared.redis.xlen(`${queue.name}:p0`)).toBe(3);
+    expect(await shared.redis.xlen(`${queue.name}:p1`)).toBe(1);
     const done = await outcomes(
       queue.process(async (job) => job, { concurrency: 4 }),
       4,
@@ -122,7 +114,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     await expect(queue.addAll([{ job: 1 }, { job: () => 1, id: 'fn' }])).rejects.toThrow(
       'RedisWorkQueue.addAll (job "fn", entry 1): job must be a JSON-serializable value',
     );
-    expect(await redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
+    expect(await shared.redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
   });
 
   it('reads the highest level first', async () => {
@@ -176,12 +168,12 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
   it('acknowledges the jobs that finish together in one transaction', async () => {
     const queue = queueOf<number>();
     await Promise.all(Array.from({ length: 8 }, (_, i) => queue.add(i)));
-    await redis.call('CONFIG', 'RESETSTAT');
+    await shared.redis.call('CONFIG', 'RESETSTAT');
     await outcomes(
       queue.process(async (job) => job, { concurrency: 8 }),
       8,
     );
-    const stats = await redis.info('commandstats');
+    const stats = await shared.redis.info('commandstats');
     const calls = (command: string) =>
       Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     // Eight jobs read at once, finished in one turn: one XACK and one XDEL of eight ids.
@@ -328,7 +320,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
   it('reads the backlog every statsEveryMs, not per job', async () => {
     const queue = queueOf<number>();
     await Promise.all(Array.from({ length: 40 }, (_, i) => queue.add(i)));
-    await redis.call('CONFIG', 'RESETSTAT');
+    await shared.redis.call('CONFIG', 'RESETSTAT');
     const seen: DrainStats[] = [];
     const last = () => seen[seen.length - 1];
     const subscription = queue
@@ -340,7 +332,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       .subscribe();
     try {
       await until(() => last()?.completed === 40);
-      const stats = await redis.info('commandstats');
+      const stats = await shared.redis.info('commandstats');
       // One reading, when the worker started; then the jobs it took are subtracted.
       expect(/cmdstat_xlen:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
       // 40 less the jobs taken before the first report (without the reading: at most 4).
@@ -474,10 +466,10 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       pollMs: 20,
     });
     // A consumer takes two jobs and dies (it never acknowledges them).
-    await redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
+    await shared.redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
     await queue.add(1, { id: 'orphan-1' });
     await queue.add(2, { id: 'orphan-2' });
-    await redis.call(
+    await shared.redis.call(
       'XREADGROUP',
       'GROUP',
       'workers',
@@ -530,10 +522,10 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
 
   it('a job taken over more than maxDeliveries times runs no more: it is dead-lettered', async () => {
     const queue = queueOf<number>();
-    await redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
+    await shared.redis.call('XGROUP', 'CREATE', `${queue.name}:p0`, 'workers', '0', 'MKSTREAM');
     await queue.add(1, { id: 'poison' });
     // Two workers took it and died.
-    await redis.call(
+    await shared.redis.call(
       'XREADGROUP',
       'GROUP',
       'workers',
@@ -545,7 +537,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
       '>',
     );
     await sleep(30);
-    await redis.call('XAUTOCLAIM', `${queue.name}:p0`, 'workers', 'dead2', 10, '0-0');
+    await shared.redis.call('XAUTOCLAIM', `${queue.name}:p0`, 'workers', 'dead2', 10, '0-0');
     await sleep(30);
     const deliveries: number[] = [];
     const worker = (maxDeliveries: number) =>
@@ -567,7 +559,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     expect((await queue.deadLetters())[0]).toMatchObject({ id: 'poison', attempts: 0 });
     // Within the limit, the job runs, and its handler learns how often it was delivered.
     await queue.add(2, { id: 'survivor' });
-    await redis.call(
+    await shared.redis.call(
       'XREADGROUP',
       'GROUP',
       'workers',
@@ -582,6 +574,67 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     const [second] = await outcomes(worker(2), 1);
     expect(second).toMatchObject({ id: 'survivor', status: 'done', redelivered: true });
     expect(deliveries).toEqual([2]);
+  });
+
+  async function consumersOf(key: string): Promise<Map<string, number>> {
+    const list = (await shared.redis.call('XINFO', 'CONSUMERS', key, 'workers')) as unknown[][];
+    return new Map(list.map((fields) => [String(fields[1]), Number(fields[3])]));
+  }
+
+  it('removes only the consumers that hold nothing and were idle long enough, never the caller', async () => {
+    const key = `${queueOf<number>().name}:p0`;
+    const { redis } = shared;
+    await redis.call('XGROUP', 'CREATE', key, 'workers', '0', 'MKSTREAM');
+    for (const name of ['gone', 'me']) {
+      await redis.call('XGROUP', 'CREATECONSUMER', key, 'workers', name);
+    }
+    await redis.xadd(key, '*', 'id', 'held', 'j', '1');
+    await redis.call('XREADGROUP', 'GROUP', 'workers', 'holding', 'COUNT', 1, 'STREAMS', key, '>');
+    await sleep(60);
+    await redis.call('XGROUP', 'CREATECONSUMER', key, 'workers', 'fresh');
+    const target = { redis, group: 'workers', consumer: 'me' };
+    expect(await forgetIdleConsumers(target, [key], 50)).toEqual(['gone']);
+    // 'holding' keeps its job and stays, however long idle; 'fresh' was idle for less; 'me' calls.
+    expect(await consumersOf(key)).toEqual(
+      new Map([
+        ['fresh', 0],
+        ['holding', 1],
+        ['me', 0],
+      ]),
+    );
+    expect(((await redis.xpending(key, 'workers')) as [number])[0]).toBe(1);
+  });
+
+  it("takes over a dead worker's jobs, then removes its consumer once idle for twice visibilityMs", async () => {
+    const queue = queueOf<number>();
+    const key = `${queue.name}:p0`;
+    await queue.add(7, { id: 'orphan' });
+    await shared.redis.call('XGROUP', 'CREATE', key, 'workers', '0', 'MKSTREAM');
+    // A worker that read the job and died.
+    await shared.redis.call(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'died',
+      'COUNT',
+      1,
+      'STREAMS',
+      key,
+      '>',
+    );
+    const options = { consumer: 'alive', visibilityMs: 100, claimEveryMs: 20, pollMs: 10 };
+    const [outcome] = await outcomes(
+      queue.process(async (job) => job * 2, options),
+      1,
+    );
+    expect(outcome).toMatchObject({ id: 'orphan', status: 'done', result: 14, redelivered: true });
+    const sub = queue.process(async (job) => job, options).subscribe();
+    try {
+      while ((await consumersOf(key)).has('died')) await sleep(20);
+      expect([...(await consumersOf(key)).keys()]).toEqual(['alive']);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('close lets held jobs finish within the grace, and puts the rest back for other workers at once', async () => {
@@ -604,7 +657,7 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     await expect(queue.add(3)).rejects.toThrow(`RedisWorkQueue "${queue.name}" is closed`);
     sub.unsubscribe();
     // Another instance (another process) takes the put-back job at once, marked redelivered.
-    const other = new RedisWorkQueue<number>({ redis, name: queue.name });
+    const other = new RedisWorkQueue<number>({ redis: shared.redis, name: queue.name });
     const [outcome] = await outcomes(
       other.process(async (job) => job, { pollMs: 10, visibilityMs: 60_000 }),
       1,
@@ -690,14 +743,14 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     await expect(queue.add('x', { id: '' })).rejects.toThrow(
       'RedisWorkQueue.add: id must be a non-empty string, got ""',
     );
-    expect(await redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
+    expect(await shared.redis.exists(`${queue.name}:p0`, `${queue.name}:p1`)).toBe(0);
   });
 
   it('refuses bad options at creation, naming the option', () => {
-    expect(() => new RedisWorkQueue({ redis, name: '' })).toThrow(
+    expect(() => new RedisWorkQueue({ redis: shared.redis, name: '' })).toThrow(
       'RedisWorkQueue: name must be a non-empty string, got ""',
     );
-    expect(() => new RedisWorkQueue({ redis, name: 'q', levels: 0 })).toThrow(
+    expect(() => new RedisWorkQueue({ redis: shared.redis, name: 'q', levels: 0 })).toThrow(
       'RedisWorkQueue: levels must be a positive integer, got 0',
     );
     expect(() => new RedisWorkQueue({ redis: {} as Redis, name: 'q' })).toThrow(
