@@ -141,8 +141,18 @@ describe('LogReader', () => {
         terminalPreserved: false,
       },
     };
-    const archive = archiveOf([frame(1), vague, halfOpen]);
-    expect(readAll(reader(logOf(archive, 4, 4), 0))).toEqual(['1', '2!', '3!', '4']);
+    const toOnly: EventFrame = {
+      ...frame(4),
+      overflow: {
+        policy: 'drop-oldest',
+        dropped: 1,
+        merged: 0,
+        toSeq: 3,
+        terminalPreserved: false,
+      },
+    };
+    const archive = archiveOf([frame(1), vague, halfOpen, toOnly]);
+    expect(readAll(reader(logOf(archive, 5, 5), 0))).toEqual(['1', '2!', '3!', '4!', '5']);
   });
 
   it('reads on when the archive cannot tell its oldest frame (earliestSeq throws)', () => {
