@@ -319,8 +319,28 @@ describe('LogReader', () => {
     expect(later.next()).toBeUndefined();
   });
 
-  it('fails with "not a frame" when the archive replays null or undefined', () => {
-    for (const value of [null, undefined]) {
+  it('a gap below history stops at a fixed end that lies inside it, and the cursor with it', () => {
+    // No archive: 2-3 are gone, 4-5 are beyond the end.
+    const bare = reader(logOf(undefined, 6, 8), 1, { end: 3 });
+    expect(readAll(bare)).toEqual(['gap 2-3']);
+    expect(bare.cursor).toBe(3);
+    expect(bare.caughtUp).toBe(true);
+    // The archive holds nothing from 10 down: 1-3 are gone, and the archive is not asked.
+    const trimmed = archiveOf([], 10);
+    const old = reader(logOf(trimmed, 6, 8), 0, { end: 3 });
+    expect(readAll(old)).toEqual(['gap 1-3']);
+    expect(old.cursor).toBe(3);
+    expect(trimmed.asked).toEqual([]);
+    // The archive has nothing more that matches: the cursor moves to the end, with no gap.
+    const drained = archiveOf([]);
+    const rest = reader(logOf(drained, 6, 8), 1, { end: 3 });
+    expect(readAll(rest)).toEqual([]);
+    expect(rest.cursor).toBe(3);
+    expect(rest.caughtUp).toBe(true);
+  });
+
+  it('fails with "not a frame" when the archive replays null, undefined or an object without a seq', () => {
+    for (const value of [null, undefined, { kind: 'tick', seq: '3' }]) {
       const archive: EventArchive = { append: () => undefined, replay: () => [value as never] };
       const r = reader(logOf(archive, 4, 4), 0);
       expect(r.next()).toBeUndefined();
