@@ -142,7 +142,7 @@ export const IDLE_WAIT_MS = 2_000;
 export const LATE_MS = 1_000;
 
 /** The `last-delivered-id` of `group` in a reply of `XINFO GROUPS key`. */
-function deliveredUpTo(
+export function deliveredUpTo(
   reply: [Error | null, unknown] | undefined,
   group: string,
   key: string,

@@ -6,9 +6,9 @@
  */
 import { Redis } from 'ioredis';
 import { asyncScheduler, firstValueFrom, take, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisWorkQueue } from '../../../src/redis/index.js';
-import { IdleWake } from '../../../src/redis/workQueueWake.js';
+import { deliveredUpTo, IdleWake } from '../../../src/redis/workQueueWake.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
 import { serverForFile } from './serverForFile.js';
 
@@ -28,6 +28,12 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
   async function blockedReads(): Promise<number> {
     const list = (await shared.redis.call('CLIENT', 'LIST')) as string;
     return list.split('\n').filter((line) => /\bflags=b\b.*\bcmd=xread\b/.test(line)).length;
+  }
+
+  /** The clients connected now. */
+  async function clients(): Promise<number> {
+    const list = (await shared.redis.call('CLIENT', 'LIST')) as string;
+    return list.trim().split('\n').length;
   }
 
   async function untilBlocked(count: number): Promise<void> {
@@ -96,6 +102,8 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
     client.on('error', () => undefined);
     const admin = new Redis(own.port, '127.0.0.1', { retryStrategy: () => 50 });
     admin.on('error', () => undefined);
+    // The wait's connection fails to reconnect while the server is down: quietly.
+    const logged = vi.spyOn(console, 'error');
     try {
       while (client.status !== 'ready') await sleep(10);
       const queue = new RedisWorkQueue<number>({ redis: client, name: 'restart' });
@@ -112,7 +120,9 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
       await queue.add(41);
       expect(await done).toMatchObject({ status: 'done', result: 42 });
       await queue.close();
+      expect(logged.mock.calls.flat().join(' ')).not.toMatch(/unhandled error/i);
     } finally {
+      logged.mockRestore();
       client.disconnect();
       admin.disconnect();
       await own.stop();
@@ -189,6 +199,61 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
       wake.close();
     }
   }, 10_000);
+
+  it('a job added during a short block wakes it before the block ends', async () => {
+    const { name, key } = await levelWithGroup();
+    const { wake, ended } = waitOn(name);
+    wake.start(5_000, 10);
+    await untilBlocked(1);
+    await shared.redis.xadd(key, '*', 'id', 'soon', 'j', '1');
+    expect(await ended()).toBe(true);
+    wake.close();
+  });
+
+  it('one connection serves wait after wait; a wait started over another ends only once', async () => {
+    const { name, key } = await levelWithGroup();
+    const { wake, ended, ends } = waitOn(name);
+    const before = await clients();
+    for (let i = 0; i < 3; i++) {
+      wake.start(10, 10);
+      expect(await ended()).toBe(false);
+    }
+    expect(await clients()).toBe(before + 1);
+    // The first wait is abandoned for the second: its answer (the same entry) wakes nobody.
+    wake.start(NEVER_MS, 10);
+    await untilBlocked(1);
+    wake.start(NEVER_MS, 10);
+    await shared.redis.xadd(key, '*', 'id', 'one', 'j', '1');
+    expect(await ended()).toBe(true);
+    await sleep(50);
+    expect(ends).toEqual([false, false, false, true]);
+    wake.close();
+  });
+
+  it("reads the group's last delivered id from XINFO GROUPS, among other groups", () => {
+    const group = (name: string, id?: string) => [
+      'name',
+      name,
+      'consumers',
+      0,
+      'pending',
+      0,
+      ...(id === undefined ? [] : ['last-delivered-id', id]),
+    ];
+    const reply = (...groups: unknown[]): [Error | null, unknown] => [null, groups];
+    expect(
+      deliveredUpTo(reply(group('other', '9-0'), group('workers', '3-1')), 'workers', 'k'),
+    ).toBe('3-1');
+    expect(() => deliveredUpTo(reply(group('other', '9-0')), 'workers', 'k')).toThrow(
+      'RedisWorkQueue: the stream k has no group workers',
+    );
+    expect(() => deliveredUpTo(reply(group('workers')), 'workers', 'k')).toThrow('no group');
+    const refused = new Error('NOPERM');
+    expect(() => deliveredUpTo([refused, null], 'workers', 'k')).toThrow(refused);
+    expect(() => deliveredUpTo(undefined, 'workers', 'k')).toThrow(
+      'RedisWorkQueue: no reply of XINFO GROUPS k',
+    );
+  });
 
   it('Redis refusing the wait (no group) ends it with false after retryMs', async () => {
     const { wake, ended } = waitOn(`wake${++n}-missing`);
