@@ -323,8 +323,9 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     await shared.redis.call('CONFIG', 'RESETSTAT');
     const seen: DrainStats[] = [];
     const last = () => seen[seen.length - 1];
+    // Jobs of 50 ms: the first report (a task after the reading) comes before a second read.
     const subscription = queue
-      .process(async (job) => job, {
+      .process((job) => sleep(50).then(() => job), {
         concurrency: 4,
         statsEveryMs: 60_000,
         stats: { next: (s) => seen.push(s) },
