@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/bus/EventBus.js';
@@ -6,6 +6,16 @@ import { SlowConsumerError } from '../../src/core/SlowConsumerError.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+/** A bus on `testScheduler` and a subscriber that never takes a frame, let go past 5 ms of lag. */
+function stalledAtMs5(testScheduler: TestScheduler, demand: Observable<number>) {
+  const bus = new EventBus({ scheduler: testScheduler });
+  const frames$ = bus.select(
+    {},
+    { queue: { capacity: 10, overflow: 'drop-oldest', demand, maxLag: { ms: 5 } } },
+  );
+  return { bus, frames$ };
 }
 
 describe('queue.maxLag', () => {
@@ -33,11 +43,7 @@ describe('queue.maxLag', () => {
   it('ms: the oldest frame held getting older than `ms` lets it go, even with nothing new', () => {
     const testScheduler = scheduler();
     testScheduler.run(({ hot, expectObservable }) => {
-      const bus = new EventBus({ scheduler: testScheduler });
-      const frames$ = bus.select(
-        {},
-        { queue: { capacity: 10, overflow: 'drop-oldest', demand: hot('-'), maxLag: { ms: 5 } } },
-      );
+      const { bus, frames$ } = stalledAtMs5(testScheduler, hot('-'));
       expectObservable(frames$).toBe(
         '-------#',
         undefined,
@@ -50,11 +56,7 @@ describe('queue.maxLag', () => {
   it('ms: a frame exactly `ms` old is not yet too old', () => {
     const testScheduler = scheduler();
     testScheduler.run(({ hot, expectObservable }) => {
-      const bus = new EventBus({ scheduler: testScheduler });
-      const frames$ = bus.select(
-        {},
-        { queue: { capacity: 10, overflow: 'drop-oldest', demand: hot('-'), maxLag: { ms: 5 } } },
-      );
+      const { bus, frames$ } = stalledAtMs5(testScheduler, hot('-'));
       // b's push at 6 finds a exactly 5 ms old: kept; the timer lets it go at 7 (6 ms old).
       expectObservable(frames$).toBe(
         '-------#',

@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { RedisWorkQueue } from '../../../src/redis/index.js';
 import { deliveredUpTo, IdleWake } from '../../../src/redis/workQueueWake.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
-import { serverForFile } from './serverForFile.js';
+import { failFastClient, serverForFile } from './serverForFile.js';
 
 const version = redisServerVersion();
 if (version === undefined) console.warn(SKIP_MESSAGE);
@@ -95,17 +95,12 @@ describe.skipIf(version === undefined)('RedisWorkQueue: the idle wait (real redi
     const own = await RedisServer.start();
     // The user's client fails commands at once while the server is down; the wait's own
     // connection waits through the outage and sends its read again.
-    const client = new Redis(own.port, '127.0.0.1', {
-      enableOfflineQueue: false,
-      retryStrategy: () => 50,
-    });
-    client.on('error', () => undefined);
+    const client = await failFastClient(own.port);
     const admin = new Redis(own.port, '127.0.0.1', { retryStrategy: () => 50 });
     admin.on('error', () => undefined);
     // The wait's connection fails to reconnect while the server is down: quietly.
     const logged = vi.spyOn(console, 'error');
     try {
-      while (client.status !== 'ready') await sleep(10);
       const queue = new RedisWorkQueue<number>({ redis: client, name: 'restart' });
       const options = { pollMs: NEVER_MS, visibilityMs: NEVER_MS };
       const done = firstValueFrom(queue.process(async (job) => job + 1, options));

@@ -25,3 +25,17 @@ export function serverForFile(): ServerForFile {
   });
   return own;
 }
+
+/**
+ * A client of `port` whose commands fail at once while the server is down (no offline queue), and
+ * that reconnects every 50 ms, its connection errors silenced; resolves once it is ready.
+ */
+export async function failFastClient(port: number): Promise<Redis> {
+  const client = new Redis(port, '127.0.0.1', {
+    enableOfflineQueue: false,
+    retryStrategy: () => 50,
+  });
+  client.on('error', () => undefined);
+  while (client.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+  return client;
+}

@@ -25,7 +25,7 @@ import {
 } from '../../../src/redis/index.js';
 import { forgetIdleConsumers } from '../../../src/redis/workQueueClaims.js';
 import { RedisServer, redisServerVersion, SKIP_MESSAGE } from '../redisServer.js';
-import { serverForFile } from './serverForFile.js';
+import { failFastClient, serverForFile } from './serverForFile.js';
 
 const version = redisServerVersion();
 if (version === undefined) console.warn(SKIP_MESSAGE);
@@ -684,13 +684,8 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
   it('a job whose acknowledgement fails (Redis restarting) is acknowledged once Redis is back, not dead-lettered', async () => {
     const own = await RedisServer.start();
     // No offline queue: commands fail at once while the server is down.
-    const client = new Redis(own.port, '127.0.0.1', {
-      enableOfflineQueue: false,
-      retryStrategy: () => 50,
-    });
-    client.on('error', () => undefined);
+    const client = await failFastClient(own.port);
     try {
-      while (client.status !== 'ready') await sleep(10);
       const queue = new RedisWorkQueue<number>({ redis: client, name: 'restart' });
       await queue.add(1, { id: 'across-restart' });
       let release!: () => void;
