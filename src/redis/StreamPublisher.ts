@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { FRAME_ENCODING_VERSION } from './codec.js';
 import { destroySocket, withTimeout } from './config.js';
 import { PublishRefusedError } from './errors.js';
+import { LuaScript } from './luaScript.js';
 import { publishScript } from './scripts.js';
 
 /** The keys of one stream and its companions (see `RedisStreamArchiveConfig.stream`). */
@@ -77,9 +78,6 @@ interface PendingStamp {
   reject: (error: unknown) => void;
 }
 
-/** The keys of a publish call. */
-const KEY_COUNT = 5;
-
 /** The lookup argument of an event (see publishScript): '' on a first attempt. */
 function lookupOf(retryAfter: number | undefined, earlierTags: readonly string[]): string {
   if (retryAfter === undefined) return '';
@@ -129,7 +127,6 @@ function afterThisTurn(callback: () => void): TurnScheduler {
  * follow the order of `stamp` calls.
  */
 export class StreamPublisher {
-  private sha: Promise<string> | undefined;
   private readonly keys: string[];
   private readonly waiting: PendingStamp[] = [];
   private callsInFlight = 0;
@@ -139,7 +136,7 @@ export class StreamPublisher {
   private closed = false;
   private readonly turns: TurnScheduler;
   /** The script, with this stream's constants (encoding version, trimming, scan limit) in it. */
-  readonly script: string;
+  private readonly script: LuaScript;
 
   constructor(
     private readonly redis: Redis,
@@ -149,7 +146,9 @@ export class StreamPublisher {
     private readonly guard: PublisherGuard = NO_GUARD,
   ) {
     this.keys = [keys.stream, keys.seq, keys.lanes, keys.epoch, keys.producer];
-    this.script = publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit);
+    this.script = new LuaScript(
+      publishScript(FRAME_ENCODING_VERSION, trimArguments, retryScanLimit),
+    );
     this.turns = afterThisTurn(() => {
       this.flushScheduled = false;
       this.flush();
@@ -300,9 +299,10 @@ export class StreamPublisher {
   /** Runs the script, replacing the connection when no reply comes within the deadline. */
   private evaluate(args: string[]): Promise<unknown> {
     const limit = this.guard.commandTimeoutMs;
-    if (limit <= 0) return this.evaluateOnce(args);
+    const call = this.script.run(this.redis, this.keys, args);
+    if (limit <= 0) return call;
     const generation = this.generation;
-    return withTimeout(this.evaluateOnce(args), limit, () => {
+    return withTimeout(call, limit, () => {
       if (generation === this.generation) {
         this.generation++;
         // A socket whose peer vanished without a FIN: end() would wait for it; destroy() closes
@@ -312,27 +312,5 @@ export class StreamPublisher {
       }
       return new Error(`no reply from Redis within ${limit} ms; the connection was replaced`);
     });
-  }
-
-  private async evaluateOnce(args: string[]): Promise<unknown> {
-    try {
-      this.sha ??= this.load();
-      return await this.redis.evalsha(await this.sha, KEY_COUNT, ...this.keys, ...args);
-    } catch (error) {
-      // A restarted Redis has an empty script cache: EVAL sends the source and caches it again.
-      if (!/NOSCRIPT/.test(String((error as Error)?.message))) {
-        if ((error as Error)?.name !== 'ReplyError') this.sha = undefined;
-        throw error;
-      }
-      return this.redis.eval(this.script, KEY_COUNT, ...this.keys, ...args);
-    }
-  }
-
-  private load(): Promise<string> {
-    const loading = this.redis.script('LOAD', this.script) as Promise<string>;
-    loading.catch(() => {
-      if (this.sha === loading) this.sha = undefined;
-    });
-    return loading;
   }
 }

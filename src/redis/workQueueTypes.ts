@@ -12,7 +12,9 @@ export interface RedisWorkQueueConfig {
   redis: Redis;
   /**
    * The queue's name, shared by every process that adds or works on it: the streams are
-   * `<name>:p0` … `<name>:p<levels - 1>`, the dead letters `<name>:dead`. Required.
+   * `<name>:p0` … `<name>:p<levels - 1>`, the dead letters `<name>:dead`. On Redis Cluster put it
+   * in a hash tag (`{mail}`): one transaction or script may touch several of the queue's keys, which
+   * must then share a slot. Required.
    */
   name: string;
   /** Priority levels: jobs take a priority from 0 to `levels - 1`, the highest read first. Default 1. */

@@ -141,6 +141,47 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     ]);
   });
 
+  it('reads every level in one round trip, highest first, no more than its free slots', async () => {
+    const redis = shared.redis.duplicate();
+    const queue = new RedisWorkQueue<string>({ redis, name: `wq${++n}`, levels: 4 });
+    for (let i = 0; i < 4; i++) await queue.add(`low${i}`, { priority: 0 });
+    await queue.add('mid0', { priority: 1 });
+    for (let i = 0; i < 2; i++) await queue.add(`high${i}`, { priority: 3 });
+    const sent: string[] = [];
+    // The worker's client, counting the commands it sends.
+    const call = redis.call.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+    redis.call = ((...args: unknown[]) => {
+      sent.push(String(args[0]));
+      return call(...args);
+    }) as typeof redis.call;
+    const started: string[] = [];
+    const release = new Subject<void>();
+    const subscription = queue
+      .process(
+        (job) => {
+          started.push(job);
+          return firstValueFrom(release);
+        },
+        { concurrency: 3 },
+      )
+      .subscribe();
+    while (started.length < 3) await sleep(5);
+    await sleep(20);
+    // Two of level 3, none of level 2 (empty), one of level 1, and then none of level 0, the slots
+    // being full: one script call (its source sent once more if Redis had not cached it), not one
+    // read per level.
+    expect(started).toEqual(['high0', 'high1', 'mid0']);
+    expect(sent.filter((command) => /^(EVALSHA|XREADGROUP)$/.test(command))).toEqual(['EVALSHA']);
+    expect(await pendingOf(queue, 3)).toBe(2);
+    expect(await pendingOf(queue, 1)).toBe(1);
+    // Level 0 never read (jobs read beyond the free slots would be put back, but read all the same).
+    const [level0] = (await shared.redis.xinfo('GROUPS', `${queue.name}:p0`)) as string[][];
+    expect(level0?.[level0.indexOf('last-delivered-id') + 1]).toBe('0-0');
+    subscription.unsubscribe();
+    await sleep(20);
+    redis.disconnect();
+  });
+
   it('never holds more jobs than its concurrency, in the process or in Redis', async () => {
     const queue = queueOf<number>();
     await Promise.all(Array.from({ length: 30 }, (_, i) => queue.add(i)));
@@ -179,6 +220,8 @@ describe.skipIf(version === undefined)('RedisWorkQueue (real redis-server)', () 
     // Eight jobs read at once, finished in one turn: one XACK and one XDEL of eight ids.
     expect(calls('xack')).toBe(1);
     expect(calls('xdel')).toBe(1);
+    // A queue of one level reads with XREADGROUP itself, not through the script of several levels.
+    expect(calls('evalsha')).toBe(0);
     expect(await pendingOf(queue)).toBe(0);
   });
 
