@@ -178,7 +178,7 @@ export class BusSubscriber<P>
    */
   lost(fromSeq: number, toSeq: number): void {
     if (this.ended || toSeq < fromSeq) return;
-    const notice = this.notices.logGap({ fromSeq, toSeq });
+    const notice = this.notices.logGap({ fromSeq, toSeq, dropped: toSeq - fromSeq + 1 });
     try {
       if (this.queue === undefined || (this.queue.isEmpty && !this.notices.deferring)) {
         this.reportGap(notice);

@@ -56,7 +56,7 @@ export class GapNotices<P> {
 
   /** A gap of the log as a notice (and counted in `logDropped`). */
   logGap(gap: LogGap): Notice<P> {
-    const dropped = gap.toSeq - gap.fromSeq + 1;
+    const { dropped } = gap;
     this.logDropped += dropped;
     // The log evicts its oldest frames: that is the policy at work. Frames no longer held cannot
     // be inspected, so a terminal frame may be among them.

@@ -15,6 +15,11 @@ const EMPTY_PAGE: never[] = [];
 export interface LogGap {
   fromSeq: number;
   toSeq: number;
+  /**
+   * The frames of the range that were lost: fewer than its length when frames read between two
+   * gaps (and filtered out) lie inside it, the two having been reported as one.
+   */
+  dropped: number;
   /** Why, when the archive said (e.g. `'drop-incoming'` for entries it could not read); default `'drop-oldest'`. */
   policy?: OverflowPolicyName | undefined;
 }
@@ -129,24 +134,34 @@ export class LogReader<P> {
       this.skipTo(this.limit, false);
       return undefined;
     }
+    const after = this.cursor;
     this.cursor = frame.seq;
-    const own = frame.overflow === undefined ? frame : this.takeArchiveGap(frame);
+    const own = frame.overflow === undefined ? frame : this.takeArchiveGap(frame, after);
     return this.matches(own) ? own : undefined;
   }
 
   /**
    * An archive frame carrying the archive's notice of a gap before it (frames trimmed or
    * unreadable there): the gap becomes this reader's, reported and counted as every gap of the
-   * log, on the next frame the subscriber gets; the frame goes on without it.
+   * log, on the next frame the subscriber gets; the frame goes on without it. The part of the
+   * notice at or before `after`, where the reader already was, is not lost again: it is cut off.
    */
-  private takeArchiveGap(frame: EventFrame<P>): EventFrame<P> {
+  private takeArchiveGap(frame: EventFrame<P>, after: number): EventFrame<P> {
     const { overflow, ...rest } = frame;
-    const { fromSeq, toSeq } = overflow as NonNullable<typeof overflow>;
-    if (!this.reportGaps || fromSeq === undefined || toSeq === undefined) return frame;
-    if (this.gap === undefined) this.gap = { fromSeq, toSeq, policy: overflow?.policy };
-    else {
-      this.gap.fromSeq = Math.min(this.gap.fromSeq, fromSeq);
-      this.gap.toSeq = Math.max(this.gap.toSeq, toSeq);
+    const notice = overflow as NonNullable<typeof overflow>;
+    if (!this.reportGaps || notice.fromSeq === undefined || notice.toSeq === undefined)
+      return frame;
+    const fromSeq = Math.max(notice.fromSeq, after + 1);
+    const { toSeq, policy } = notice;
+    if (toSeq >= fromSeq) {
+      const dropped = Math.min(notice.dropped, toSeq - fromSeq + 1);
+      if (this.gap === undefined) this.gap = { fromSeq, toSeq, dropped, policy };
+      else {
+        // As two notices combine: the counts add up, the range spans both, the newer policy holds.
+        this.gap.toSeq = toSeq;
+        this.gap.dropped += dropped;
+        this.gap.policy = policy;
+      }
     }
     return this.freeze ? Object.freeze(rest) : rest;
   }
@@ -164,8 +179,12 @@ export class LogReader<P> {
   private skipTo(seq: number, lost: boolean): void {
     if (seq <= this.cursor) return;
     if (lost && this.reportGaps) {
-      if (this.gap === undefined) this.gap = { fromSeq: this.cursor + 1, toSeq: seq };
-      else this.gap.toSeq = seq;
+      const dropped = seq - this.cursor;
+      if (this.gap === undefined) this.gap = { fromSeq: this.cursor + 1, toSeq: seq, dropped };
+      else {
+        this.gap.toSeq = seq;
+        this.gap.dropped += dropped;
+      }
     }
     this.cursor = seq;
   }

@@ -110,7 +110,10 @@ export interface OverflowNotice<T> {
    * only merged, the first seq of the frames folded together.
    */
   fromSeq?: number;
-  /** On the bus, always: the last seq of the gap (of the frames folded, for merges only). */
+  /**
+   * On the bus, always: the last seq of the gap (of the frames folded, for merges only). Two gaps
+   * reported as one span both, frames between them included: `dropped` counts only those lost.
+   */
   toSeq?: number;
   /**
    * `true` from every queue: terminal values are never dropped. `false` only on the bus's notice

@@ -66,11 +66,16 @@ describe('GapNotices', () => {
 
   it("turns the log's gaps into notices and counts what they lost", () => {
     const notices = new GapNotices<unknown>();
-    expect(notices.logGap({ fromSeq: 4, toSeq: 9 })).toStrictEqual(gap(4, 9));
-    expect(notices.logGap({ fromSeq: 20, toSeq: 20, policy: 'drop-progress' })).toStrictEqual(
-      gap(20, 20, 'drop-progress'),
-    );
-    expect(notices.logDropped).toBe(7);
+    expect(notices.logGap({ fromSeq: 4, toSeq: 9, dropped: 6 })).toStrictEqual(gap(4, 9));
+    expect(
+      notices.logGap({ fromSeq: 20, toSeq: 20, dropped: 1, policy: 'drop-progress' }),
+    ).toStrictEqual(gap(20, 20, 'drop-progress'));
+    // Two gaps the reader met as one, a frame it read between them inside the range.
+    expect(notices.logGap({ fromSeq: 30, toSeq: 34, dropped: 4 })).toStrictEqual({
+      ...gap(30, 34),
+      dropped: 4,
+    });
+    expect(notices.logDropped).toBe(11);
   });
 
   it("gives a queue's notice the seq range of its first and last frames", () => {

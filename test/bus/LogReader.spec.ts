@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/bus/EventLog.js';
 import { FrameHub } from '../../src/bus/FrameHub.js';
 import { compileFilter } from '../../src/bus/filter.js';
-import { ARCHIVE_PAGE, LogReader } from '../../src/bus/LogReader.js';
+import { ARCHIVE_PAGE, type LogGap, LogReader } from '../../src/bus/LogReader.js';
 import type { EventArchive, EventFilter, EventFrame } from '../../src/bus/types.js';
 
 const frame = (seq: number, kind = 'tick'): EventFrame =>
@@ -56,13 +56,19 @@ function readAll(r: LogReader<unknown>): string[] {
   const out: string[] = [];
   for (let f = r.next(); f !== undefined; f = r.next()) {
     const gap = r.takeGap();
-    if (gap !== undefined)
-      out.push(`gap ${gap.fromSeq}-${gap.toSeq}${gap.policy ? ` ${gap.policy}` : ''}`);
+    if (gap !== undefined) out.push(gapText(gap));
     out.push(`${f.seq}${f.overflow === undefined ? '' : '!'}`);
   }
   const gap = r.takeGap();
-  if (gap !== undefined) out.push(`gap ${gap.fromSeq}-${gap.toSeq}`);
+  if (gap !== undefined) out.push(gapText(gap));
   return out;
+}
+
+/** `gap <from>-<to>`, then its policy when set, and how many were lost when not the whole range. */
+function gapText(gap: LogGap): string {
+  const policy = gap.policy ? ` ${gap.policy}` : '';
+  const dropped = gap.dropped === gap.toSeq - gap.fromSeq + 1 ? '' : ` (${gap.dropped} lost)`;
+  return `gap ${gap.fromSeq}-${gap.toSeq}${policy}${dropped}`;
 }
 
 describe('LogReader', () => {
@@ -121,9 +127,59 @@ describe('LogReader', () => {
       '8',
     ]);
     const filtered = reader(log, 1, { filter: { kinds: ['tick'], where: (f) => f.seq !== 3 } });
-    expect(readAll(filtered)).toEqual(['gap 2-5 drop-incoming', '6', '7', '8']);
+    // One gap over both, seq 3 inside it: read (and filtered out), so not counted as lost.
+    expect(readAll(filtered)).toEqual(['gap 2-5 drop-incoming (3 lost)', '6', '7', '8']);
     // Without gap reports, the frame keeps the archive's notice.
     expect(readAll(reader(log, 0, { reportGaps: false }))).toEqual(['1', '3!', '6!', '7', '8']);
+  });
+
+  it('cuts an archive notice back to where it was: what it read or reported is not lost again', () => {
+    const withNotice = (seq: number, fromSeq: number, toSeq: number, dropped: number) => ({
+      ...frame(seq),
+      overflow: {
+        policy: 'drop-incoming' as const,
+        dropped,
+        merged: 0,
+        fromSeq,
+        toSeq,
+        terminalPreserved: false,
+      },
+    });
+    // 3 was read before 5's notice of 2-4; 8's notice of 6-7 says one of the two was lost; 9's
+    // notice lies wholly behind the reader.
+    const archive = archiveOf([
+      frame(1),
+      frame(3),
+      withNotice(5, 2, 4, 3),
+      withNotice(8, 6, 7, 1),
+      withNotice(9, 1, 8, 8),
+    ]);
+    expect(readAll(reader(logOf(archive, 10, 10), 0))).toEqual([
+      '1',
+      '3',
+      'gap 4-4 drop-incoming',
+      '5',
+      'gap 6-7 drop-incoming (1 lost)',
+      '8',
+      '9',
+      '10',
+    ]);
+  });
+
+  it('a gap older than the archive and a notice of the archive after it are one gap, the newer policy', () => {
+    const notice = {
+      policy: 'drop-incoming' as const,
+      dropped: 2,
+      merged: 0,
+      fromSeq: 1,
+      toSeq: 5,
+      terminalPreserved: false,
+    };
+    // The archive's oldest is 4: 1-3 are older than it. 4 is read (and filtered out); 6's notice
+    // reaches back to 1, but only 5 is after the reader.
+    const archive = archiveOf([frame(4), { ...frame(6), overflow: notice }], 4);
+    const filtered = reader(logOf(archive, 7, 7), 0, { filter: { where: (f) => f.seq !== 4 } });
+    expect(readAll(filtered)).toEqual(['gap 1-5 drop-incoming (4 lost)', '6', '7']);
   });
 
   it('keeps an archive notice without a seq range on its frame (it cannot be placed)', () => {
@@ -367,7 +423,8 @@ describe('LogReader', () => {
     // The ring moves on past the cursor: 7-8 are gone too, and go into the gap still held.
     for (let seq = 7; seq <= 10; seq++) log.append(frame(seq));
     expect(r.next()?.seq).toBe(9);
-    expect(r.takeGap()).toEqual({ fromSeq: 2, toSeq: 8 });
+    // 5-6 were read (and filtered out): inside the range, not among the lost.
+    expect(r.takeGap()).toEqual({ fromSeq: 2, toSeq: 8, dropped: 5 });
     expect(r.next()?.seq).toBe(10);
     expect(r.takeGap()).toBeUndefined();
   });
