@@ -7,7 +7,9 @@
  * enqueue to the last job finished. Then recovery: a worker holding 4 jobs is SIGKILLed and the time until the first and
  * the last of them start in another worker is measured (visibility timeout 1 s for both:
  * RedisWorkQueue's `visibilityMs` 1,000 and `claimEveryMs` 100, BullMQ's `lockDuration` 1,000 and
- * `stalledInterval` 100).
+ * `stalledInterval` 100). After the table, the ceiling of the cell of one worker with a 1 ms handler
+ * for a worker that never holds more than its concurrency (bench/fixtures/workerFloor.ts), against
+ * BullMQ's median in the same run.
  *
  * BullMQ is installed in bench/workers by `npm run bench:workers` (`npm ci --prefix
  * bench/workers`, after `npm run build`: the workers run the built package, as BullMQ's run
@@ -24,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisWorkQueue } from '../../src/redis/index.js';
 import { RedisServer, redisServerVersion } from '../../test/redis/redisServer.js';
+import { slotFloor } from '../fixtures/workerFloor.js';
 import { type Measurement, median, medianRow, printTable } from '../harness.js';
 import type { BenchSuite } from './types.js';
 
@@ -244,6 +247,8 @@ export const suite: BenchSuite = {
     const admin = new Redis(server.port, '127.0.0.1');
     try {
       const rows: Measurement[] = [];
+      /** Each cell's median jobs/s, by `<jobMs> <processes>`. */
+      const cells = new Map<string, Record<Lib, number>>();
       for (const jobMs of [0, 1]) {
         for (const processes of [1, 4]) {
           const measured: Record<Lib, Measurement[]> = { rxjs: [], bullmq: [] };
@@ -264,9 +269,18 @@ export const suite: BenchSuite = {
             'vs BullMQ': `${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')})`,
           };
           rows.push(medianRow(measured.bullmq), ours);
+          cells.set(`${jobMs} ${processes}`, {
+            rxjs: ours.perSecond,
+            bullmq: medianRow(measured.bullmq).perSecond,
+          });
         }
       }
       printTable(rows);
+      const cell = cells.get('1 1')!;
+      const floor = await slotFloor(admin, CONCURRENCY, 1);
+      console.log(
+        `\nThe ceiling of one worker with a 1 ms handler that never holds more than its ${CONCURRENCY} jobs: each slot waits for its handler (${floor.handlerMs.toFixed(2)} ms, ${CONCURRENCY} timers at once), then for a round trip that acknowledges its batch and reads the next (${floor.roundTripMs.toFixed(3)} ms, measured alone), so at most ${(floor.ceiling / 1000).toFixed(1)} k jobs/s on average, before any JavaScript: ${(floor.ceiling / cell.bullmq).toFixed(2)}x BullMQ's median in this run (RedisWorkQueue: ${(cell.rxjs / cell.bullmq).toFixed(2)}x).`,
+      );
       console.log(
         '\n| recovery after SIGKILL | first job ms | last job ms (per kill) | median last |',
       );
