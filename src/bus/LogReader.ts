@@ -241,7 +241,13 @@ export class LogReader<P> {
     );
     this.fetching = receiver;
     try {
-      from(this.log.archive!.replay(this.filter.source, this.cursor)).subscribe(receiver);
+      from(
+        this.log.archive!.replay(
+          this.filter.source,
+          this.cursor,
+          Math.min(ARCHIVE_PAGE, this.limit - this.cursor),
+        ),
+      ).subscribe(receiver);
     } catch (error) {
       this.fail(error, true);
     }

@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { checkPositiveInteger } from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
 import { describe, type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { compileFilter, matchesFilter } from './filter.js';
@@ -81,16 +82,24 @@ export class MemoryArchive implements EventArchive {
    * subscriber, say) overwrite frames the replay had not reached yet, the next frame it gives
    * carries `overflow: { policy: 'drop-oldest', dropped, fromSeq, toSeq, terminalPreserved:
    * false }` for them; when no frame follows them, the replay ends with a
-   * {@link QueueOverflowError} carrying that notice instead of completing.
+   * {@link QueueOverflowError} carrying that notice instead of completing. With `limit`, it
+   * completes once it gave that many frames.
    *
-   * @throws TypeError at once for a bad filter; RangeError for a bad `after`.
+   * @throws TypeError at once for a bad filter; RangeError for a bad `after`, or a `limit` that
+   * is not a positive integer (or Infinity, the default).
    */
-  replay(filter: EventFilter, after: number): Observable<EventFrame> {
+  replay(
+    filter: EventFilter,
+    after: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Observable<EventFrame> {
     const compiled = compileFilter(filter, 'MemoryArchive.replay');
     if (typeof after !== 'number' || Number.isNaN(after)) {
       throw new RangeError(`MemoryArchive.replay: after must be a number, got ${describe(after)}`);
     }
+    checkPositiveInteger(limit, 'MemoryArchive.replay', 'limit', true);
     return new Observable<EventFrame>((subscriber) => {
+      let wanted = limit;
       // Positions count every frame ever appended, so a ring that moves under the replay cannot
       // shift the next frame out of its reach: it shows as positions that are no longer held.
       let position = this.oldestPosition() + this.firstIndexAfter(after);
@@ -100,7 +109,7 @@ export class MemoryArchive implements EventArchive {
       let lost = 0;
       let lostFrom = 0;
       let lostTo: number | undefined;
-      while (!subscriber.closed) {
+      while (!subscriber.closed && wanted > 0) {
         const oldest = this.oldestPosition();
         if (position < oldest) {
           if (lost === 0) lostFrom = lastSeq + 1;
@@ -125,6 +134,7 @@ export class MemoryArchive implements EventArchive {
           frame = withGap(frame, gapNotice(lost, lostFrom, lostTo ?? lostFrom + lost - 1));
           lost = 0;
         }
+        wanted--;
         subscriber.next(frame);
       }
       if (subscriber.closed) return;

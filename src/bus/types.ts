@@ -199,14 +199,20 @@ export interface BusMetrics {
 /**
  * Longer-term storage the bus appends every frame to, used by `select`/`replay` for cursors older
  * than history. The bus reads it page by page, at each subscriber's pace: it subscribes to
- * `replay(filter, after)`, takes one page of frames and unsubscribes, then asks again after the
- * last frame it got. `replay` may answer asynchronously; live frames meanwhile stay in the log.
+ * `replay(filter, after, limit)`, takes one page of frames (`limit` of them at most) and
+ * unsubscribes, then asks again after the last frame it got. `replay` may answer asynchronously;
+ * live frames meanwhile stay in the log.
  */
 export interface EventArchive {
   /** Stores a frame. A throw or rejection is counted in `metrics().archiveErrors`. */
   append(frame: EventFrame): void | Promise<void>;
-  /** The frames matching `filter` with `seq > after`, in seq order, then complete. */
-  replay(filter: EventFilter, after: number): ObservableInput<EventFrame>;
+  /**
+   * The frames matching `filter` with `seq > after`, in seq order, then complete. `limit`, when
+   * given, is the most frames the caller takes from this call: an archive that reads in batches
+   * may stop reading there (and complete), rather than fetch frames that would be thrown away.
+   * An archive that ignores it is correct too: the bus unsubscribes once it has its page.
+   */
+  replay(filter: EventFilter, after: number, limit?: number): ObservableInput<EventFrame>;
   /**
    * The seq of the oldest frame still held, or `undefined` when it holds everything since seq 1
    * or cannot tell. Lets the bus report a cursor older than the archive with a notice.

@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
 import type { MutableFrame } from '../bus/frame.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
+import { checkPositiveInteger } from '../core/checks.js';
 import type { OverflowNotice, OverflowPolicyName } from '../core/types.js';
 import {
   decodeEntryAt,
@@ -193,11 +194,20 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
 
   /**
    * The frames matching `filter` with `seq > after`, oldest first, read page by page; completes
-   * at the end of the stream as it is when the last page is read. Errors when Redis fails or
-   * `filter.where` throws. Unsubscribing stops it before the next page.
+   * at the end of the stream as it is when the last page is read, or once `limit` frames were
+   * given (no page asks for more entries than frames are still wanted). Errors when Redis fails
+   * or `filter.where` throws. Unsubscribing stops it before the next page.
+   *
+   * @throws RangeError at once for a bad `after`, or a `limit` that is not a positive integer (or
+   * Infinity, the default).
    */
-  replay(filter: EventFilter = {}, after = 0): Observable<EventFrame<P>> {
+  replay(
+    filter: EventFilter = {},
+    after = 0,
+    limit = Number.POSITIVE_INFINITY,
+  ): Observable<EventFrame<P>> {
     checkCursor(after, 'RedisStreamArchive.replay');
+    checkPositiveInteger(limit, 'RedisStreamArchive.replay', 'limit', true);
     const matches = filterPredicate(filter);
     return new Observable<EventFrame<P>>((subscriber) => {
       let active = true;
@@ -205,13 +215,15 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
         let gap: StreamGap | undefined;
         let start = `${after + 1}-0`;
         let expected = after + 1;
-        for (;;) {
+        let wanted = limit;
+        while (wanted > 0) {
+          const count = Math.min(this.pageSize, wanted);
           const page = (await this.redis.xrange(
             this.stream,
             start,
             '+',
             'COUNT',
-            this.pageSize,
+            count,
           )) as RawStreamEntry[];
           if (!active) return;
           if (page.length === 0 && expected === after + 1) {
@@ -242,10 +254,11 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
               (frame as MutableFrame<P>).overflow = noticeOfGap<P>(gap);
               gap = undefined;
             }
+            wanted--;
             subscriber.next(frame);
             if (!active) return;
           }
-          if (page.length < this.pageSize) break;
+          if (page.length < count) break;
           start = `(${page[page.length - 1]![0]}`;
         }
         subscriber.complete();

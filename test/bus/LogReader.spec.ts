@@ -14,13 +14,19 @@ const frame = (seq: number, kind = 'tick'): EventFrame =>
   FrameHub.createFrame({ kind, payload: seq }, 'e1', seq, seq, 0);
 
 /** An archive holding `held` (in seq order); `notices` puts an archive notice on a frame. */
-function archiveOf(held: EventFrame[], earliest?: number): EventArchive & { asked: number[] } {
+function archiveOf(
+  held: EventFrame[],
+  earliest?: number,
+): EventArchive & { asked: number[]; limits: Array<number | undefined> } {
   const asked: number[] = [];
+  const limits: Array<number | undefined> = [];
   return {
     asked,
+    limits,
     append: () => undefined,
-    replay: (_filter: EventFilter, after: number) => {
+    replay: (_filter: EventFilter, after: number, limit?: number) => {
       asked.push(after);
+      limits.push(limit);
       return held.filter((f) => f.seq > after);
     },
     ...(earliest === undefined ? {} : { earliestSeq: () => earliest }),
@@ -427,6 +433,18 @@ describe('LogReader', () => {
     expect(r.takeGap()).toEqual({ fromSeq: 2, toSeq: 8, dropped: 5 });
     expect(r.next()?.seq).toBe(10);
     expect(r.takeGap()).toBeUndefined();
+  });
+
+  it('asks the archive for a page of frames at most, and none past its end', () => {
+    const count = ARCHIVE_PAGE + 10;
+    const archive = archiveOf(Array.from({ length: count }, (_, i) => frame(i + 1)));
+    const log = logOf(archive, count + 1, count + 1);
+    expect(readAll(reader(log, 0))).toHaveLength(count + 1);
+    expect(archive.limits).toEqual([ARCHIVE_PAGE, 11]);
+    // With an end below the head: the frames up to it, not a page.
+    const ending = reader(log, 5, { end: 12 });
+    expect(readAll(ending)).toEqual(['6', '7', '8', '9', '10', '11', '12']);
+    expect(archive.limits.at(-1)).toBe(7);
   });
 
   it('reads every archive page into one array of a page size, reused page after page', () => {

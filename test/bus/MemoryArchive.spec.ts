@@ -246,10 +246,29 @@ describe('MemoryArchive', () => {
     expect(() => new MemoryArchive(options as never)).toThrow('limit');
   });
 
-  it('rejects a bad filter or cursor at the call', () => {
+  it('with a limit, completes once it gave that many frames', () => {
+    const archive = new MemoryArchive();
+    for (let seq = 1; seq <= 10; seq++) archive.append(frame(seq));
+    const seqs: number[] = [];
+    let completed = false;
+    archive.replay({ runId: 'even' }, 2, 3).subscribe({
+      next: (f) => seqs.push(f.seq),
+      complete: () => (completed = true),
+    });
+    expect(seqs).toEqual([4, 6, 8]);
+    expect(completed).toBe(true);
+    expect(replayed(archive, 8)).toEqual([9, 10]);
+  });
+
+  it('rejects a bad filter, cursor or limit at the call', () => {
     const archive = new MemoryArchive();
     expect(() => archive.replay({ runId: 1 } as never, 0)).toThrow(TypeError);
     expect(() => archive.replay({}, Number.NaN)).toThrow(RangeError);
+    for (const limit of [0, 1.5, -1, Number.NaN]) {
+      expect(() => archive.replay({}, 0, limit)).toThrow(
+        /^MemoryArchive\.replay: limit must be a positive integer or Infinity/,
+      );
+    }
   });
 });
 

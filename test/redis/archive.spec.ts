@@ -139,6 +139,9 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     expect(() => archive.replay({}, -1)).toThrow(
       /after must be a non-negative integer seq, got -1/,
     );
+    expect(() => archive.replay({}, 0, 0)).toThrow(
+      /^RedisStreamArchive\.replay: limit must be a positive integer or Infinity, got 0/,
+    );
   });
 
   it('appends frames and replays them after a cursor, across pages, with the filter applied', async () => {
@@ -246,6 +249,28 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
       toSeq: 3,
     });
     expect(errors.map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('with a limit, reads no more entries than frames are still wanted, and completes at it', async () => {
+    // The archive's own client, counting the entries each XRANGE asks for.
+    const client = redis.duplicate();
+    const counts: number[] = [];
+    const xrange = client.xrange.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    client.xrange = ((...args: unknown[]) => {
+      counts.push(Number(args.at(-1)));
+      return xrange(...args);
+    }) as typeof client.xrange;
+    const archive = new RedisStreamArchive({ redis: client, stream, pageSize: 4 });
+    for (let seq = 1; seq <= 20; seq++) await archive.append(frame(seq, seq % 3 ? 'k' : 'third'));
+    const firstSix = await lastValueFrom(archive.replay({}, 0, 6).pipe(toArray()));
+    expect(firstSix.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(counts).toEqual([4, 2]);
+    // Entries filtered out are not frames: pages go on, each asking for the frames still wanted.
+    counts.length = 0;
+    const thirds = await lastValueFrom(archive.replay({ kinds: ['third'] }, 2, 3).pipe(toArray()));
+    expect(thirds.map((f) => f.seq)).toEqual([3, 6, 9]);
+    expect(counts).toEqual([3, 2, 1, 1]);
+    client.disconnect();
   });
 
   it('stops reading pages when unsubscribed', async () => {
