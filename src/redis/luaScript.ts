@@ -1,7 +1,12 @@
 /**
  * A Lua script called by its SHA1 (EVALSHA), so that a call carries its arguments and not the
- * source. Redis answers NOSCRIPT when its script cache does not hold it (first use, a restart, a
- * SCRIPT FLUSH); the call is then sent once more with the source (EVAL), which caches it again.
+ * source. The first call on a client loads it (SCRIPT LOAD), and every call on that client waits
+ * for that load: calls made one after the other then reach Redis in that order. Without it, a
+ * first call refused with NOSCRIPT and sent again with its source could land after a later call
+ * that found the script loaded meanwhile (by another client), and scripts that fence late calls
+ * (the publish script does) would refuse it. Redis answers NOSCRIPT when its cache lost the
+ * script since (a restart, a SCRIPT FLUSH): the call is sent once more with the source (EVAL),
+ * which caches it again.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -9,6 +14,8 @@ import type { Redis } from 'ioredis';
 export class LuaScript {
   /** The SHA1 of the source, as Redis names the script in its cache. */
   readonly sha: string;
+  /** The load of the script on each client: its first call's, until one fails. */
+  private readonly loads = new WeakMap<Redis, Promise<unknown>>();
 
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
@@ -20,6 +27,7 @@ export class LuaScript {
     keys: readonly string[],
     args: ReadonlyArray<string | number>,
   ): Promise<unknown> {
+    await this.loaded(redis);
     // One array, not spread into the call: spread, a few hundred thousand would overflow the stack.
     const call: Array<string | number> = [this.sha, keys.length, ...keys, ...args];
     try {
@@ -29,5 +37,19 @@ export class LuaScript {
       call[0] = this.source;
       return redis.call('EVAL', call);
     }
+  }
+
+  private loaded(redis: Redis): Promise<unknown> {
+    let load = this.loads.get(redis);
+    if (load === undefined) {
+      load = redis.call('SCRIPT', 'LOAD', this.source);
+      this.loads.set(redis, load);
+      // A load that failed (Redis unreachable) is tried again by the next call.
+      const failed = load;
+      failed.catch(() => {
+        if (this.loads.get(redis) === failed) this.loads.delete(redis);
+      });
+    }
+    return load;
   }
 }

@@ -14,9 +14,14 @@ if (version === undefined) console.warn(SKIP_MESSAGE);
 describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
   const shared = serverForFile();
 
-  async function calls(command: 'eval' | 'evalsha'): Promise<number> {
+  async function calls(command: 'eval' | 'evalsha' | 'script\\|load'): Promise<number> {
     const stats = await shared.redis.info('commandstats');
     return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+  }
+
+  /** Calls of EVALSHA, EVAL and SCRIPT LOAD since the stats were reset. */
+  async function sent(): Promise<number[]> {
+    return [await calls('evalsha'), await calls('eval'), await calls('script\\|load')];
   }
 
   it('is named by the SHA1 of its source, as Redis names it', async () => {
@@ -26,17 +31,31 @@ describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
     expect(await shared.redis.script('LOAD', source)).toBe(script.sha);
   });
 
-  it('sends the source once, then only the SHA1, and again after the cache is flushed', async () => {
+  it('loads itself once per client, then sends only the SHA1; the source again after a flush', async () => {
     const script = new LuaScript('return {KEYS[1], ARGV[1], ARGV[2]}');
     await shared.redis.script('FLUSH');
     await shared.redis.call('CONFIG', 'RESETSTAT');
     expect(await script.run(shared.redis, ['k'], ['a', 2])).toEqual(['k', 'a', '2']);
-    expect([await calls('evalsha'), await calls('eval')]).toEqual([1, 1]);
     expect(await script.run(shared.redis, ['k'], ['b', 3])).toEqual(['k', 'b', '3']);
-    expect([await calls('evalsha'), await calls('eval')]).toEqual([2, 1]);
+    expect(await sent()).toEqual([2, 0, 1]);
     await shared.redis.script('FLUSH');
     expect(await script.run(shared.redis, ['k'], ['c', 4])).toEqual(['k', 'c', '4']);
-    expect([await calls('evalsha'), await calls('eval')]).toEqual([3, 2]);
+    expect(await sent()).toEqual([3, 1, 1]);
+  });
+
+  it('runs calls made one after the other in that order, even when the script is loaded between them', async () => {
+    const source = "return redis.call('RPUSH', KEYS[1], ARGV[1])";
+    const script = new LuaScript(source);
+    const client = shared.redis.duplicate();
+    await shared.redis.script('FLUSH');
+    // The second call must not overtake the first: sent before the first's NOSCRIPT came back,
+    // it would find the script loaded and run, and the first's retry would come after it.
+    const first = script.run(client, ['order'], ['first']);
+    const loadedMeanwhile = client.script('LOAD', source);
+    const second = script.run(client, ['order'], ['second']);
+    await Promise.all([first, loadedMeanwhile, second]);
+    expect(await shared.redis.lrange('order', 0, -1)).toEqual(['first', 'second']);
+    client.disconnect();
   });
 
   it("passes on the script's own errors, without sending the source", async () => {
@@ -44,7 +63,17 @@ describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
     await script.run(shared.redis, [], []).catch(() => undefined);
     await shared.redis.call('CONFIG', 'RESETSTAT');
     await expect(script.run(shared.redis, [], [])).rejects.toThrow('NOSCRIPTS are not the point');
-    expect([await calls('evalsha'), await calls('eval')]).toEqual([1, 0]);
+    expect(await sent()).toEqual([1, 0, 0]);
+  });
+
+  it('loads itself again on the next call when its load failed', async () => {
+    const script = new LuaScript('return 7');
+    const client = shared.redis.duplicate({ enableOfflineQueue: false, lazyConnect: true });
+    // Not connected yet, and no offline queue: the load fails.
+    await expect(script.run(client, [], [])).rejects.toThrow();
+    while (client.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await script.run(client, [], [])).toBe(7);
+    client.disconnect();
   });
 
   it('takes hundreds of thousands of arguments (more than a spread call could pass)', async () => {
