@@ -9,6 +9,7 @@ import { redisServerVersion, SKIP_MESSAGE } from './redisServer.js';
 import { serverForFile } from './workQueue/serverForFile.js';
 
 const version = redisServerVersion();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 if (version === undefined) console.warn(SKIP_MESSAGE);
 
 describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
@@ -71,8 +72,25 @@ describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
     const client = shared.redis.duplicate({ enableOfflineQueue: false, lazyConnect: true });
     // Not connected yet, and no offline queue: the load fails.
     await expect(script.run(client, [], [])).rejects.toThrow();
-    while (client.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    while (client.status !== 'ready') await sleep(10);
     expect(await script.run(client, [], [])).toBe(7);
+    client.disconnect();
+  });
+
+  it('loads itself again after a call whose connection failed (the server may have restarted)', async () => {
+    const script = new LuaScript('return 8');
+    const client = shared.redis.duplicate({ enableOfflineQueue: false });
+    while (client.status !== 'ready') await sleep(10);
+    expect(await script.run(client, [], [])).toBe(8);
+    client.disconnect();
+    while (client.status !== 'end') await sleep(10);
+    await expect(script.run(client, [], [])).rejects.toThrow('Connection is closed');
+    await shared.redis.script('FLUSH');
+    await client.connect();
+    await shared.redis.call('CONFIG', 'RESETSTAT');
+    expect(await script.run(client, [], [])).toBe(8);
+    // Loaded before the call, not sent again after a NOSCRIPT.
+    expect(await sent()).toEqual([1, 0, 1]);
     client.disconnect();
   });
 
