@@ -109,9 +109,9 @@ export function checkCursor(after: unknown, owner: string): number {
  * (see the encoding in `codec.ts`), so a cursor is a stream id and a replay from any cursor is
  * one XRANGE away.
  *
- * `replay(filter, after)` pages through XRANGE `pageSize` entries at a time and asks for the
- * next page only after the previous one was delivered, so its memory is bounded whatever the
- * range. A range lost to trimming, and entries that do not decode, are reported as an
+ * `replay(filter, after, limit?)` pages through XRANGE `pageSize` entries at a time (fewer when
+ * fewer frames are still wanted) and asks for the next page only after the previous one was
+ * delivered, so its memory is bounded whatever the range. A range lost to trimming, and entries that do not decode, are reported as an
  * {@link OverflowNotice} on the next frame delivered (`policy 'drop-oldest'` for trimmed
  * ranges, `'drop-incoming'` for undecodable entries, `fromSeq..toSeq` the missing seqs).
  *
