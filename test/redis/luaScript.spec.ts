@@ -65,6 +65,12 @@ describe.skipIf(version === undefined)('LuaScript (real redis-server)', () => {
     await shared.redis.call('CONFIG', 'RESETSTAT');
     await expect(script.run(shared.redis, [], [])).rejects.toThrow('NOSCRIPTS are not the point');
     expect(await sent()).toEqual([1, 0, 0]);
+    // Only Redis's own NOSCRIPT, at the start of the message, means the cache lacks it.
+    const inside = new LuaScript("return redis.error_reply('refused: NOSCRIPT is a word here')");
+    await inside.run(shared.redis, [], []).catch(() => undefined);
+    await shared.redis.call('CONFIG', 'RESETSTAT');
+    await expect(inside.run(shared.redis, [], [])).rejects.toThrow('NOSCRIPT is a word here');
+    expect(await sent()).toEqual([1, 0, 0]);
   });
 
   it('loads itself again on the next call when its load failed', async () => {
