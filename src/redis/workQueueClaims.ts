@@ -5,6 +5,7 @@
  * gone once they hold nothing.
  */
 import type { Redis } from 'ioredis';
+import { LuaScript } from './luaScript.js';
 import { itemOf, type RawEntry, type WorkItem } from './workQueueEntries.js';
 
 /** Where a worker takes jobs over: its stream, group and consumer name. */
@@ -110,7 +111,7 @@ export async function keepHeld(
  * held nothing, and its next read makes it again. Replies the names removed.
  * KEYS: the stream. ARGV: group, minIdleMs, the consumer to keep.
  */
-export const forgetIdleConsumersScript = `
+const forgetIdleConsumersScript = new LuaScript(`
 local removed = {}
 for _, fields in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   local info = {}
@@ -121,7 +122,7 @@ for _, fields in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   end
 end
 return removed
-`;
+`);
 
 /** Runs {@link forgetIdleConsumersScript} on each of `keys`; resolves with the names removed. */
 export async function forgetIdleConsumers(
@@ -130,14 +131,9 @@ export async function forgetIdleConsumers(
   minIdleMs: number,
 ): Promise<string[]> {
   const { redis, group, consumer } = target;
-  const batch = redis.pipeline();
-  for (const key of keys) {
-    batch.eval(forgetIdleConsumersScript, 1, key, group, Math.ceil(minIdleMs), consumer);
-  }
-  const removed: string[] = [];
-  for (const [error, names] of (await batch.exec()) ?? []) {
-    if (error !== null) throw error;
-    removed.push(...(names as string[]));
-  }
-  return removed;
+  const args = [group, Math.ceil(minIdleMs), consumer];
+  const replies = await Promise.all(
+    keys.map((key) => forgetIdleConsumersScript.run(redis, [key], args)),
+  );
+  return (replies as string[][]).flat();
 }

@@ -132,7 +132,7 @@ function levelsRead(reply: unknown): LevelsRead {
  * KEYS: the levels' streams, level 0 first. ARGV: group, consumer, free slots. Replies
  * `[level, entries, …]` for the levels that had jobs, highest first.
  */
-const takeNewScript = new LuaScript(`
+export const takeNewScript = new LuaScript(`
 local group, consumer, free = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local taken = {}
 for level = #KEYS, 1, -1 do

@@ -33,6 +33,14 @@ function archiveOf(
   };
 }
 
+/** An archive whose replay throws at the call. */
+const archiveDown: EventArchive = {
+  append: () => undefined,
+  replay: () => {
+    throw new Error('archive down');
+  },
+};
+
 /** A log whose history holds `fromSeq..head` and whose archive is `archive`. */
 function logOf(archive: EventArchive | undefined, fromSeq: number, head: number) {
   const log = new EventLog<unknown>(head - fromSeq + 1, archive, false);
@@ -281,13 +289,7 @@ describe('LogReader', () => {
   });
 
   it('a failing archive or a throwing filter stops reading with the error, after the frames read', () => {
-    const failing: EventArchive = {
-      append: () => undefined,
-      replay: () => {
-        throw new Error('archive down');
-      },
-    };
-    const r = reader(logOf(failing, 4, 4), 0);
+    const r = reader(logOf(archiveDown, 4, 4), 0);
     expect(r.next()).toBeUndefined();
     expect(r.failure).toEqual({ error: new Error('archive down') });
     const notFrames: EventArchive = { append: () => undefined, replay: () => [42 as never] };
@@ -357,14 +359,8 @@ describe('LogReader', () => {
   });
 
   it('wakes its subscriber for an archive failure that comes later, never for one met at once', () => {
-    const throwing: EventArchive = {
-      append: () => undefined,
-      replay: () => {
-        throw new Error('archive down');
-      },
-    };
     let woken = 0;
-    const atOnce = reader(logOf(throwing, 4, 4), 0, { wake: () => woken++ });
+    const atOnce = reader(logOf(archiveDown, 4, 4), 0, { wake: () => woken++ });
     expect(atOnce.next()).toBeUndefined();
     expect(atOnce.failure).toEqual({ error: new Error('archive down') });
     expect(woken).toBe(0);
