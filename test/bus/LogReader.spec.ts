@@ -9,6 +9,7 @@ import { FrameHub } from '../../src/bus/FrameHub.js';
 import { compileFilter } from '../../src/bus/filter.js';
 import { ARCHIVE_PAGE, type LogGap, LogReader } from '../../src/bus/LogReader.js';
 import type { EventArchive, EventFilter, EventFrame } from '../../src/bus/types.js';
+import type { OverflowNotice } from '../../src/core/types.js';
 
 const frame = (seq: number, kind = 'tick'): EventFrame =>
   FrameHub.createFrame({ kind, payload: seq }, 'e1', seq, seq, 0);
@@ -30,6 +31,20 @@ function archiveOf(
       return held.filter((f) => f.seq > after);
     },
     ...(earliest === undefined ? {} : { earliestSeq: () => earliest }),
+  };
+}
+
+/** Frame `seq` carrying an archive's notice: one frame lost, `'drop-incoming'`, unless `notice` says otherwise. */
+function withNotice(seq: number, notice: Partial<OverflowNotice<EventFrame>>): EventFrame {
+  return {
+    ...frame(seq),
+    overflow: {
+      policy: 'drop-incoming',
+      dropped: 1,
+      merged: 0,
+      terminalPreserved: false,
+      ...notice,
+    },
   };
 }
 
@@ -117,19 +132,13 @@ describe('LogReader', () => {
   });
 
   it('takes an archive notice as its own gap, and widens one gap over several notices', () => {
-    const withNotice = (seq: number, fromSeq: number, toSeq: number): EventFrame => ({
-      ...frame(seq),
-      overflow: {
-        policy: 'drop-incoming',
-        dropped: toSeq - fromSeq + 1,
-        merged: 0,
-        fromSeq,
-        toSeq,
-        terminalPreserved: false,
-      },
-    });
     // 3 follows a gap of 2; 6 follows a gap of 4-5; a filter skips 3, so both gaps go on 6.
-    const archive = archiveOf([frame(1), withNotice(3, 2, 2), withNotice(6, 4, 5), frame(7)]);
+    const archive = archiveOf([
+      frame(1),
+      withNotice(3, { fromSeq: 2, toSeq: 2 }),
+      withNotice(6, { fromSeq: 4, toSeq: 5, dropped: 2 }),
+      frame(7),
+    ]);
     const log = logOf(archive, 8, 8);
     expect(readAll(reader(log, 0))).toEqual([
       '1',
@@ -148,25 +157,14 @@ describe('LogReader', () => {
   });
 
   it('cuts an archive notice back to where it was: what it read or reported is not lost again', () => {
-    const withNotice = (seq: number, fromSeq: number, toSeq: number, dropped: number) => ({
-      ...frame(seq),
-      overflow: {
-        policy: 'drop-incoming' as const,
-        dropped,
-        merged: 0,
-        fromSeq,
-        toSeq,
-        terminalPreserved: false,
-      },
-    });
     // 3 was read before 5's notice of 2-4; 8's notice of 6-7 says one of the two was lost; 9's
     // notice lies wholly behind the reader.
     const archive = archiveOf([
       frame(1),
       frame(3),
-      withNotice(5, 2, 4, 3),
-      withNotice(8, 6, 7, 1),
-      withNotice(9, 1, 8, 8),
+      withNotice(5, { fromSeq: 2, toSeq: 4, dropped: 3 }),
+      withNotice(8, { fromSeq: 6, toSeq: 7, dropped: 1 }),
+      withNotice(9, { fromSeq: 1, toSeq: 8, dropped: 8 }),
     ]);
     expect(readAll(reader(logOf(archive, 10, 10), 0))).toEqual([
       '1',
@@ -181,46 +179,17 @@ describe('LogReader', () => {
   });
 
   it('a gap older than the archive and a notice of the archive after it are one gap, the newer policy', () => {
-    const notice = {
-      policy: 'drop-incoming' as const,
-      dropped: 2,
-      merged: 0,
-      fromSeq: 1,
-      toSeq: 5,
-      terminalPreserved: false,
-    };
     // The archive's oldest is 4: 1-3 are older than it. 4 is read (and filtered out); 6's notice
     // reaches back to 1, but only 5 is after the reader.
-    const archive = archiveOf([frame(4), { ...frame(6), overflow: notice }], 4);
+    const archive = archiveOf([frame(4), withNotice(6, { fromSeq: 1, toSeq: 5, dropped: 2 })], 4);
     const filtered = reader(logOf(archive, 7, 7), 0, { filter: { where: (f) => f.seq !== 4 } });
     expect(readAll(filtered)).toEqual(['gap 1-5 drop-incoming (4 lost)', '6', '7']);
   });
 
   it('keeps an archive notice without a seq range on its frame (it cannot be placed)', () => {
-    const vague: EventFrame = {
-      ...frame(2),
-      overflow: { policy: 'drop-oldest', dropped: 1, merged: 0, terminalPreserved: false },
-    };
-    const halfOpen: EventFrame = {
-      ...frame(3),
-      overflow: {
-        policy: 'drop-oldest',
-        dropped: 1,
-        merged: 0,
-        fromSeq: 1,
-        terminalPreserved: false,
-      },
-    };
-    const toOnly: EventFrame = {
-      ...frame(4),
-      overflow: {
-        policy: 'drop-oldest',
-        dropped: 1,
-        merged: 0,
-        toSeq: 3,
-        terminalPreserved: false,
-      },
-    };
+    const vague = withNotice(2, { policy: 'drop-oldest' });
+    const halfOpen = withNotice(3, { policy: 'drop-oldest', fromSeq: 1 });
+    const toOnly = withNotice(4, { policy: 'drop-oldest', toSeq: 3 });
     const archive = archiveOf([frame(1), vague, halfOpen, toOnly]);
     expect(readAll(reader(logOf(archive, 5, 5), 0))).toEqual(['1', '2!', '3!', '4!', '5']);
   });
