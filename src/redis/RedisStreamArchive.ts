@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
 import type { MutableFrame } from '../bus/frame.js';
+import { ARCHIVE_PAGE } from '../bus/LogReader.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
 import { checkPositiveInteger } from '../core/checks.js';
 import type { OverflowNotice, OverflowPolicyName } from '../core/types.js';
@@ -30,7 +31,10 @@ export interface RedisStreamArchiveConfig {
    * tag, e.g. `{agents}:events`, so that they share a slot. Required.
    */
   stream: string;
-  /** Entries fetched per XRANGE page by `replay`: bounds its memory. Default 500. */
+  /**
+   * Entries fetched per XRANGE page by `replay`: bounds its memory. Default 1,024, the frames a
+   * bus takes from its archive per call, so that each of its calls is one XRANGE.
+   */
   pageSize?: number | undefined;
   /**
    * Trim on every append: keep about this many newest entries (`XADD MAXLEN ~ n`, exact with
@@ -165,7 +169,7 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
     this.redis = config.redis;
     this.stream = config.stream;
     this.pageSize =
-      config.pageSize === undefined ? 500 : positiveInteger(config.pageSize, 'pageSize');
+      config.pageSize === undefined ? ARCHIVE_PAGE : positiveInteger(config.pageSize, 'pageSize');
     this.maxLen =
       config.maxLen === undefined ? undefined : positiveInteger(config.maxLen, 'maxLen');
     this.trimOperator = config.exactTrim === true ? '=' : '~';

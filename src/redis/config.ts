@@ -38,7 +38,7 @@ export interface RedisEventBusConfig<P = unknown> {
   maxLen?: number | undefined;
   /** Trim exactly instead of approximately. Default `false`. */
   exactTrim?: boolean | undefined;
-  /** XRANGE page size of replays. Default 500. */
+  /** XRANGE page size of replays. Default 1,024 (one XRANGE per page the bus reads). */
   pageSize?: number | undefined;
   /** Entries per XREAD of the live tail. Default 500. */
   readCount?: number | undefined;

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { count, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ARCHIVE_PAGE } from '../../src/bus/LogReader.js';
 import type { EventFrame } from '../../src/bus/types.js';
 import {
   decodeEntry,
@@ -125,6 +126,18 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
   beforeEach(() => {
     stream = `archive-${++n}`;
   });
+
+  /** A client of its own for an archive, recording the entries each of its XRANGE asks for. */
+  function countingXrange(): { client: Redis; counts: number[] } {
+    const client = redis.duplicate();
+    const counts: number[] = [];
+    const xrange = client.xrange.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    client.xrange = ((...args: unknown[]) => {
+      counts.push(Number(args.at(-1)));
+      return xrange(...args);
+    }) as typeof client.xrange;
+    return { client, counts };
+  }
 
   it('validates its options', () => {
     expect(() => new RedisStreamArchive({ redis, stream: '' })).toThrow(
@@ -252,14 +265,7 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
   });
 
   it('with a limit, reads no more entries than frames are still wanted, and completes at it', async () => {
-    // The archive's own client, counting the entries each XRANGE asks for.
-    const client = redis.duplicate();
-    const counts: number[] = [];
-    const xrange = client.xrange.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    client.xrange = ((...args: unknown[]) => {
-      counts.push(Number(args.at(-1)));
-      return xrange(...args);
-    }) as typeof client.xrange;
+    const { client, counts } = countingXrange();
     const archive = new RedisStreamArchive({ redis: client, stream, pageSize: 4 });
     for (let seq = 1; seq <= 20; seq++) await archive.append(frame(seq, seq % 3 ? 'k' : 'third'));
     const firstSix = await lastValueFrom(archive.replay({}, 0, 6).pipe(toArray()));
@@ -270,6 +276,21 @@ describe.skipIf(version === undefined)('RedisStreamArchive on a real redis-serve
     const thirds = await lastValueFrom(archive.replay({ kinds: ['third'] }, 2, 3).pipe(toArray()));
     expect(thirds.map((f) => f.seq)).toEqual([3, 6, 9]);
     expect(counts).toEqual([3, 2, 1, 1]);
+    client.disconnect();
+  });
+
+  it('by default, reads a page the bus takes (ARCHIVE_PAGE frames) in one XRANGE', async () => {
+    const { client, counts } = countingXrange();
+    const archive = new RedisStreamArchive({ redis: client, stream });
+    const total = ARCHIVE_PAGE + 6;
+    for (let seq = 1; seq <= total; seq++) await archive.append(frame(seq));
+    expect(await lastValueFrom(archive.replay({}, 0, ARCHIVE_PAGE).pipe(count()))).toBe(
+      ARCHIVE_PAGE,
+    );
+    expect(counts).toEqual([ARCHIVE_PAGE]);
+    counts.length = 0;
+    expect(await lastValueFrom(archive.replay({}, 0).pipe(count()))).toBe(total);
+    expect(counts).toEqual([ARCHIVE_PAGE, ARCHIVE_PAGE]);
     client.disconnect();
   });
 
