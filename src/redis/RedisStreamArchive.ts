@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
 import type { MutableFrame } from '../bus/frame.js';
-import { ARCHIVE_PAGE } from '../bus/LogReader.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
 import { checkPositiveInteger } from '../core/checks.js';
 import type { OverflowNotice, OverflowPolicyName } from '../core/types.js';
@@ -109,6 +108,13 @@ export function checkCursor(after: unknown, owner: string): number {
 }
 
 /**
+ * The frames a bus takes from its archive per call (its reader's page): a page of this size makes
+ * each of its calls one XRANGE. (This entry imports only public names of the core, so the number
+ * is written here; the archive's spec checks that the two agree.)
+ */
+const DEFAULT_PAGE_SIZE = 1024;
+
+/**
  * An {@link EventArchive} in one Redis stream: every frame is an entry whose id is `<seq>-0`
  * (see the encoding in `codec.ts`), so a cursor is a stream id and a replay from any cursor is
  * one XRANGE away.
@@ -169,7 +175,9 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
     this.redis = config.redis;
     this.stream = config.stream;
     this.pageSize =
-      config.pageSize === undefined ? ARCHIVE_PAGE : positiveInteger(config.pageSize, 'pageSize');
+      config.pageSize === undefined
+        ? DEFAULT_PAGE_SIZE
+        : positiveInteger(config.pageSize, 'pageSize');
     this.maxLen =
       config.maxLen === undefined ? undefined : positiveInteger(config.maxLen, 'maxLen');
     this.trimOperator = config.exactTrim === true ? '=' : '~';
