@@ -11,6 +11,17 @@ export const ARCHIVE_PAGE = 1024;
 
 const EMPTY_PAGE: never[] = [];
 
+/** Where the page after the one read stands. An enum used in this file only, so inlined. */
+enum Ahead {
+  None,
+  Fetching,
+  Ready,
+}
+
+function newPage<T>(): Array<T | undefined> {
+  return new Array(ARCHIVE_PAGE).fill(undefined);
+}
+
 /** A range of seqs the log no longer held when a reader needed it. */
 export interface LogGap {
   fromSeq: number;
@@ -27,8 +38,10 @@ export interface LogGap {
 /**
  * One subscriber's way through the log, from its cursor to the head (or to a fixed end): history
  * frames are read where they are, archive frames one page at a time, and only when the
- * subscriber asks for the next frame, so a reader holds nothing but the page in flight. Frames
- * the log no longer holds are collected as a gap, reported before the next frame read.
+ * subscriber asks for the next frame, so a reader holds at most two pages: the one it reads and,
+ * from an archive that answers later (over a network), the next one, asked for as soon as the
+ * first came, so that the archive's time overlaps the subscriber's. Frames the log no longer
+ * holds are collected as a gap, reported before the next frame read.
  */
 export class LogReader<P> {
   /** The seq of the last frame read (delivered or skipped as not matching). */
@@ -40,7 +53,14 @@ export class LogReader<P> {
   private page: Array<EventFrame<P> | undefined> = EMPTY_PAGE;
   private pageAt = 0;
   private pageEnd = 0;
+  /** The archive's replay under way: of the page, or of the page after it (read ahead). */
   private fetching: Subscription | undefined;
+  /** The page read ahead, into `spare`: `aheadEnd` frames, readable once it is `Ahead.Ready`. */
+  private spare: Array<EventFrame<P> | undefined> = EMPTY_PAGE;
+  private aheadEnd = 0;
+  private ahead = Ahead.None;
+  /** The archive failed while reading ahead: the reader fails once it has read what came before. */
+  private aheadFailure: { error: unknown } | undefined;
   /** The last archive page had nothing after the cursor: the archive holds nothing more below history. */
   private archiveDrained = false;
   private earliestChecked = false;
@@ -64,6 +84,7 @@ export class LogReader<P> {
 
   /** Whether everything up to the end (or the head) was read. */
   get caughtUp(): boolean {
+    // A page read ahead starts after the page read, whose last frame was below the limit then.
     return this.cursor >= this.limit && this.fetching === undefined && this.pageAt === this.pageEnd;
   }
 
@@ -87,6 +108,10 @@ export class LogReader<P> {
         if (frame !== undefined) return frame;
         continue;
       }
+      if (this.ahead === Ahead.Ready && this.failure === undefined) {
+        this.takeAhead();
+        continue;
+      }
       if (this.failure !== undefined) return undefined;
       if (this.fetching !== undefined || this.cursor >= this.limit) return undefined;
       const seq = this.cursor + 1;
@@ -104,7 +129,7 @@ export class LogReader<P> {
         // The archive returned what it holds below history: the rest did not match.
         this.skipTo(Math.min(history.oldestSeq - 1, this.limit), false);
       } else {
-        this.fetchPage();
+        this.fetchPage(this.cursor, false);
       }
     }
   }
@@ -113,8 +138,9 @@ export class LogReader<P> {
   dispose(): void {
     this.fetching?.unsubscribe();
     this.fetching = undefined;
-    this.page = EMPTY_PAGE;
-    this.pageAt = this.pageEnd = 0;
+    this.page = this.spare = EMPTY_PAGE;
+    this.pageAt = this.pageEnd = this.aheadEnd = 0;
+    this.ahead = Ahead.None;
   }
 
   private get limit(): number {
@@ -131,6 +157,7 @@ export class LogReader<P> {
       // matched. The rest of the page is beyond the limit too.
       for (let i = this.pageAt; i < this.pageEnd; i++) this.page[i] = undefined;
       this.pageAt = this.pageEnd = 0;
+      // Nothing was read ahead: a page whose last frame lies beyond the limit asks for no more.
       this.skipTo(this.limit, false);
       return undefined;
     }
@@ -202,18 +229,38 @@ export class LogReader<P> {
     }
   }
 
-  /** Asks the archive for the next page after the cursor; it may answer at once or later. */
-  private fetchPage(): void {
-    // One array of a page's size, reused page after page (the previous page was read out).
-    if (this.page === EMPTY_PAGE) this.page = new Array(ARCHIVE_PAGE).fill(undefined);
-    const page = this.page;
+  /**
+   * Asks the archive for the page after `after`: the page to read (`ahead` false, the page being
+   * empty), or the one after it, into `spare` (`ahead` true). The archive may answer at once or
+   * later; a full page that came later has the next one asked for at once (see
+   * {@link readAhead}).
+   */
+  private fetchPage(after: number, ahead: boolean): void {
+    // Two arrays of a page's size at most, reused page after page.
+    if (this.page === EMPTY_PAGE) this.page = newPage();
+    if (ahead && this.spare === EMPTY_PAGE) this.spare = newPage();
+    const page = ahead ? this.spare : this.page;
     let synchronous = true;
     let count = 0;
+    let last = after;
     const done = (): void => {
       this.fetching = undefined;
       // Only an empty page ends the archive's part: a short one may be a snapshot taken when it
       // was asked, while frames kept arriving (the next page asks again after its last frame).
       if (count === 0) this.archiveDrained = true;
+      if (ahead) this.ahead = Ahead.Ready;
+      else if (count === ARCHIVE_PAGE && !synchronous) this.readAhead(last);
+      if (!synchronous) this.wake();
+    };
+    const failed = (error: unknown): void => {
+      if (!ahead) {
+        this.fail(error, synchronous);
+        return;
+      }
+      // The frames that came before the failure are read first, after the page before them.
+      this.fetching = undefined;
+      this.aheadFailure = { error };
+      this.ahead = Ahead.Ready;
       if (!synchronous) this.wake();
     };
     const receiver = new OperatorSubscriber<unknown>(
@@ -224,35 +271,66 @@ export class LogReader<P> {
             `EventBus: the archive's replay emitted ${describe(frame)}, which is not a frame`,
           );
         }
-        if (frame.seq <= this.cursor) return;
-        page[this.pageEnd++] = this.freeze ? Object.freeze(frame) : frame;
+        if (frame.seq <= after) return;
+        last = frame.seq;
+        const kept = this.freeze ? Object.freeze(frame) : frame;
+        if (ahead) page[this.aheadEnd++] = kept;
+        else page[this.pageEnd++] = kept;
         if (++count === ARCHIVE_PAGE || frame.seq >= this.limit) {
           // A full page (or the end): the rest is asked for once this page is read.
           receiver.unsubscribe();
           done();
         }
       },
-      (error) => this.fail(error, synchronous),
+      failed,
       done,
       (thrown) => {
         receiver.unsubscribe();
-        this.fail(thrown, synchronous);
+        failed(thrown);
       },
     );
     this.fetching = receiver;
+    if (ahead) this.ahead = Ahead.Fetching;
     try {
       from(
         this.log.archive!.replay(
           this.filter.source,
-          this.cursor,
-          Math.min(ARCHIVE_PAGE, this.limit - this.cursor),
+          after,
+          Math.min(ARCHIVE_PAGE, this.limit - after),
         ),
       ).subscribe(receiver);
     } catch (error) {
-      this.fail(error, true);
+      failed(error);
     }
     synchronous = false;
     if (this.fetching === receiver && receiver.closed) this.fetching = undefined;
+  }
+
+  /**
+   * A full page came from an archive that answers later: the page after it is asked for now,
+   * while this one is read, unless the end or history comes first.
+   */
+  private readAhead(last: number): void {
+    if (this.failure !== undefined || last >= this.limit) return;
+    if (last + 1 >= this.log.history.oldestSeq) return;
+    this.fetchPage(last, true);
+  }
+
+  /** The page read ahead becomes the page read; the one after it is asked for when it is full. */
+  private takeAhead(): void {
+    const read = this.page;
+    this.page = this.spare;
+    this.spare = read;
+    this.pageAt = 0;
+    this.pageEnd = this.aheadEnd;
+    this.aheadEnd = 0;
+    this.ahead = Ahead.None;
+    if (this.aheadFailure !== undefined) {
+      this.failure = this.aheadFailure;
+      this.aheadFailure = undefined;
+    } else if (this.pageEnd === ARCHIVE_PAGE) {
+      this.readAhead((this.page[ARCHIVE_PAGE - 1] as EventFrame<P>).seq);
+    }
   }
 
   private fail(error: unknown, synchronous: boolean): void {

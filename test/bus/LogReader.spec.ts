@@ -48,6 +48,39 @@ function withNotice(seq: number, notice: Partial<OverflowNotice<EventFrame>>): E
   };
 }
 
+/** An archive that answers later: each replay is a Subject the test feeds, kept with its `after`. */
+function laterArchive(): EventArchive & {
+  calls: Array<{ after: number; pages: Subject<EventFrame> }>;
+} {
+  const calls: Array<{ after: number; pages: Subject<EventFrame> }> = [];
+  return {
+    calls,
+    append: () => undefined,
+    replay: (_filter: EventFilter, after: number) => {
+      const pages = new Subject<EventFrame>();
+      calls.push({ after, pages });
+      return pages;
+    },
+  };
+}
+
+/** Feeds seqs `from..to` to a replay, then completes it unless `open`. */
+function answer(pages: Subject<EventFrame>, from: number, to: number, open = false): void {
+  for (let seq = from; seq <= to && pages.observed; seq++) pages.next(frame(seq));
+  if (!open) pages.complete();
+}
+
+/** Takes the frames available now, as seqs. */
+function seqsOf(r: LogReader<unknown>): number[] {
+  const seqs: number[] = [];
+  for (let f = r.next(); f !== undefined; f = r.next()) seqs.push(f.seq);
+  return seqs;
+}
+
+/** `from..to` as an array. */
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 /** An archive whose replay throws at the call. */
 const archiveDown: EventArchive = {
   append: () => undefined,
@@ -413,7 +446,8 @@ describe('LogReader', () => {
   });
 
   it('reads every archive page into one array of a page size, reused page after page', () => {
-    // White-box: the page is private, but "a reader holds at most one page" is its contract.
+    // White-box: the page is private, but "a reader holds at most two pages" is its contract
+    // (one from an archive that answers at once).
     const pageOf = (r: LogReader<unknown>) => (r as unknown as { page: unknown[] }).page;
     const short = reader(logOf(archiveOf([frame(1), frame(2)]), 3, 3), 0);
     expect(short.next()?.seq).toBe(1);
@@ -432,5 +466,128 @@ describe('LogReader', () => {
     expect(readAll(r)).toHaveLength(count + 1 - (ARCHIVE_PAGE + 1));
     r.dispose();
     expect(pageOf(r)).toHaveLength(0);
+  });
+  it('from an archive that answers later, asks for the next page as soon as a full one came, and holds two at most', () => {
+    const archive = laterArchive();
+    const count = 2 * ARCHIVE_PAGE + 5;
+    let woken = 0;
+    const r = reader(logOf(archive, count + 1, count + 1), 0, { wake: () => woken++ });
+    expect(r.next()).toBeUndefined();
+    answer(archive.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    // Asked before a frame of the first page was read.
+    expect(archive.calls.map((c) => c.after)).toEqual([0, ARCHIVE_PAGE]);
+    expect(woken).toBe(1);
+    expect(seqsOf(r).slice(0, 3)).toEqual([1, 2, 3]);
+    answer(archive.calls[1]!.pages, ARCHIVE_PAGE + 1, 2 * ARCHIVE_PAGE);
+    // Two pages held: no third is asked for until the first is read.
+    expect(archive.calls).toHaveLength(2);
+    expect(r.caughtUp).toBe(false);
+    expect(seqsOf(r)).toEqual(range(ARCHIVE_PAGE + 1, 2 * ARCHIVE_PAGE));
+    expect(archive.calls.map((c) => c.after)).toEqual([0, ARCHIVE_PAGE, 2 * ARCHIVE_PAGE]);
+    // A short page asks for none after it; then history.
+    answer(archive.calls[2]!.pages, 2 * ARCHIVE_PAGE + 1, count);
+    expect(archive.calls).toHaveLength(3);
+    expect(seqsOf(r)).toEqual(range(2 * ARCHIVE_PAGE + 1, count + 1));
+    expect(r.caughtUp).toBe(true);
+    expect(r.takeGap()).toBeUndefined();
+  });
+
+  it('reads ahead after the first page from the read-ahead page too, and a page read ahead empty ends the archive part', () => {
+    const archive = laterArchive();
+    const count = 2 * ARCHIVE_PAGE;
+    // History starts well after the archive's frames: what lies between was not kept anywhere.
+    const r = reader(logOf(archive, count + 10, count + 10), 0);
+    r.next();
+    answer(archive.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    answer(archive.calls[1]!.pages, ARCHIVE_PAGE + 1, count);
+    for (let seq = 1; seq <= ARCHIVE_PAGE + 1; seq++) expect(r.next()?.seq).toBe(seq);
+    // The second page was full: the third is asked for as it became the page read.
+    expect(archive.calls.map((c) => c.after)).toEqual([0, ARCHIVE_PAGE, count]);
+    expect(seqsOf(r)).toEqual(range(ARCHIVE_PAGE + 2, count));
+    answer(archive.calls[2]!.pages, 1, 0);
+    expect(seqsOf(r)).toEqual([count + 10]);
+    // The archive had nothing more: the frames between are skipped without a gap (they did not match).
+    expect(r.takeGap()).toBeUndefined();
+    expect(r.caughtUp).toBe(true);
+  });
+
+  it('reads nothing ahead of an archive that answers at once, past the end, or into history', () => {
+    const count = 2 * ARCHIVE_PAGE + 5;
+    const atOnce = archiveOf(range(1, count).map((seq) => frame(seq)));
+    const log = logOf(atOnce, count + 1, count + 1);
+    const r = reader(log, 0);
+    expect(r.next()?.seq).toBe(1);
+    expect(atOnce.asked).toEqual([0]);
+
+    const ending = laterArchive();
+    const toEnd = reader(logOf(ending, count + 1, count + 1), 0, { end: ARCHIVE_PAGE });
+    toEnd.next();
+    answer(ending.calls[0]!.pages, 1, ARCHIVE_PAGE, true);
+    expect(ending.calls).toHaveLength(1);
+    expect(seqsOf(toEnd)).toEqual(range(1, ARCHIVE_PAGE));
+    expect(toEnd.caughtUp).toBe(true);
+
+    const below = laterArchive();
+    const toHistory = reader(logOf(below, ARCHIVE_PAGE + 1, ARCHIVE_PAGE + 3), 0);
+    toHistory.next();
+    answer(below.calls[0]!.pages, 1, ARCHIVE_PAGE, true);
+    expect(below.calls).toHaveLength(1);
+    expect(seqsOf(toHistory)).toEqual(range(1, ARCHIVE_PAGE + 3));
+  });
+
+  it('stops reading ahead when disposed, and a read ahead that fails gives its frames before the error', () => {
+    const archive = laterArchive();
+    const count = 3 * ARCHIVE_PAGE;
+    const disposed = reader(logOf(archive, count + 1, count + 1), 0);
+    disposed.next();
+    answer(archive.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    expect(archive.calls[1]!.pages.observed).toBe(true);
+    disposed.dispose();
+    expect(archive.calls[1]!.pages.observed).toBe(false);
+
+    const failing = laterArchive();
+    let woken = 0;
+    const r = reader(logOf(failing, count + 1, count + 1), 0, { wake: () => woken++ });
+    r.next();
+    answer(failing.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    answer(failing.calls[1]!.pages, ARCHIVE_PAGE + 1, ARCHIVE_PAGE + 3, true);
+    failing.calls[1]!.pages.error(new Error('connection lost'));
+    expect(woken).toBe(2);
+    // The reader fails once it reached the failure, not before.
+    expect(r.failure).toBeUndefined();
+    expect(seqsOf(r)).toEqual(range(1, ARCHIVE_PAGE + 3));
+    expect(r.failure).toEqual({ error: new Error('connection lost') });
+    expect(failing.calls).toHaveLength(2);
+    expect(r.caughtUp).toBe(false);
+  });
+
+  it('a filter that throws ends reading there: no page is read ahead, none read ahead is read', () => {
+    const count = 3 * ARCHIVE_PAGE;
+    const failAt = (seq: number): EventFilter => ({
+      where: (f) => {
+        if (f.seq === seq) throw new Error(`where threw at ${seq}`);
+        return true;
+      },
+    });
+    // Thrown while the first page is still coming: nothing is asked for after it.
+    const early = laterArchive();
+    const r = reader(logOf(early, count + 1, count + 1), 0, { filter: failAt(2) });
+    r.next();
+    answer(early.calls[0]!.pages, 1, 2, true);
+    expect(seqsOf(r)).toEqual([1]);
+    expect(r.failure).toEqual({ error: new Error('where threw at 2') });
+    answer(early.calls[0]!.pages, 3, ARCHIVE_PAGE);
+    expect(early.calls).toHaveLength(1);
+
+    // Thrown in a page whose next one was read ahead: that one is not read.
+    const late = laterArchive();
+    const l = reader(logOf(late, count + 1, count + 1), 0, { filter: failAt(ARCHIVE_PAGE) });
+    l.next();
+    answer(late.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    answer(late.calls[1]!.pages, ARCHIVE_PAGE + 1, 2 * ARCHIVE_PAGE);
+    expect(seqsOf(l)).toEqual(range(1, ARCHIVE_PAGE - 1));
+    expect(l.failure).toEqual({ error: new Error(`where threw at ${ARCHIVE_PAGE}`) });
+    expect(l.next()).toBeUndefined();
+    expect(late.calls).toHaveLength(2);
   });
 });
