@@ -2,6 +2,7 @@
  * LogReader alone: one subscriber's way through history and an archive, with a scripted archive
  * whose pages and notices the tests choose.
  */
+import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/bus/EventLog.js';
@@ -589,5 +590,81 @@ describe('LogReader', () => {
     expect(l.failure).toEqual({ error: new Error(`where threw at ${ARCHIVE_PAGE}`) });
     expect(l.next()).toBeUndefined();
     expect(late.calls).toHaveLength(2);
+  });
+  it('reads every matching frame once, in order, however an archive that answers later is paced (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          // Seqs 1..held: in the archive when `kept`, of kind 'a' when `isA`.
+          held: fc.integer({ min: 0, max: 3 * ARCHIVE_PAGE + 50 }),
+          keptEvery: fc.integer({ min: 1, max: 3 }),
+          inHistory: fc.integer({ min: 1, max: 20 }),
+          after: fc.integer({ min: 0, max: 2 * ARCHIVE_PAGE }),
+          end: fc.option(fc.integer({ min: 0, max: 4 * ARCHIVE_PAGE }), { nil: undefined }),
+          onlyA: fc.boolean(),
+          // Each step: read this many frames (0: answer the pending replay, if any, instead).
+          steps: fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 40 }),
+        }),
+        ({ held, keptEvery, inHistory, after, end, onlyA, steps }) => {
+          const isA = (seq: number) => seq % 5 !== 0;
+          const inArchive = range(1, held)
+            .filter((seq) => seq % keptEvery === 0)
+            .map((seq) => frame(seq, isA(seq) ? 'a' : 'b'));
+          const archive = laterArchive();
+          const log = new EventLog<unknown>(inHistory, archive, false);
+          log.restartAt(held);
+          for (let seq = held + 1; seq <= held + inHistory; seq++) {
+            log.append(frame(seq, isA(seq) ? 'a' : 'b'));
+          }
+          const head = held + inHistory;
+          const from = Math.min(after, head);
+          const r = reader(log, from, {
+            ...(end === undefined ? {} : { end: Math.min(end, head) }),
+            ...(onlyA ? { filter: { kinds: ['a'] } } : {}),
+          });
+          const limit = end === undefined ? head : Math.min(end, head);
+          const seen: number[] = [];
+          let answered = 0;
+          const answerNext = () => {
+            const call = archive.calls[answered++]!;
+            for (const f of inArchive) {
+              if (!call.pages.observed) break;
+              if (f.seq > call.after) call.pages.next(f);
+            }
+            call.pages.complete();
+          };
+          const read = (count: number) => {
+            for (let i = 0; i < count; i++) {
+              const f = r.next();
+              if (f === undefined) return;
+              seen.push(f.seq);
+            }
+          };
+          let calls = 0;
+          for (const step of [...steps, ...Array(20).fill(0), 100_000]) {
+            if (step === 0 && answered < archive.calls.length) answerNext();
+            else read(step);
+            // One replay at a time, and never past the page after the one being read.
+            expect(archive.calls.length - answered).toBeLessThanOrEqual(1);
+            if (archive.calls.length > calls) {
+              calls = archive.calls.length;
+              const asked = archive.calls.map((c) => c.after);
+              if (calls > 1) expect(r.cursor).toBeGreaterThanOrEqual(asked[calls - 2]!);
+            }
+          }
+          while (answered < archive.calls.length) {
+            answerNext();
+            read(100_000);
+          }
+          const wanted = [...inArchive.map((f) => f.seq), ...range(held + 1, head)].filter(
+            (seq) => seq > from && seq <= limit && (!onlyA || isA(seq)),
+          );
+          expect(seen).toEqual(wanted);
+          expect(r.caughtUp).toBe(true);
+          expect(r.takeGap()).toBeUndefined();
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
