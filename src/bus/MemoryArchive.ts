@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { checkPositiveInteger } from '../core/checks.js';
+import { checkOptions, checkPositiveInteger } from '../core/checks.js';
 import { combineNotices } from '../core/notices.js';
 import { describe, type OverflowNotice, QueueOverflowError } from '../core/types.js';
 import { compileFilter, matchesFilter } from './filter.js';
@@ -40,18 +40,9 @@ export class MemoryArchive implements EventArchive {
    */
   constructor(options: MemoryArchiveConfig | number = {}) {
     if (typeof options === 'number') options = { limit: options };
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`MemoryArchive: options must be an object, got ${describe(options)}`);
-    }
+    checkOptions(options, 'MemoryArchive');
     const { limit } = options;
-    if (
-      limit !== undefined &&
-      (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
-    ) {
-      throw new RangeError(
-        `MemoryArchive: limit must be a positive integer, got ${describe(limit)}`,
-      );
-    }
+    if (limit !== undefined) checkPositiveInteger(limit, 'MemoryArchive', 'limit');
     this.limit = limit ?? Number.POSITIVE_INFINITY;
   }
 
