@@ -54,6 +54,7 @@ export type {
 } from './bus/types.js';
 export { rejectHiddenReasoning } from './bus/validators.js';
 export {
+  checkBoolean,
   checkFunction,
   checkPositiveInteger,
   checkPositiveNumber,

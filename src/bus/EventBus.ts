@@ -8,8 +8,10 @@ import {
   takeUntil,
 } from 'rxjs';
 import {
+  checkBoolean,
   checkFunction,
   checkOptions,
+  checkPositiveNumber,
   checkScheduler,
   describe,
   rangeError,
@@ -122,9 +124,7 @@ export class EventBus<P = unknown> {
     checkFunction(classify, 'EventBus', 'classify');
     checkFunction(validate, 'EventBus', 'validate');
     if (scheduler !== undefined) checkScheduler(scheduler, 'EventBus');
-    if (typeof freeze !== 'boolean') {
-      throw new TypeError(`EventBus: freeze must be a boolean, got ${describe(freeze)}`);
-    }
+    checkBoolean(freeze, 'EventBus', 'freeze');
     const clock = scheduler ?? asyncScheduler;
     const latency = latencyMetrics(metrics, () => clock.now(), 'EventBus');
     this.epoch = newEpoch();
@@ -322,11 +322,7 @@ export class EventBus<P = unknown> {
    * @throws RangeError for a period that is not a positive finite number.
    */
   metrics$(period: number): Observable<BusMetrics> {
-    if (typeof period !== 'number' || !(period > 0) || !Number.isFinite(period)) {
-      throw new RangeError(
-        `EventBus.metrics$: period must be a positive number of ms, got ${describe(period)}`,
-      );
-    }
+    checkPositiveNumber(period, 'EventBus.metrics$', 'period', false, ' of ms');
     return interval(period, this.scheduler).pipe(
       takeUntil(this.hub.closedSignal.pipe(filter(Boolean))),
       map(() => this.metrics()),

@@ -1,4 +1,4 @@
-import { describe } from '../core/checks.js';
+import { describe, typeError } from '../core/checks.js';
 import { InvalidEventError } from './errors.js';
 import type { AgentEvent } from './types.js';
 import { checkEvent, isWellFormedEvent } from './validators.js';
@@ -25,7 +25,7 @@ export class EventCheck<P> {
   /** Checks every event of a batch; the error of the first bad one names its index. */
   checkAll(events: readonly AgentEvent<P>[], owner: string): void {
     if (!Array.isArray(events)) {
-      throw new TypeError(`${owner}: events must be an array, got ${describe(events)}`);
+      throw typeError(owner, 'events', 'an array', events);
     }
     for (let i = 0; i < events.length; i++) {
       try {

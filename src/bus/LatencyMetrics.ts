@@ -1,4 +1,4 @@
-import { checkOptions, checkPositiveInteger, describe } from '../core/checks.js';
+import { checkBoolean, checkOptions, checkPositiveInteger } from '../core/checks.js';
 import { type LatencyStats, LatencyWindow } from '../core/LatencyWindow.js';
 import type { BusMetricsConfig, EventFrame } from './types.js';
 
@@ -58,9 +58,7 @@ export function latencyMetrics(
   if (config === undefined) return undefined;
   checkOptions(config, `${owner} metrics`);
   const { latency = false, window = DEFAULT_LATENCY_WINDOW } = config;
-  if (typeof latency !== 'boolean') {
-    throw new TypeError(`${owner}: metrics.latency must be a boolean, got ${describe(latency)}`);
-  }
+  checkBoolean(latency, owner, 'metrics.latency');
   checkPositiveInteger(window, owner, 'metrics.window');
   return latency ? new LatencyMetrics(now, window) : undefined;
 }

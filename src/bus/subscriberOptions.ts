@@ -2,9 +2,11 @@ import type { SchedulerLike } from 'rxjs';
 import { asapScheduler } from 'rxjs';
 import {
   checkDeliveryOptions,
+  checkOptions,
   checkPositiveInteger,
   describe,
   policyNameOf,
+  typeError,
   validateQueueConfig,
 } from '../core/checks.js';
 import type { OverflowQueueOptions, QueueStats } from '../core/OverflowQueue.js';
@@ -68,16 +70,14 @@ export function checkSelectOptions<P>(
   owner: string,
 ): CheckedSelect<P> {
   if (options === undefined) return { after: undefined, epoch: undefined, queue: undefined };
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(options, owner);
   const after = checkAfter(options.after, owner);
   const { epoch, queue } = options;
   if (epoch !== undefined && (typeof epoch !== 'string' || epoch === '')) {
     throw new TypeError(`${owner}: epoch must be a non-empty string, got ${describe(epoch)}`);
   }
   if (queue !== undefined && (queue === null || typeof queue !== 'object')) {
-    throw new TypeError(`${owner}: queue must be an object, got ${describe(queue)}`);
+    throw typeError(owner, 'queue', 'an object', queue);
   }
   return { after, epoch, queue };
 }

@@ -347,7 +347,9 @@ export function checkOneOf(
   );
 }
 
-/** Refuses anything but `true` or `false`. */
+/** Refuses anything but `true` or `false`.
+ * @internal (exported from the root for the other entries)
+ */
 export function checkBoolean(value: unknown, owner: string, option: string): void {
   if (typeof value !== 'boolean') throw typeError(owner, option, 'true or false', value);
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SchedulerLike } from 'rxjs';
 import { MAX_HISTORY } from '../bus/EventBus.js';
 import type { AgentEvent, BusMetrics, BusMetricsConfig, EventFrame } from '../bus/types.js';
+import { checkBoolean } from '../core/checks.js';
 import type { Classifier } from '../core/types.js';
 import type { FrameDecodeError } from './codec.js';
 import { describeValue as describe } from './describe.js';
@@ -174,9 +175,7 @@ export function resolveOptions(config: RedisEventBusConfig<unknown>): ResolvedOp
       );
     }
   }
-  if (config.freeze !== undefined && typeof config.freeze !== 'boolean') {
-    throw new TypeError(`RedisEventBus: freeze must be a boolean, got ${describe(config.freeze)}`);
-  }
+  if (config.freeze !== undefined) checkBoolean(config.freeze, 'RedisEventBus', 'freeze');
   const durability = config.durability ?? 'warn';
   if (durability !== 'warn' && durability !== 'strict') {
     throw new TypeError(

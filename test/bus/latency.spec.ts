@@ -75,7 +75,7 @@ describe('metrics: { latency: true }', () => {
     expect(bus.metrics().subscribers[0]).not.toHaveProperty('latency');
     expect(bus.metrics()).not.toHaveProperty('latencyByKind');
     expect(() => new EventBus({ metrics: { latency: 'yes' as never } })).toThrow(
-      'EventBus: metrics.latency must be a boolean',
+      'EventBus: metrics.latency must be true or false',
     );
     expect(() => new EventBus({ metrics: { latency: true, window: 0 } })).toThrow('metrics.window');
     expect(() => new EventBus({ metrics: 3 as never })).toThrow('EventBus metrics');

@@ -126,7 +126,7 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     const redis = client();
     const stream = `bus-${++n}`;
     const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
-      [{ freeze: 'yes' }, TypeError, /freeze must be a boolean, got "yes"/],
+      [{ freeze: 'yes' }, TypeError, /freeze must be true or false, got "yes"/],
       [{ producerId: '' }, TypeError, /producerId must be a non-empty string/],
       [{ validate: 'strict' }, TypeError, /validate must be a function when given/],
       [{ classify: 1 }, TypeError, /classify must be a function when given/],
