@@ -59,6 +59,7 @@ export {
   checkPositiveInteger,
   checkPositiveNumber,
   checkScheduler,
+  describeValue,
   rangeError,
   typeError,
 } from './core/checks.js';

@@ -30,6 +30,11 @@ export function describe(value: unknown): string {
   }
 }
 
+/** {@link describe} under the name the other entries import it by (from the package root).
+ * @internal (exported from the root for the other entries)
+ */
+export { describe as describeValue };
+
 /** `owner: option must be …, got …` as a `TypeError`.
  * @internal (exported from the root for the other entries)
  */

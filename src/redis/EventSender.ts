@@ -13,9 +13,9 @@ import {
   type RedisSendOptions,
   withTimeout,
 } from './config.js';
-import { isWellFormed } from './describe.js';
 import { ProducerIdInUseError, PublishRefusedError, RedisUnavailableError } from './errors.js';
 import type { Stamp, StreamPublisher } from './StreamPublisher.js';
+import { isWellFormed } from './wellFormed.js';
 
 /** What an {@link EventSender} works with. */
 export interface EventSenderConfig<P> {

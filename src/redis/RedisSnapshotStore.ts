@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
+import { describeValue as describe, typeError } from '../core/checks.js';
 import type { ProjectionSnapshot, SnapshotStore } from '../projection/types.js';
-import { describeValue as describe } from './describe.js';
 
 /** The options of {@link RedisSnapshotStore}. */
 export interface RedisSnapshotStoreConfig {
@@ -45,13 +45,11 @@ export class RedisSnapshotStore implements SnapshotStore {
   constructor(config: RedisSnapshotStoreConfig) {
     const redis = config?.redis;
     if (redis === null || typeof redis !== 'object' || typeof redis.set !== 'function') {
-      throw new TypeError(
-        `RedisSnapshotStore: redis must be an ioredis client, got ${describe(redis)}`,
-      );
+      throw typeError('RedisSnapshotStore', 'redis', 'an ioredis client', redis);
     }
     const prefix = config.prefix ?? 'projection:';
     if (typeof prefix !== 'string') {
-      throw new TypeError(`RedisSnapshotStore: prefix must be a string, got ${describe(prefix)}`);
+      throw typeError('RedisSnapshotStore', 'prefix', 'a string', prefix);
     }
     this.redis = redis;
     this.prefix = prefix;

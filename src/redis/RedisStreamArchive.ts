@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { filterPredicate } from '../bus/filter.js';
 import type { MutableFrame } from '../bus/frame.js';
 import type { EventArchive, EventFilter, EventFrame } from '../bus/types.js';
-import { checkPositiveInteger } from '../core/checks.js';
+import { checkFunction, checkPositiveInteger, rangeError, typeError } from '../core/checks.js';
 import type { OverflowNotice, OverflowPolicyName } from '../core/types.js';
 import {
   decodeEntryAt,
@@ -15,7 +15,7 @@ import {
   type RawStreamEntry,
   seqOfEntryId,
 } from './codec.js';
-import { describeValue as describe, isWellFormed } from './describe.js';
+import { isWellFormed } from './wellFormed.js';
 
 /** The options of {@link RedisStreamArchive}. */
 export interface RedisStreamArchiveConfig {
@@ -89,20 +89,14 @@ export function noticeOfGap<P>(gap: StreamGap): OverflowNotice<EventFrame<P>> {
 }
 
 function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(
-      `RedisStreamArchive: ${name} must be a positive integer, got ${describe(value)}`,
-    );
-  }
-  return value;
+  checkPositiveInteger(value, 'RedisStreamArchive', name);
+  return value as number;
 }
 
 /** Checks a cursor: a non-negative safe integer. */
 export function checkCursor(after: unknown, owner: string): number {
   if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) {
-    throw new RangeError(
-      `${owner}: after must be a non-negative integer seq, got ${describe(after)}`,
-    );
+    throw rangeError(owner, 'after', 'a non-negative integer seq', after);
   }
   return after;
 }
@@ -113,6 +107,8 @@ export function checkCursor(after: unknown, owner: string): number {
  * is written here; the archive's spec checks that the two agree.)
  */
 const DEFAULT_PAGE_SIZE = 1024;
+
+const OWNER = 'RedisStreamArchive';
 
 /**
  * An {@link EventArchive} in one Redis stream: every frame is an entry whose id is `<seq>-0`
@@ -150,28 +146,20 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
 
   constructor(config: RedisStreamArchiveConfig) {
     if (config === null || typeof config !== 'object') {
-      throw new TypeError(`RedisStreamArchive: config must be an object, got ${describe(config)}`);
+      throw typeError(OWNER, 'config', 'an object', config);
     }
     if (config.redis === null || typeof config.redis !== 'object') {
-      throw new TypeError(
-        `RedisStreamArchive: redis must be an ioredis client, got ${describe(config.redis)}`,
-      );
+      throw typeError(OWNER, 'redis', 'an ioredis client', config.redis);
     }
     if (typeof config.stream !== 'string' || config.stream === '') {
-      throw new TypeError(
-        `RedisStreamArchive: stream must be a non-empty string, got ${describe(config.stream)}`,
-      );
+      throw typeError(OWNER, 'stream', 'a non-empty string', config.stream);
     }
     if (!isWellFormed(config.stream)) {
       throw new TypeError(
         'RedisStreamArchive: stream must be well-formed Unicode (it has a lone surrogate, which Redis would store as U+FFFD)',
       );
     }
-    if (config.onDecodeError !== undefined && typeof config.onDecodeError !== 'function') {
-      throw new TypeError(
-        `RedisStreamArchive: onDecodeError must be a function when given, got ${describe(config.onDecodeError)}`,
-      );
-    }
+    checkFunction(config.onDecodeError, OWNER, 'onDecodeError');
     this.redis = config.redis;
     this.stream = config.stream;
     this.pageSize =
@@ -346,9 +334,7 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
     if ('maxLen' in by) {
       const maxLen = by.maxLen;
       if (!Number.isSafeInteger(maxLen) || maxLen < 0) {
-        throw new RangeError(
-          `RedisStreamArchive.trim: maxLen must be a non-negative integer, got ${describe(maxLen)}`,
-        );
+        throw rangeError(`${OWNER}.trim`, 'maxLen', 'a non-negative integer', maxLen);
       }
       const removed = (await this.redis.call(
         'XTRIM',
@@ -362,9 +348,7 @@ export class RedisStreamArchive<P = unknown> implements EventArchive {
     }
     const beforeSeq = by.beforeSeq;
     if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1) {
-      throw new RangeError(
-        `RedisStreamArchive.trim: beforeSeq must be a positive integer, got ${describe(beforeSeq)}`,
-      );
+      throw rangeError(`${OWNER}.trim`, 'beforeSeq', 'a positive integer', beforeSeq);
     }
     const removed = (await this.redis.call(
       'XTRIM',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { describeValue } from './describe.js';
+import { describeValue } from '../core/checks.js';
 import type { StreamKeys } from './StreamPublisher.js';
 import {
   CLAIM_PRODUCER_SCRIPT,

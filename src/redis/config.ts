@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import type { SchedulerLike } from 'rxjs';
 import { MAX_HISTORY } from '../bus/EventBus.js';
 import type { AgentEvent, BusMetrics, BusMetricsConfig, EventFrame } from '../bus/types.js';
-import { checkBoolean } from '../core/checks.js';
+import { checkBoolean, checkFunction, rangeError, typeError } from '../core/checks.js';
 import type { Classifier } from '../core/types.js';
 import type { FrameDecodeError } from './codec.js';
-import { describeValue as describe } from './describe.js';
 import { PublishRefusedError, RedisUnavailableError } from './errors.js';
+
+const OWNER = 'RedisEventBus';
 
 /** The options of {@link RedisEventBus.create}. */
 export interface RedisEventBusConfig<P = unknown> {
@@ -169,29 +170,21 @@ export interface ResolvedOptions {
 /** Checks a bus's options (before any connection opens) and fills in the defaults. */
 export function resolveOptions(config: RedisEventBusConfig<unknown>): ResolvedOptions {
   for (const name of ['onConnectionError', 'validate', 'classify', 'onWarning'] as const) {
-    if (config[name] !== undefined && typeof config[name] !== 'function') {
-      throw new TypeError(
-        `RedisEventBus: ${name} must be a function when given, got ${describe(config[name])}`,
-      );
-    }
+    checkFunction(config[name], OWNER, name);
   }
   if (config.freeze !== undefined) checkBoolean(config.freeze, 'RedisEventBus', 'freeze');
   const durability = config.durability ?? 'warn';
   if (durability !== 'warn' && durability !== 'strict') {
-    throw new TypeError(
-      `RedisEventBus: durability must be 'warn' or 'strict', got ${describe(config.durability)}`,
-    );
+    throw typeError(OWNER, 'durability', "'warn' or 'strict'", config.durability);
   }
   const producerId = config.producerId ?? randomId();
   if (typeof producerId !== 'string' || producerId === '' || /[\n]/.test(producerId)) {
-    throw new TypeError(
-      `RedisEventBus: producerId must be a non-empty string without line breaks, got ${describe(producerId)}`,
-    );
+    throw typeError(OWNER, 'producerId', 'a non-empty string without line breaks', producerId);
   }
   const positive = (value: unknown, name: string, fallback: number) => {
     const checked = nonNegativeInteger(value, name, fallback);
     if (checked === 0) {
-      throw new RangeError(`RedisEventBus: ${name} must be a positive integer, got 0`);
+      throw rangeError(OWNER, name, 'a positive integer', 0);
     }
     return checked;
   };
@@ -220,9 +213,7 @@ export function randomId(): string {
 export function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(
-      `RedisEventBus: ${name} must be a non-negative integer, got ${describe(value)}`,
-    );
+    throw rangeError(OWNER, name, 'a non-negative integer', value);
   }
   return value;
 }

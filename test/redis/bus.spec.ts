@@ -128,8 +128,8 @@ describe.skipIf(version === undefined)('RedisEventBus on a real redis-server', (
     const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
       [{ freeze: 'yes' }, TypeError, /freeze must be true or false, got "yes"/],
       [{ producerId: '' }, TypeError, /producerId must be a non-empty string/],
-      [{ validate: 'strict' }, TypeError, /validate must be a function when given/],
-      [{ classify: 1 }, TypeError, /classify must be a function when given/],
+      [{ validate: 'strict' }, TypeError, /validate must be a function, got "strict"/],
+      [{ classify: 1 }, TypeError, /classify must be a function, got 1/],
       [{ onConnectionError: {} }, TypeError, /onConnectionError must be a function/],
       [{ readCount: -1 }, RangeError, /readCount must be a non-negative integer, got -1/],
       [{ blockMs: 1.5 }, RangeError, /blockMs must be a non-negative integer, got 1.5/],
