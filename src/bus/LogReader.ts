@@ -11,13 +11,6 @@ export const ARCHIVE_PAGE = 1024;
 
 const EMPTY_PAGE: never[] = [];
 
-/** Where the page after the one read stands. An enum used in this file only, so inlined. */
-enum Ahead {
-  None,
-  Fetching,
-  Ready,
-}
-
 function newPage<T>(): Array<T | undefined> {
   return new Array(ARCHIVE_PAGE).fill(undefined);
 }
@@ -55,10 +48,10 @@ export class LogReader<P> {
   private pageEnd = 0;
   /** The archive's replay under way: of the page, or of the page after it (read ahead). */
   private fetching: Subscription | undefined;
-  /** The page read ahead, into `spare`: `aheadEnd` frames, readable once it is `Ahead.Ready`. */
+  /** The page read ahead, into `spare`: `aheadEnd` frames, readable once `aheadReady`. */
   private spare: Array<EventFrame<P> | undefined> = EMPTY_PAGE;
   private aheadEnd = 0;
-  private ahead = Ahead.None;
+  private aheadReady = false;
   /** The archive failed while reading ahead: the reader fails once it has read what came before. */
   private aheadFailure: { error: unknown } | undefined;
   /** The last archive page had nothing after the cursor: the archive holds nothing more below history. */
@@ -108,7 +101,7 @@ export class LogReader<P> {
         if (frame !== undefined) return frame;
         continue;
       }
-      if (this.ahead === Ahead.Ready && this.failure === undefined) {
+      if (this.aheadReady && this.failure === undefined) {
         this.takeAhead();
         continue;
       }
@@ -140,7 +133,7 @@ export class LogReader<P> {
     this.fetching = undefined;
     this.page = this.spare = EMPTY_PAGE;
     this.pageAt = this.pageEnd = this.aheadEnd = 0;
-    this.ahead = Ahead.None;
+    this.aheadReady = false;
   }
 
   private get limit(): number {
@@ -248,7 +241,7 @@ export class LogReader<P> {
       // Only an empty page ends the archive's part: a short one may be a snapshot taken when it
       // was asked, while frames kept arriving (the next page asks again after its last frame).
       if (count === 0) this.archiveDrained = true;
-      if (ahead) this.ahead = Ahead.Ready;
+      if (ahead) this.aheadReady = true;
       else if (count === ARCHIVE_PAGE && !synchronous) this.readAhead(last);
       if (!synchronous) this.wake();
     };
@@ -260,7 +253,7 @@ export class LogReader<P> {
       // The frames that came before the failure are read first, after the page before them.
       this.fetching = undefined;
       this.aheadFailure = { error };
-      this.ahead = Ahead.Ready;
+      this.aheadReady = true;
       if (!synchronous) this.wake();
     };
     const receiver = new OperatorSubscriber<unknown>(
@@ -290,7 +283,6 @@ export class LogReader<P> {
       },
     );
     this.fetching = receiver;
-    if (ahead) this.ahead = Ahead.Fetching;
     try {
       from(
         this.log.archive!.replay(
@@ -324,7 +316,7 @@ export class LogReader<P> {
     this.pageAt = 0;
     this.pageEnd = this.aheadEnd;
     this.aheadEnd = 0;
-    this.ahead = Ahead.None;
+    this.aheadReady = false;
     if (this.aheadFailure !== undefined) {
       this.failure = this.aheadFailure;
       this.aheadFailure = undefined;

@@ -468,6 +468,33 @@ describe('LogReader', () => {
     r.dispose();
     expect(pageOf(r)).toHaveLength(0);
   });
+
+  it('reads ahead into a second array, and the two take turns page after page', () => {
+    // White-box, as above: two arrays at most, allocated once.
+    const arrays = (r: LogReader<unknown>) => {
+      const { page, spare } = r as unknown as { page: unknown[]; spare: unknown[] };
+      return [page, spare];
+    };
+    const archive = laterArchive();
+    const count = 4 * ARCHIVE_PAGE;
+    const r = reader(logOf(archive, count + 1, count + 1), 0);
+    r.next();
+    expect(arrays(r)[1]).toHaveLength(0);
+    const seen = new Set<unknown>();
+    for (let call = 0; call < 4; call++) {
+      answer(archive.calls[call]!.pages, call * ARCHIVE_PAGE + 1, (call + 1) * ARCHIVE_PAGE);
+      for (const array of arrays(r)) if (array.length > 0) seen.add(array);
+      seqsOf(r);
+    }
+    expect(seen.size).toBe(2);
+    // An archive that answers at once never needs the second one.
+    const atOnce = reader(
+      logOf(archiveOf(range(1, count).map((seq) => frame(seq))), count + 1, count + 1),
+      0,
+    );
+    expect(seqsOf(atOnce)).toHaveLength(count + 1);
+    expect(arrays(atOnce)[1]).toHaveLength(0);
+  });
   it('from an archive that answers later, asks for the next page as soon as a full one came, and holds two at most', () => {
     const archive = laterArchive();
     const count = 2 * ARCHIVE_PAGE + 5;
@@ -560,6 +587,28 @@ describe('LogReader', () => {
     expect(r.failure).toEqual({ error: new Error('connection lost') });
     expect(failing.calls).toHaveLength(2);
     expect(r.caughtUp).toBe(false);
+  });
+
+  it('a read ahead refused at the call fails the reader after the page before it, with one wake', () => {
+    const pages = new Subject<EventFrame>();
+    let calls = 0;
+    const archive: EventArchive = {
+      append: () => undefined,
+      replay: () => {
+        if (++calls === 1) return pages;
+        throw new Error('pool exhausted');
+      },
+    };
+    let woken = 0;
+    const count = 2 * ARCHIVE_PAGE;
+    const r = reader(logOf(archive, count + 1, count + 1), 0, { wake: () => woken++ });
+    r.next();
+    answer(pages, 1, ARCHIVE_PAGE);
+    // The page's own wake covers the refusal met while it came.
+    expect(woken).toBe(1);
+    expect(calls).toBe(2);
+    expect(seqsOf(r)).toEqual(range(1, ARCHIVE_PAGE));
+    expect(r.failure).toEqual({ error: new Error('pool exhausted') });
   });
 
   it('a filter that throws ends reading there: no page is read ahead, none read ahead is read', () => {
