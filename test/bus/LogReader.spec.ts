@@ -589,6 +589,24 @@ describe('LogReader', () => {
     expect(r.caughtUp).toBe(false);
   });
 
+  it('a subscriber woken by a page may read it and leave from inside the wake: the read ahead stops', () => {
+    const archive = laterArchive();
+    const count = 3 * ARCHIVE_PAGE;
+    const read: number[] = [];
+    const r: LogReader<unknown> = reader(logOf(archive, count + 1, count + 1), 0, {
+      wake: () => {
+        // Re-entrant, as a bus's drain is: reads what came, then unsubscribes.
+        read.push(...seqsOf(r));
+        r.dispose();
+      },
+    });
+    r.next();
+    answer(archive.calls[0]!.pages, 1, ARCHIVE_PAGE);
+    expect(read).toEqual(range(1, ARCHIVE_PAGE));
+    expect(archive.calls).toHaveLength(2);
+    expect(archive.calls[1]!.pages.observed).toBe(false);
+  });
+
   it('a read ahead refused at the call fails the reader after the page before it, with one wake', () => {
     const pages = new Subject<EventFrame>();
     let calls = 0;
